@@ -1,0 +1,191 @@
+//! The command line: clap definitions turned into a `Config`. No I/O here.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::input::jsonl::Field;
+use crate::input::Format;
+
+/// Audit recorded HTTP traffic (HAR captures, JSON-lines logs) against the
+/// Tape API's documented error contract.
+///
+/// Every response gets one class: ok, error_on_success, no_response,
+/// body_missing, envelope_violation, documented, status_mismatch or
+/// undocumented_code. Inputs may be files, directories, or - for standard
+/// input; gzip and zstd are decompressed on the fly.
+#[derive(Debug, Parser)]
+#[command(name = "tape-audit", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// Print the catalog instead of auditing.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// HAR files, JSON-lines logs, directories, or - for standard input.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<String>,
+
+    /// Output format of the report.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Catalog to audit against: a Markdown page with a status and an
+    /// error_code column, or a JSON or TOML catalog. Repeat to merge.
+    /// Default: the embedded Tape errors page.
+    #[arg(long, value_name = "FILE")]
+    pub spec: Vec<PathBuf>,
+
+    /// Exit 1 when the audit finds any of these (comma-separated or repeated).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "WHAT")]
+    pub fail_on: Vec<FailOn>,
+
+    /// Input format; detected from content by default.
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    pub input_format: InputFormat,
+
+    /// Where a JSON-lines field lives, as NAME=PATH with NAME one of status,
+    /// body, time, method, url and PATH a dotted path (`response.status`).
+    #[arg(long = "field", value_name = "NAME=PATH", value_parser = parse_field)]
+    pub fields: Vec<(Field, String)>,
+
+    /// Worker threads (default: the number of CPUs).
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: Option<u16>,
+
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// When to colour the terminal report.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
+
+    /// Largest record read, in MiB (a longer log line or HAR entry is skipped).
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_record_mib: u32,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the catalog in use (the embedded one, or --spec files).
+    Catalog {
+        /// Catalog files, as for the audit.
+        #[arg(long, value_name = "FILE")]
+        spec: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = CatalogFormat::Table)]
+        format: CatalogFormat,
+    },
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// A summary for the terminal.
+    Table,
+    /// One JSON object (schema tape-audit/report/v1).
+    Json,
+}
+
+/// Catalog output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CatalogFormat {
+    /// Aligned text.
+    Table,
+    /// JSON that --spec reads back.
+    Json,
+}
+
+/// What makes the run exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any envelope violation.
+    Violations,
+    /// Any undocumented error code.
+    Undocumented,
+    /// Any documented code sent under another status.
+    Mismatch,
+    /// Any error envelope on a success status.
+    ErrorOnSuccess,
+    /// Any error status the catalog never mentions.
+    UndocumentedStatus,
+    /// Any of violations, undocumented, mismatch, error-on-success.
+    Findings,
+    /// Any error response at all (status 400 or more).
+    AnyError,
+    /// Any record that could not be read.
+    Skipped,
+}
+
+/// Input formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    /// Detect from content.
+    Auto,
+    /// A HAR document.
+    Har,
+    /// JSON lines.
+    Jsonl,
+    /// A JSON document or a stream of JSON values.
+    Json,
+}
+
+impl InputFormat {
+    /// The forced format, if any.
+    pub fn forced(self) -> Option<Format> {
+        match self {
+            InputFormat::Auto => None,
+            InputFormat::Har => Some(Format::Har),
+            InputFormat::Jsonl => Some(Format::Jsonl),
+            InputFormat::Json => Some(Format::JsonDoc),
+        }
+    }
+}
+
+/// When to use colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// When stdout is a terminal and NO_COLOR is unset or empty.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+fn parse_field(s: &str) -> Result<(Field, String), String> {
+    let (name, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not NAME=PATH"))?;
+    let field = Field::from_name(name.trim()).ok_or_else(|| {
+        format!("unknown field `{name}` (expected status, body, time, method or url)")
+    })?;
+    let path = path.trim();
+    if path.is_empty() || path.split('.').any(str::is_empty) {
+        return Err(format!("`{path}` is not a dotted path"));
+    }
+    Ok((field, path.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn fields() {
+        assert_eq!(
+            parse_field("status=a.b").unwrap(),
+            (Field::Status, "a.b".into())
+        );
+        assert!(parse_field("nope=a").is_err());
+        assert!(parse_field("status=a..b").is_err());
+        assert!(parse_field("status").is_err());
+    }
+}

@@ -1,0 +1,707 @@
+//! HAR input: a streaming scanner that finds `log.entries` and cuts the
+//! document into entries without parsing them, and a lenient parser that
+//! turns one entry into an `Exchange` on a worker thread.
+//!
+//! The scanner holds only the bytes of the entries not yet handed out, so
+//! memory stays bounded whatever the file size, and a capture cut short still
+//! yields every complete entry before the cut.
+
+use std::borrow::Cow;
+use std::io::Read;
+
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::exchange::{parse_time_str, Body, Exchange};
+use crate::rawjson::{as_f64, as_status, as_str, first_byte};
+
+/// Bytes read from the input at a time.
+const READ_SIZE: usize = 1 << 20;
+/// A batch handed to a worker is flushed past this many bytes...
+const BATCH_BYTES: usize = 1 << 20;
+/// ...or this many entries.
+const BATCH_ENTRIES: usize = 512;
+
+/// A run of complete entries, copied out of the stream.
+pub struct Batch {
+    /// Index of the first entry in `log.entries`.
+    pub first_index: u64,
+    /// The bytes holding the entries.
+    pub data: Vec<u8>,
+    /// Each entry's byte range in `data`.
+    pub ranges: Vec<(usize, usize)>,
+}
+
+/// Why the scanner stopped before the end of the document.
+#[derive(Debug)]
+pub struct ScanError {
+    /// Offset in the (decompressed) stream.
+    pub offset: u64,
+    /// What is wrong, for a person.
+    pub msg: String,
+    /// When the input ended inside an entry: that entry's index.
+    pub cut_entry: Option<u64>,
+}
+
+/// Outcome of scanning a whole document.
+pub struct ScanEnd {
+    /// Entries found.
+    pub entries: u64,
+    /// Whether a `log.entries` array was found at all.
+    pub found_entries: bool,
+}
+
+/// Streams `log.entries` out of a HAR document.
+pub struct Scanner<R> {
+    r: R,
+    buf: Vec<u8>,
+    /// Stream offset of `buf[0]`.
+    base: u64,
+    /// Stream offset of the next unread byte.
+    pos: u64,
+    /// Data before this stream offset may be dropped.
+    keep: u64,
+    eof: bool,
+    io_error: Option<std::io::Error>,
+}
+
+type Res<T> = Result<T, ScanError>;
+
+impl<R: Read> Scanner<R> {
+    /// Wraps a reader positioned at the start of the document.
+    pub fn new(r: R) -> Scanner<R> {
+        Scanner {
+            r,
+            buf: Vec::with_capacity(READ_SIZE * 2),
+            base: 0,
+            pos: 0,
+            keep: 0,
+            eof: false,
+            io_error: None,
+        }
+    }
+
+    /// Scans the document, calling `emit` for each batch of entries.
+    pub fn run(&mut self, mut emit: impl FnMut(Batch)) -> Res<ScanEnd> {
+        let mut end = ScanEnd {
+            entries: 0,
+            found_entries: false,
+        };
+        self.skip_ws()?;
+        if self.peek()? == Some(0xEF) {
+            self.expect_bytes(b"\xEF\xBB\xBF")?;
+            self.skip_ws()?;
+        }
+        self.skip_jsonp_prefix()?;
+        self.expect(b'{', "'{' (a HAR document is a JSON object)")?;
+        self.members(|s, key| {
+            if key == "log" {
+                s.expect(b'{', "an object for `log`")?;
+                s.members(|s, key| {
+                    if key == "entries" && !end.found_entries {
+                        end.found_entries = true;
+                        end.entries = s.entries(&mut emit)?;
+                        Ok(())
+                    } else {
+                        s.skip_value().map(|_| ())
+                    }
+                })
+            } else {
+                s.skip_value().map(|_| ())
+            }
+        })?;
+        Ok(end)
+    }
+
+    fn entries(&mut self, emit: &mut impl FnMut(Batch)) -> Res<u64> {
+        self.expect(b'[', "an array for `log.entries`")?;
+        let mut index = 0u64;
+        let mut batch_start = self.pos;
+        let mut first_index = 0u64;
+        let mut ranges: Vec<(u64, u64)> = Vec::new();
+        self.keep = self.pos;
+        let mut flush = |s: &mut Self, ranges: &mut Vec<(u64, u64)>, first: u64, start: u64| {
+            if ranges.is_empty() {
+                return;
+            }
+            let last = ranges[ranges.len() - 1].1;
+            let data = s.buf[(start - s.base) as usize..(last - s.base) as usize].to_vec();
+            let rs = ranges
+                .iter()
+                .map(|&(a, b)| ((a - start) as usize, (b - start) as usize))
+                .collect();
+            ranges.clear();
+            emit(Batch {
+                first_index: first,
+                data,
+                ranges: rs,
+            });
+        };
+        self.skip_ws()?;
+        if self.peek()? == Some(b']') {
+            self.pos += 1;
+            return Ok(0);
+        }
+        loop {
+            self.skip_ws()?;
+            let start = self.pos;
+            if ranges.is_empty() {
+                batch_start = start;
+                first_index = index;
+                self.keep = start;
+            }
+            let end = match self.skip_value() {
+                Ok(e) => e,
+                Err(mut e) => {
+                    flush(self, &mut ranges, first_index, batch_start);
+                    if e.cut_entry.is_none() && self.eof && self.avail() == 0 {
+                        e.cut_entry = Some(index);
+                    }
+                    return Err(e);
+                }
+            };
+            ranges.push((start, end));
+            index += 1;
+            if (end - batch_start) as usize >= BATCH_BYTES || ranges.len() >= BATCH_ENTRIES {
+                flush(self, &mut ranges, first_index, batch_start);
+                self.keep = end;
+            }
+            self.skip_ws()?;
+            match self.next_byte()? {
+                Some(b',') => continue,
+                Some(b']') => break,
+                Some(c) => {
+                    flush(self, &mut ranges, first_index, batch_start);
+                    return Err(self.unexpected(c, "',' or ']' after an entry"));
+                }
+                None => {
+                    flush(self, &mut ranges, first_index, batch_start);
+                    return Err(self.truncated());
+                }
+            }
+        }
+        flush(self, &mut ranges, first_index, batch_start);
+        self.keep = self.pos;
+        Ok(index)
+    }
+
+    /// Walks an object's members (after its `{`), up to and including `}`.
+    fn members(&mut self, mut each: impl FnMut(&mut Self, &str) -> Res<()>) -> Res<()> {
+        self.skip_ws()?;
+        if self.peek()? == Some(b'}') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.skip_ws()?;
+            self.keep = self.pos;
+            let key = self.string()?;
+            self.skip_ws()?;
+            self.expect(b':', "':' after an object key")?;
+            self.skip_ws()?;
+            each(self, &key)?;
+            self.skip_ws()?;
+            match self.next_byte()? {
+                Some(b',') => continue,
+                Some(b'}') => return Ok(()),
+                Some(c) => return Err(self.unexpected(c, "',' or '}'")),
+                None => return Err(self.truncated()),
+            }
+        }
+    }
+
+    /// Reads a string token and unescapes it.
+    fn string(&mut self) -> Res<String> {
+        match self.peek()? {
+            Some(b'"') => {}
+            Some(c) => return Err(self.unexpected(c, "a string key")),
+            None => return Err(self.truncated()),
+        }
+        let start = self.pos;
+        let end = self.skip_value()?;
+        let raw = &self.buf[(start - self.base) as usize..(end - self.base) as usize];
+        serde_json::from_slice::<String>(raw).map_err(|e| ScanError {
+            offset: start,
+            msg: format!("invalid string: {e}"),
+            cut_entry: None,
+        })
+    }
+
+    /// Skips one JSON value (without validating scalars), returning the
+    /// stream offset just past it.
+    fn skip_value(&mut self) -> Res<u64> {
+        let mut depth: u32 = 0;
+        let mut in_str = false;
+        let mut i = (self.pos - self.base) as usize;
+        let first = loop {
+            if i < self.buf.len() {
+                break self.buf[i];
+            }
+            if !self.fill()? {
+                return Err(self.truncated());
+            }
+            i = (self.pos - self.base) as usize;
+        };
+        let scalar = !matches!(first, b'{' | b'[' | b'"');
+        loop {
+            // Indices are relative to buf, which `fill` may shift: keep the
+            // stream offset in `self.pos` and recompute after each fill.
+            let buf = &self.buf;
+            let mut done = None;
+            while i < buf.len() {
+                if in_str {
+                    match memchr::memchr2(b'"', b'\\', &buf[i..]) {
+                        None => {
+                            i = buf.len();
+                            break;
+                        }
+                        Some(k) => {
+                            i += k;
+                            if buf[i] == b'\\' {
+                                if i + 1 >= buf.len() {
+                                    break; // need the escaped byte
+                                }
+                                i += 2;
+                                continue;
+                            }
+                            i += 1;
+                            in_str = false;
+                            if depth == 0 {
+                                done = Some(i);
+                                break;
+                            }
+                        }
+                    }
+                    continue;
+                }
+                let c = buf[i];
+                if scalar {
+                    if matches!(c, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
+                        done = Some(i);
+                        break;
+                    }
+                    i += 1;
+                    continue;
+                }
+                i += 1;
+                match c {
+                    b'"' => in_str = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            done = Some(i);
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(end) = done {
+                let end = self.base + end as u64;
+                self.pos = end;
+                return Ok(end);
+            }
+            let consumed = self.base + i as u64;
+            self.pos = consumed;
+            if !self.fill()? {
+                if scalar {
+                    return Ok(self.pos);
+                }
+                return Err(self.truncated());
+            }
+            i = (consumed - self.base) as usize;
+        }
+    }
+
+    fn avail(&self) -> usize {
+        self.buf.len() - (self.pos - self.base) as usize
+    }
+
+    /// Reads more input, dropping what is no longer needed. Returns false at
+    /// the end of the input.
+    fn fill(&mut self) -> Res<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        let drop = (self.keep.min(self.pos) - self.base) as usize;
+        if drop > 0 && drop >= self.buf.len() / 2 {
+            self.buf.drain(..drop);
+            self.base += drop as u64;
+        }
+        let old = self.buf.len();
+        self.buf.resize(old + READ_SIZE, 0);
+        let n = loop {
+            match self.r.read(&mut self.buf[old..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(old);
+                    let msg = crate::error::io_message(&e);
+                    self.io_error = Some(e);
+                    return Err(ScanError {
+                        offset: self.base + old as u64,
+                        msg: format!("read error: {msg}"),
+                        cut_entry: None,
+                    });
+                }
+            }
+        };
+        self.buf.truncate(old + n);
+        if n == 0 {
+            self.eof = true;
+        }
+        Ok(n > 0)
+    }
+
+    fn peek(&mut self) -> Res<Option<u8>> {
+        loop {
+            let i = (self.pos - self.base) as usize;
+            if i < self.buf.len() {
+                return Ok(Some(self.buf[i]));
+            }
+            if !self.fill()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn next_byte(&mut self) -> Res<Option<u8>> {
+        let b = self.peek()?;
+        if b.is_some() {
+            self.pos += 1;
+        }
+        Ok(b)
+    }
+
+    fn skip_ws(&mut self) -> Res<()> {
+        while let Some(c) = self.peek()? {
+            if !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+                break;
+            }
+            self.pos += 1;
+        }
+        Ok(())
+    }
+
+    fn expect(&mut self, want: u8, what: &str) -> Res<()> {
+        match self.next_byte()? {
+            Some(c) if c == want => Ok(()),
+            Some(c) => {
+                self.pos -= 1;
+                Err(self.unexpected(c, what))
+            }
+            None => Err(self.truncated()),
+        }
+    }
+
+    fn expect_bytes(&mut self, want: &[u8]) -> Res<()> {
+        for &b in want {
+            self.expect(b, "a UTF-8 byte-order mark")?;
+        }
+        Ok(())
+    }
+
+    /// Skips a JSONP wrapper such as `onInputData(` (HAR Viewer's "HARP").
+    fn skip_jsonp_prefix(&mut self) -> Res<()> {
+        let Some(c) = self.peek()? else {
+            return Err(ScanError {
+                offset: 0,
+                msg: "empty input".into(),
+                cut_entry: None,
+            });
+        };
+        if !(c.is_ascii_alphabetic() || c == b'_' || c == b'$') {
+            return Ok(());
+        }
+        for _ in 0..256 {
+            match self.next_byte()? {
+                Some(b'(') => return self.skip_ws(),
+                Some(c) if c.is_ascii_alphanumeric() || b"_$. \t".contains(&c) => {}
+                _ => break,
+            }
+        }
+        Err(ScanError {
+            offset: self.pos.saturating_sub(1),
+            msg: "not a HAR document (expected '{')".into(),
+            cut_entry: None,
+        })
+    }
+
+    fn unexpected(&self, c: u8, what: &str) -> ScanError {
+        let shown = if c.is_ascii_graphic() {
+            format!("'{}'", c as char)
+        } else {
+            format!("byte 0x{c:02x}")
+        };
+        ScanError {
+            offset: self.pos,
+            msg: format!("expected {what}, found {shown}"),
+            cut_entry: None,
+        }
+    }
+
+    fn truncated(&self) -> ScanError {
+        if let Some(e) = &self.io_error {
+            return ScanError {
+                offset: self.base + self.buf.len() as u64,
+                msg: format!("read error: {}", crate::error::io_message(e)),
+                cut_entry: None,
+            };
+        }
+        ScanError {
+            offset: self.base + self.buf.len() as u64,
+            msg: "truncated: the input ends in the middle of the document".into(),
+            cut_entry: None,
+        }
+    }
+}
+
+/// The parts of a HAR entry the audit reads; everything else is ignored.
+#[derive(Deserialize)]
+struct Entry<'a> {
+    #[serde(borrow, rename = "startedDateTime", default)]
+    started: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    request: Option<Request<'a>>,
+    #[serde(borrow, default)]
+    response: Option<Response<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Request<'a> {
+    #[serde(borrow, default)]
+    method: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    url: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Response<'a> {
+    #[serde(borrow, default)]
+    status: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    headers: Option<Vec<Header<'a>>>,
+    #[serde(borrow, default)]
+    content: Option<Content<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Header<'a> {
+    #[serde(borrow, default)]
+    name: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    value: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Content<'a> {
+    #[serde(borrow, default)]
+    text: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    encoding: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "mimeType")]
+    mime_type: Option<&'a RawValue>,
+}
+
+/// Why an entry could not be read: a short reason key and a detail.
+pub type EntryError = (&'static str, String);
+
+/// Parses one HAR entry leniently into an exchange.
+pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
+    let t = text.trim_start();
+    if !t.starts_with('{') {
+        return Err(("entry_not_object", "the entry is not a JSON object".into()));
+    }
+    let e: Entry<'_> = serde_json::from_str(text).map_err(|e| {
+        let msg = e.to_string();
+        let reason = if e.is_syntax() || e.is_eof() {
+            "invalid_json"
+        } else {
+            "malformed_entry"
+        };
+        (reason, msg)
+    })?;
+    let mut ex = Exchange {
+        time_ms: e.started.and_then(as_str).and_then(|s| parse_time_str(&s)),
+        ..Exchange::default()
+    };
+    if let Some(req) = &e.request {
+        ex.method = req.method.and_then(as_str);
+        ex.url = req.url.and_then(as_str);
+    }
+    let Some(resp) = e.response else {
+        return Ok(ex);
+    };
+    ex.status = match resp.status {
+        None => None,
+        Some(v) if first_byte(v) == b'n' => None,
+        Some(v) => match as_status(v) {
+            Some(s) => Some(s),
+            // Some exporters write -1 for "no status".
+            None if as_f64(v).is_some_and(|n| n < 0.0) => Some(0),
+            None => {
+                return Err((
+                    "malformed_entry",
+                    format!("response.status is not a status code: {}", v.get()),
+                ))
+            }
+        },
+    };
+    if let Some(c) = &resp.content {
+        ex.content_type = c.mime_type.and_then(as_str).filter(|s| !s.is_empty());
+        if let Some(text) = c.text.filter(|v| first_byte(v) != b'n') {
+            let Some(text) = as_str(text) else {
+                return Err((
+                    "malformed_entry",
+                    "response.content.text is not a string".into(),
+                ));
+            };
+            let base64 = c
+                .encoding
+                .and_then(as_str)
+                .is_some_and(|enc| enc.eq_ignore_ascii_case("base64"));
+            ex.body = Body::Text(if base64 {
+                Cow::Owned(decode_base64(&text).ok_or_else(|| {
+                    (
+                        "malformed_entry",
+                        "response.content.text is not valid base64".to_string(),
+                    )
+                })?)
+            } else {
+                text
+            });
+        }
+    }
+    if ex.content_type.is_none() {
+        ex.content_type = resp.headers.as_ref().and_then(|hs| {
+            hs.iter().find_map(|h| {
+                let name = h.name.and_then(as_str)?;
+                if name.eq_ignore_ascii_case("content-type") {
+                    h.value.and_then(as_str)
+                } else {
+                    None
+                }
+            })
+        });
+    }
+    Ok(ex)
+}
+
+/// Decodes base64 (standard or URL-safe alphabet, padding optional,
+/// whitespace ignored) into text, replacing invalid UTF-8.
+pub fn decode_base64(text: &str) -> Option<String> {
+    let bytes = decode_base64_bytes(text)?;
+    Some(match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
+/// Decodes base64 (standard or URL-safe alphabet, padding optional,
+/// whitespace ignored) into bytes.
+pub fn decode_base64_bytes(text: &str) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+    use base64::engine::DecodePaddingMode;
+    const CFG: GeneralPurposeConfig = GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true);
+    const STD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, CFG);
+    const URL: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, CFG);
+    let compact: Cow<str> = if text.bytes().any(|b| b.is_ascii_whitespace()) {
+        Cow::Owned(text.chars().filter(|c| !c.is_ascii_whitespace()).collect())
+    } else {
+        Cow::Borrowed(text)
+    };
+    STD.decode(compact.as_bytes())
+        .or_else(|_| URL.decode(compact.as_bytes()))
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(doc: &[u8]) -> (Vec<String>, Result<u64, ScanError>) {
+        let mut s = Scanner::new(doc);
+        let mut out = Vec::new();
+        let r = s.run(|b| {
+            for (a, z) in b.ranges {
+                out.push(String::from_utf8_lossy(&b.data[a..z]).into_owned());
+            }
+        });
+        (out, r.map(|e| e.entries))
+    }
+
+    #[test]
+    fn finds_entries_anywhere_in_log() {
+        let doc = br#"{"log":{"version":"1.2","pages":[{"id":"p]}"}],"entries":[{"a":"x\"}"},{"b":[1,{}]}],"comment":"}"}}"#;
+        let (out, r) = scan(doc);
+        assert_eq!(r.unwrap(), 2);
+        assert_eq!(out, vec![r#"{"a":"x\"}"}"#, r#"{"b":[1,{}]}"#]);
+    }
+
+    #[test]
+    fn bom_and_jsonp() {
+        let (out, r) = scan(b"\xEF\xBB\xBF{\"log\":{\"entries\":[{}]}}");
+        assert_eq!((out.len(), r.unwrap()), (1, 1));
+        let (out, r) = scan(b"onInputData({\"log\":{\"entries\":[{},{}]}});");
+        assert_eq!((out.len(), r.unwrap()), (2, 2));
+    }
+
+    #[test]
+    fn truncation_keeps_complete_entries() {
+        let doc = br#"{"log":{"entries":[{"a":1},{"b":2},{"c":"cut here"#;
+        let (out, r) = scan(doc);
+        assert_eq!(out.len(), 2);
+        let e = r.unwrap_err();
+        assert_eq!(e.offset, doc.len() as u64);
+        assert_eq!(e.cut_entry, Some(2));
+        let (out, r) = scan(br#"{"log":{"entries":[{"a":1}"#);
+        assert_eq!(out.len(), 1);
+        assert!(r.unwrap_err().msg.contains("truncated"));
+    }
+
+    #[test]
+    fn entries_not_an_array() {
+        let (_, r) = scan(br#"{"log":{"entries":{}}}"#);
+        assert!(r.unwrap_err().msg.contains("an array for `log.entries`"));
+        let (_, r) = scan(b"[1,2]");
+        assert!(r.unwrap_err().msg.contains("JSON object"), "{}", "");
+    }
+
+    #[test]
+    fn big_entries_across_reads() {
+        let body = "x".repeat(3 * READ_SIZE + 17);
+        let doc = format!(r#"{{"log":{{"entries":[{{"t":"{body}"}},{{}}]}}}}"#);
+        let (out, r) = scan(doc.as_bytes());
+        assert_eq!(r.unwrap(), 2);
+        assert_eq!(out[0].len(), body.len() + 8);
+    }
+
+    #[test]
+    fn lenient_entry() {
+        let e = parse_entry(
+            r#"{"startedDateTime":"2024-01-01T00:00:00Z","request":{"method":"GET","url":"https://x/y"},
+            "response":{"status":404,"headers":[{"name":"Content-Type","value":"text/plain"}],
+            "content":{"encoding":"base64","text":"eyJhIjoxfQ=="},"_x":1}}"#,
+        )
+        .unwrap();
+        assert_eq!(e.status, Some(404));
+        assert_eq!(e.body, Body::Text(Cow::Borrowed("{\"a\":1}")));
+        assert_eq!(e.content_type.as_deref(), Some("text/plain"));
+        let e =
+            parse_entry(r#"{"response":{"status":0,"_error":"net::ERR","content":{}}}"#).unwrap();
+        assert_eq!((e.status, e.body), (Some(0), Body::Missing));
+        let e = parse_entry(r#"{"request":{}}"#).unwrap();
+        assert_eq!(e.status, None);
+        assert_eq!(
+            parse_entry(r#"{"response":{"status":"abc"}}"#)
+                .unwrap_err()
+                .0,
+            "malformed_entry"
+        );
+        assert_eq!(parse_entry("[]").unwrap_err().0, "entry_not_object");
+    }
+}

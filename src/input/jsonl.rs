@@ -1,0 +1,586 @@
+//! JSON-lines input: one object per line, mapped to an exchange by a shape
+//! (which fields hold status, body, time, method and URL). The shape is
+//! detected from the first lines or given with `--field NAME=PATH`.
+
+use std::borrow::Cow;
+use std::io::Read;
+
+use serde_json::value::RawValue;
+
+use super::har;
+use crate::exchange::{epoch_to_ms, parse_time_str, Body, Exchange};
+use crate::rawjson::{as_f64, as_object, as_status, as_str, first_byte, RawObject};
+
+/// The fields of an exchange a shape maps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// HTTP status.
+    Status,
+    /// Response body.
+    Body,
+    /// Request time.
+    Time,
+    /// Request method.
+    Method,
+    /// Request URL or path.
+    Url,
+}
+
+impl Field {
+    /// Parses a `--field` name.
+    pub fn from_name(s: &str) -> Option<Field> {
+        Some(match s {
+            "status" => Field::Status,
+            "body" => Field::Body,
+            "time" => Field::Time,
+            "method" => Field::Method,
+            "url" | "path" => Field::Url,
+            _ => return None,
+        })
+    }
+}
+
+// Candidate paths, most specific first. Every known log shape's fields are
+// here, so a line of any of them maps without knowing which it is; the
+// detected shape only moves its own status path to the front.
+const STATUS: &[&str] = &[
+    "status",
+    "status_code",
+    "statusCode",
+    "http_status",
+    "response.status",
+    "response.status_code",
+    "response.statusCode",
+    "res.statusCode",
+    "res.status",
+    "err.response.status",
+    "error.response.status",
+    "DownstreamStatus",
+    "response_code",
+    "httpRequest.status",
+    "EdgeResponseStatus",
+    "response_status",
+    "http.response.status_code",
+    "http.status_code",
+    "OriginStatus",
+];
+const BODY: &[&str] = &[
+    "body",
+    "response_body",
+    "response.body",
+    "response.data",
+    "res.body",
+    "err.response.data",
+    "error.response.data",
+    "http.response.body.content",
+    "http.response.body",
+    "resp_body",
+];
+const BODY_BASE64: &[&str] = &[
+    "response.body_base64",
+    "body_base64",
+    "response_body_base64",
+];
+const CONTENT_ENCODING: &[&str] = &["response.content_encoding", "content_encoding"];
+const CONTENT_TYPE: &[&str] = &[
+    "response.headers.content-type",
+    "response.headers.Content-Type",
+    "err.response.headers.content-type",
+    "res.headers.content-type",
+    "http.response.mime_type",
+    "content_type",
+    "response.content_type",
+];
+const TIME: &[&str] = &[
+    "time",
+    "ts",
+    "timestamp",
+    "@timestamp",
+    "start_time",
+    "StartUTC",
+    "EdgeStartTimestamp",
+    "startedDateTime",
+    "time_iso8601",
+    "time_local",
+    "date",
+];
+const METHOD: &[&str] = &[
+    "method",
+    "request.method",
+    "req.method",
+    "err.config.method",
+    "error.config.method",
+    "RequestMethod",
+    "http.request.method",
+    "httpRequest.requestMethod",
+    "ClientRequestMethod",
+    "request_method",
+    "http_method",
+    "request",
+];
+const URL: &[&str] = &[
+    "url",
+    "uri",
+    "request.url",
+    "request.uri",
+    "req.url",
+    "err.config.url",
+    "error.config.url",
+    "url.full",
+    "httpRequest.requestUrl",
+    "ClientRequestURI",
+    "RequestPath",
+    "x-envoy-origin-path",
+    "path",
+    "url.path",
+    "request_uri",
+    "http_path",
+    "request",
+];
+
+/// A named log shape: how to recognise it and where its status lives.
+struct Known {
+    name: &'static str,
+    status: &'static str,
+    also: &'static [&'static str],
+}
+
+const KNOWN: &[Known] = &[
+    Known {
+        name: "caddy",
+        status: "status",
+        also: &["request.uri", "ts"],
+    },
+    Known {
+        name: "traefik",
+        status: "DownstreamStatus",
+        also: &[],
+    },
+    Known {
+        name: "envoy",
+        status: "response_code",
+        also: &[],
+    },
+    Known {
+        name: "gcp",
+        status: "httpRequest.status",
+        also: &[],
+    },
+    Known {
+        name: "cloudflare",
+        status: "EdgeResponseStatus",
+        also: &[],
+    },
+    Known {
+        name: "fastly",
+        status: "response_status",
+        also: &[],
+    },
+    Known {
+        name: "ecs",
+        status: "http.response.status_code",
+        also: &[],
+    },
+    Known {
+        name: "pino",
+        status: "res.statusCode",
+        also: &[],
+    },
+    Known {
+        name: "pino",
+        status: "err.response.status",
+        also: &[],
+    },
+    Known {
+        name: "nested",
+        status: "response.status",
+        also: &[],
+    },
+    Known {
+        name: "nested",
+        status: "response.status_code",
+        also: &[],
+    },
+    Known {
+        name: "flat",
+        status: "status",
+        also: &[],
+    },
+    Known {
+        name: "flat",
+        status: "status_code",
+        also: &[],
+    },
+    Known {
+        name: "flat",
+        status: "statusCode",
+        also: &[],
+    },
+    Known {
+        name: "flat",
+        status: "http_status",
+        also: &[],
+    },
+];
+
+/// How lines map to exchanges.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    /// The shape's name, as reported (`caddy`, `flat`, `har_entry`, `custom` ...).
+    pub name: String,
+    status: Vec<String>,
+    body: Vec<String>,
+    time: Vec<String>,
+    method: Vec<String>,
+    url: Vec<String>,
+    /// Whether body paths came from `--field` (then base64 bodies are not looked for).
+    custom_body: bool,
+    /// Lines are whole HAR entries.
+    har_entry: bool,
+}
+
+fn owned(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+impl Shape {
+    /// The shape with every known path, named `name`.
+    fn generic(name: &str) -> Shape {
+        Shape {
+            name: name.to_string(),
+            status: owned(STATUS),
+            body: owned(BODY),
+            time: owned(TIME),
+            method: owned(METHOD),
+            url: owned(URL),
+            custom_body: false,
+            har_entry: false,
+        }
+    }
+
+    /// Detects the shape from sample lines, then applies `--field` overrides.
+    pub fn detect(sample: &[u8], fields: &[(Field, String)]) -> Shape {
+        let mut votes: Vec<(&str, usize, &str)> = Vec::new();
+        for line in sample.split(|&b| b == b'\n').take(200) {
+            let Some(obj) = std::str::from_utf8(line)
+                .ok()
+                .and_then(|l| parse_line(l).ok())
+            else {
+                continue;
+            };
+            let name_status = if is_har_entry(&obj) {
+                Some(("har_entry", ""))
+            } else {
+                KNOWN.iter().find_map(|k| {
+                    let st = obj.path(k.status).and_then(as_status)?;
+                    let _ = st;
+                    k.also
+                        .iter()
+                        .all(|p| obj.path(p).is_some())
+                        .then_some((k.name, k.status))
+                })
+            };
+            if let Some((name, status)) = name_status {
+                match votes.iter_mut().find(|v| v.0 == name && v.2 == status) {
+                    Some(v) => v.1 += 1,
+                    None => votes.push((name, 1, status)),
+                }
+            }
+        }
+        // The most votes win; ties go to the shape seen first.
+        let best = votes
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1 .1.cmp(&b.1 .1).then(b.0.cmp(&a.0)));
+        let mut shape = match best {
+            Some((_, &("har_entry", _, _))) => Shape {
+                har_entry: true,
+                ..Shape::generic("har_entry")
+            },
+            Some((_, &(name, _, status))) => {
+                let mut s = Shape::generic(name);
+                s.status.retain(|p| p != status);
+                s.status.insert(0, status.to_string());
+                s
+            }
+            None => Shape::generic("generic"),
+        };
+        if !fields.is_empty() {
+            shape.har_entry = false;
+            shape.name = format!("custom ({})", shape.name);
+            for (f, path) in fields {
+                let list = match f {
+                    Field::Status => &mut shape.status,
+                    Field::Body => {
+                        shape.custom_body = true;
+                        &mut shape.body
+                    }
+                    Field::Time => &mut shape.time,
+                    Field::Method => &mut shape.method,
+                    Field::Url => &mut shape.url,
+                };
+                *list = vec![path.clone()];
+            }
+        }
+        shape
+    }
+
+    /// Maps a parsed line to an exchange; `None` when the line carries no
+    /// HTTP fields at all.
+    pub fn map<'a>(
+        &self,
+        obj: &RawObject<'a>,
+        raw: &'a str,
+    ) -> Result<Option<Exchange<'a>>, har::EntryError> {
+        if self.har_entry || is_har_entry(obj) {
+            return har::parse_entry(raw).map(Some);
+        }
+        let status = first(obj, &self.status, |v| match first_byte(v) {
+            b'n' => None,
+            _ => as_status(v),
+        });
+        let method = first(obj, &self.method, |v| {
+            let s = as_str(v)?;
+            match s.split_once(' ') {
+                Some((m, _)) if is_method(m) => Some(Cow::Owned(m.to_string())),
+                Some(_) => None,
+                None if is_method(&s) => Some(Cow::Owned(s.to_ascii_uppercase())),
+                None => None,
+            }
+        });
+        let url = first(obj, &self.url, |v| {
+            let s = as_str(v)?;
+            match s.split(' ').collect::<Vec<_>>().as_slice() {
+                [one] if !one.is_empty() => Some(s),
+                [m, u, ..] if is_method(m) => Some(Cow::Owned(u.to_string())),
+                _ => None,
+            }
+        });
+        if status.is_none() && method.is_none() && url.is_none() {
+            return Ok(None);
+        }
+        let mut ex = Exchange {
+            status,
+            method,
+            url,
+            time_ms: first(obj, &self.time, |v| match first_byte(v) {
+                b'"' => parse_time_str(&as_str(v)?),
+                _ => as_f64(v).and_then(epoch_to_ms),
+            }),
+            content_type: first(obj, CONTENT_TYPE, as_str),
+            body: Body::Missing,
+        };
+        if let Some(v) = first(obj, &self.body, Some) {
+            ex.body = body_of(v);
+        } else if !self.custom_body {
+            if let Some(b64) = first(obj, BODY_BASE64, as_str) {
+                let gz = first(obj, CONTENT_ENCODING, as_str)
+                    .is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
+                ex.body = Body::Text(Cow::Owned(decode_body_base64(&b64, gz)));
+            }
+        }
+        Ok(Some(ex))
+    }
+}
+
+fn is_method(s: &str) -> bool {
+    matches!(
+        s.to_ascii_uppercase().as_str(),
+        "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" | "TRACE" | "CONNECT"
+    )
+}
+
+fn is_har_entry(obj: &RawObject<'_>) -> bool {
+    matches!(obj.get("request"), Some(v) if first_byte(v) == b'{')
+        && matches!(obj.get("response"), Some(v) if as_object(v).is_some_and(|r| r.get("status").is_some() && r.get("content").is_some()))
+}
+
+/// The first candidate path that resolves to a usable value.
+fn first<'a, T>(
+    obj: &RawObject<'a>,
+    paths: &[impl AsRef<str>],
+    f: impl Fn(&'a RawValue) -> Option<T>,
+) -> Option<T> {
+    paths.iter().find_map(|p| obj.path(p.as_ref()).and_then(&f))
+}
+
+/// A body field: a string holds the body text; an object or array is the body.
+fn body_of(v: &RawValue) -> Body<'_> {
+    match first_byte(v) {
+        b'n' => Body::Missing,
+        b'"' => match as_str(v) {
+            Some(s) => Body::Text(s),
+            None => Body::Text(Cow::Borrowed(v.get())),
+        },
+        _ => Body::Text(Cow::Borrowed(v.get())),
+    }
+}
+
+/// Largest body inflated from a gzip field; more is cut (a bomb guard).
+const MAX_INFLATED: u64 = 16 << 20;
+
+fn decode_body_base64(b64: &str, gzip: bool) -> String {
+    let Some(bytes) = har::decode_base64_bytes(b64) else {
+        return b64.to_string();
+    };
+    let mut out = Vec::new();
+    if gzip {
+        let dec = flate2::read::MultiGzDecoder::new(&bytes[..]);
+        if dec.take(MAX_INFLATED).read_to_end(&mut out).is_err() {
+            out.clear();
+        }
+    }
+    if out.is_empty() {
+        out = bytes;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Parses one line: a JSON object, possibly after a prefix such as a CRI
+/// (`2024-… stdout F `) or syslog header. Returns the reason when it is not.
+pub fn parse_line(line: &str) -> Result<RawObject<'_>, &'static str> {
+    let t = line.trim_start_matches('\u{feff}').trim();
+    if let Some(obj) = RawObject::parse(t) {
+        return Ok(obj);
+    }
+    if t.starts_with('{') {
+        return Err("invalid_json");
+    }
+    let scalar_or_array = t.starts_with('[')
+        || t.starts_with('"')
+        || t.as_bytes().first().is_some_and(u8::is_ascii_digit);
+    if scalar_or_array && serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok() {
+        return Err("not_object");
+    }
+    // A prefixed line: the JSON object starts at the first '{' and runs to the end.
+    if t.ends_with('}') {
+        if let Some(i) = t.find('{') {
+            if let Some(obj) = RawObject::parse(&t[i..]) {
+                return Ok(obj);
+            }
+        }
+    }
+    Err("not_json")
+}
+
+/// Reads a plain-text access-log line (Envoy's default format, the common
+/// and combined log formats): the status is the number after the quoted
+/// request line `"METHOD TARGET PROTOCOL"`, the time is in the first `[...]`.
+pub fn parse_text_access(line: &str) -> Option<Exchange<'_>> {
+    let mut rest = line;
+    while let Some(q) = rest.find('"') {
+        let after = &rest[q + 1..];
+        let close = after.find('"')?;
+        let request = &after[..close];
+        let tail = &after[close + 1..];
+        let mut parts = request.split(' ');
+        if let (Some(m), Some(target), Some(proto)) = (parts.next(), parts.next(), parts.next()) {
+            if is_method(m) && proto.starts_with("HTTP/") {
+                let status_text = tail.trim_start().split(' ').next()?;
+                let status: u16 = status_text.parse().ok().filter(|s| *s <= 999)?;
+                let time_ms = line
+                    .find('[')
+                    .and_then(|a| line[a + 1..].find(']').map(|b| &line[a + 1..a + 1 + b]))
+                    .and_then(parse_time_str);
+                return Some(Exchange {
+                    status: Some(status),
+                    method: Some(Cow::Borrowed(m)),
+                    url: Some(Cow::Borrowed(target)),
+                    time_ms,
+                    ..Exchange::default()
+                });
+            }
+        }
+        rest = &after[close + 1..];
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn text_access_lines() {
+        let l = r#"2025-12-31T19:00:00.31+01:00 stdout F [2016-04-15T20:17:00.310Z] "POST /api/v1/locations HTTP/2" 204 - 154 0 226"#;
+        let e = parse_text_access(l).unwrap();
+        assert_eq!(
+            (e.status, e.method.as_deref(), e.url.as_deref()),
+            (Some(204), Some("POST"), Some("/api/v1/locations"))
+        );
+        assert_eq!(e.time_ms, parse_time_str("2016-04-15T20:17:00.310Z"));
+        let clf = r#"127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 404 2326 "-" "curl""#;
+        let e = parse_text_access(clf).unwrap();
+        assert_eq!(e.status, Some(404));
+        assert!(e.time_ms.is_some());
+        assert!(parse_text_access("DEBUG: \"quoted\" 200").is_none());
+    }
+
+    use super::*;
+
+    fn map_line(line: &str) -> Exchange<'_> {
+        let shape = Shape::detect(line.as_bytes(), &[]);
+        let obj = parse_line(line).unwrap();
+        shape.map(&obj, line).unwrap().unwrap()
+    }
+
+    #[test]
+    fn shapes() {
+        let l = r#"{"level":"info","ts":1646155519.123,"request":{"method":"GET","host":"x","uri":"/a?b"},"status":401}"#;
+        assert_eq!(Shape::detect(l.as_bytes(), &[]).name, "caddy");
+        let e = map_line(l);
+        assert_eq!(
+            (e.status, e.method.as_deref(), e.url.as_deref()),
+            (Some(401), Some("GET"), Some("/a?b"))
+        );
+        assert_eq!(e.time_ms, Some(1646155519123));
+
+        let l = r#"{"status":"404","request":"GET /v1/x?y=1 HTTP/1.1","time_iso8601":"2024-01-01T00:00:00+00:00"}"#;
+        let e = map_line(l);
+        assert_eq!(
+            (e.status, e.method.as_deref(), e.url.as_deref()),
+            (Some(404), Some("GET"), Some("/v1/x?y=1"))
+        );
+
+        let l = r#"{"httpRequest":{"status":503,"requestUrl":"http://h/p","requestMethod":"GET"},"timestamp":"2024-01-01T00:00:00Z"}"#;
+        assert_eq!(Shape::detect(l.as_bytes(), &[]).name, "gcp");
+        assert_eq!(map_line(l).status, Some(503));
+
+        let l =
+            r#"{"status":404,"response":{"body":{"error_code":"not_found","error_message":"x"}}}"#;
+        assert_eq!(
+            map_line(l).body,
+            Body::Text(r#"{"error_code":"not_found","error_message":"x"}"#.into())
+        );
+        let l = r#"{"status_code":400,"response_body":"{\"error_code\":\"invalid_json\"}"}"#;
+        assert_eq!(
+            map_line(l).body,
+            Body::Text(r#"{"error_code":"invalid_json"}"#.into())
+        );
+    }
+
+    #[test]
+    fn prefixed_and_bad_lines() {
+        assert!(parse_line(r#"2024-04-10T12:00:00.1Z stdout F {"response_code":404}"#).is_ok());
+        assert_eq!(parse_line("DEBUG: plugin said hi").unwrap_err(), "not_json");
+        assert_eq!(parse_line("[1,2]").unwrap_err(), "not_object");
+        assert_eq!(parse_line(r#"{"a":"#).unwrap_err(), "invalid_json");
+    }
+
+    #[test]
+    fn non_http_line() {
+        let l = r#"{"time":"2024-01-01T00:00:00Z","level":"INFO","msg":"server started"}"#;
+        let shape = Shape::detect(l.as_bytes(), &[]);
+        assert!(shape.map(&parse_line(l).unwrap(), l).unwrap().is_none());
+    }
+
+    #[test]
+    fn custom_fields() {
+        let l = r#"{"a":{"s":"429"},"b":"{\"error_code\":\"too_many_requests\",\"error_message\":\"slow\"}","status":200}"#;
+        let shape = Shape::detect(
+            l.as_bytes(),
+            &[(Field::Status, "a.s".into()), (Field::Body, "b".into())],
+        );
+        assert!(shape.name.starts_with("custom"));
+        let e = shape.map(&parse_line(l).unwrap(), l).unwrap().unwrap();
+        assert_eq!(e.status, Some(429));
+    }
+}

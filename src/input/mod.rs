@@ -1,0 +1,696 @@
+//! Inputs: files, directories and standard input; gzip and zstd detected by
+//! their magic bytes; HAR or JSON lines detected from content. Readers cut
+//! each input into `Work` units that workers turn into exchanges. Nothing
+//! here classifies.
+
+pub mod har;
+pub mod jsonl;
+
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::value::RawValue;
+
+use crate::exchange::{Exchange, Locator, LocatorKind};
+use jsonl::{Field, Shape};
+
+/// One input as given on the command line (or found in a directory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Standard input (`-`).
+    Stdin,
+    /// A file path.
+    File(PathBuf),
+}
+
+impl Source {
+    /// The name used in reports and messages.
+    pub fn name(&self) -> String {
+        match self {
+            Source::Stdin => "<stdin>".to_string(),
+            Source::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// The input's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A HAR document (`log.entries`).
+    Har,
+    /// JSON lines, one object per line.
+    Jsonl,
+    /// A JSON document (pretty-printed object, array of objects, or
+    /// concatenated objects) holding log records.
+    JsonDoc,
+}
+
+impl Format {
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Har => "har",
+            Format::Jsonl => "jsonl",
+            Format::JsonDoc => "json",
+        }
+    }
+
+    /// What a locator's index counts in this format.
+    pub fn locator_kind(self) -> LocatorKind {
+        match self {
+            Format::Har => LocatorKind::Entry,
+            Format::Jsonl => LocatorKind::Line,
+            Format::JsonDoc => LocatorKind::Value,
+        }
+    }
+}
+
+/// Expands command-line inputs: directories are walked recursively in name
+/// order, skipping hidden entries. A directory that cannot be read is an
+/// error for that path; the rest goes on.
+pub fn expand(args: &[String]) -> (Vec<Source>, Vec<crate::error::Error>) {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for a in args {
+        if a == "-" {
+            out.push(Source::Stdin);
+            continue;
+        }
+        let p = PathBuf::from(a);
+        if p.is_dir() {
+            walk(&p, &mut out, &mut errors);
+        } else {
+            out.push(Source::File(p));
+        }
+    }
+    (out, errors)
+}
+
+fn walk(dir: &Path, out: &mut Vec<Source>, errors: &mut Vec<crate::error::Error>) {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            errors.push(crate::error::Error::io(dir, e));
+            return;
+        }
+    };
+    let mut names: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok())
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.path())
+        .collect();
+    names.sort();
+    for p in names {
+        if p.is_dir() {
+            walk(&p, out, errors);
+        } else {
+            out.push(Source::File(p));
+        }
+    }
+}
+
+/// Compression detected on an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// gzip (one or more members).
+    Gzip,
+    /// Zstandard.
+    Zstd,
+}
+
+/// Opens a source, undoing gzip or zstd compression found by magic bytes.
+/// `counter` sees the raw bytes read (for progress).
+pub fn open(
+    src: &Source,
+    counter: impl FnMut(usize) + Send + 'static,
+) -> io::Result<(Box<dyn Read + Send>, Option<Compression>)> {
+    let raw: Box<dyn Read + Send> = match src {
+        Source::Stdin => Box::new(io::stdin()),
+        Source::File(p) => {
+            let f = std::fs::File::open(p)?;
+            if f.metadata()?.is_dir() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "is a directory",
+                ));
+            }
+            Box::new(f)
+        }
+    };
+    let mut r = BufReader::with_capacity(
+        1 << 20,
+        Counting {
+            inner: raw,
+            counter,
+        },
+    );
+    let head = r.fill_buf()?;
+    Ok(if head.starts_with(&[0x1f, 0x8b]) {
+        (
+            Box::new(flate2::bufread::MultiGzDecoder::new(r)),
+            Some(Compression::Gzip),
+        )
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        (
+            Box::new(zstd::Decoder::with_buffer(r)?),
+            Some(Compression::Zstd),
+        )
+    } else {
+        (Box::new(r), None)
+    })
+}
+
+struct Counting<R, F> {
+    inner: R,
+    counter: F,
+}
+
+impl<R: Read, F: FnMut(usize)> Read for Counting<R, F> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.counter)(n);
+        Ok(n)
+    }
+}
+
+/// How many bytes of an input are looked at to detect its format.
+const SNIFF: usize = 64 << 10;
+
+/// Reads the start of a stream (up to `SNIFF` bytes, fewer at its end).
+pub fn read_head(r: &mut dyn Read) -> io::Result<Vec<u8>> {
+    let mut head = vec![0; SNIFF];
+    let mut n = 0;
+    while n < SNIFF {
+        match r.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    head.truncate(n);
+    Ok(head)
+}
+
+/// Detects the format from the first bytes of a (decompressed) stream.
+pub fn sniff(head: &[u8]) -> Format {
+    let t = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let t = trim_ws(t);
+    match t.first() {
+        Some(b'{') => {}
+        Some(b'[') => return Format::JsonDoc,
+        Some(c) if c.is_ascii_alphabetic() || *c == b'_' => {
+            // A JSONP-wrapped HAR: `callback({"log": ...})`.
+            let open = t.iter().take(128).position(|&b| b == b'(');
+            if let Some(i) = open {
+                if trim_ws(&t[i + 1..]).starts_with(b"{")
+                    && first_key(trim_ws(&t[i + 1..])) == Some("log".into())
+                {
+                    return Format::Har;
+                }
+            }
+            return Format::Jsonl;
+        }
+        _ => return Format::Jsonl,
+    }
+    if first_key(t).as_deref() == Some("log") {
+        return Format::Har;
+    }
+    let line = match memchr::memchr(b'\n', t) {
+        Some(i) => &t[..i],
+        None => t,
+    };
+    if serde_json::from_slice::<&RawValue>(trim_ws(line)).is_ok() {
+        return Format::Jsonl;
+    }
+    if memchr::memmem::find(t, b"\"entries\"").is_some()
+        && memchr::memmem::find(t, b"\"log\"").is_some()
+    {
+        return Format::Har;
+    }
+    Format::JsonDoc
+}
+
+fn trim_ws(mut t: &[u8]) -> &[u8] {
+    while let Some((c, rest)) = t.split_first() {
+        if !c.is_ascii_whitespace() {
+            break;
+        }
+        t = rest;
+    }
+    t
+}
+
+/// The first key of the object that `t` opens, if it can be read.
+fn first_key(t: &[u8]) -> Option<String> {
+    let rest = trim_ws(t.strip_prefix(b"{")?);
+    if !rest.starts_with(b"\"") {
+        return None;
+    }
+    let mut de = serde_json::Deserializer::from_slice(rest).into_iter::<String>();
+    // A StreamDeserializer stops after the string; anything may follow.
+    match de.next() {
+        Some(Ok(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// A unit of reading handed to a worker.
+pub enum Work {
+    /// Complete lines of a JSON-lines input.
+    Lines {
+        /// Input index.
+        file: u32,
+        /// Line number of the first line.
+        first_line: u64,
+        /// The bytes, ending at a line end (or at the end of the input).
+        data: Vec<u8>,
+        /// How lines map to exchanges.
+        shape: Arc<Shape>,
+    },
+    /// Complete HAR entries.
+    Entries {
+        /// Input index.
+        file: u32,
+        /// The entries.
+        batch: har::Batch,
+    },
+    /// Records of a JSON document, one value each.
+    Values {
+        /// Input index.
+        file: u32,
+        /// The values and their 1-based numbers.
+        batch: har::Batch,
+        /// How values map to exchanges.
+        shape: Arc<Shape>,
+    },
+}
+
+/// What a record turned out to be.
+pub enum Record<'a> {
+    /// An HTTP exchange.
+    Exchange(Exchange<'a>),
+    /// Not readable: a reason key and a detail.
+    Skipped(&'static str, String),
+}
+
+impl Work {
+    /// Bytes of input this unit holds.
+    pub fn len(&self) -> usize {
+        match self {
+            Work::Lines { data, .. } => data.len(),
+            Work::Entries { batch, .. } | Work::Values { batch, .. } => batch.data.len(),
+        }
+    }
+
+    /// Whether the unit holds no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Calls `f` for every record in the unit, in input order.
+    pub fn for_each(&self, mut f: impl FnMut(Locator, Record<'_>)) {
+        match self {
+            Work::Lines {
+                file,
+                first_line,
+                data,
+                shape,
+            } => {
+                for (line, raw) in (*first_line..).zip(data.split(|&b| b == b'\n')) {
+                    let loc = Locator {
+                        file: *file,
+                        index: line,
+                    };
+                    if raw.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    f(loc, line_record(raw, shape));
+                }
+            }
+            Work::Entries { file, batch } => {
+                for (i, &(a, b)) in batch.ranges.iter().enumerate() {
+                    let loc = Locator {
+                        file: *file,
+                        index: batch.first_index + i as u64,
+                    };
+                    let rec = match std::str::from_utf8(&batch.data[a..b]) {
+                        Err(e) => Record::Skipped(
+                            "invalid_utf8",
+                            format!("invalid UTF-8 at byte {} of the entry", e.valid_up_to()),
+                        ),
+                        Ok(text) => match har::parse_entry(text) {
+                            Ok(ex) => Record::Exchange(ex),
+                            Err((reason, detail)) => Record::Skipped(reason, detail),
+                        },
+                    };
+                    f(loc, rec);
+                }
+            }
+            Work::Values { file, batch, shape } => {
+                for (i, &(a, b)) in batch.ranges.iter().enumerate() {
+                    let loc = Locator {
+                        file: *file,
+                        index: batch.first_index + i as u64,
+                    };
+                    f(loc, line_record(&batch.data[a..b], shape));
+                }
+            }
+        }
+    }
+}
+
+fn line_record<'a>(raw: &'a [u8], shape: &Shape) -> Record<'a> {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    let text = match std::str::from_utf8(raw) {
+        Ok(t) => t,
+        Err(e) => {
+            return Record::Skipped(
+                "invalid_utf8",
+                format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+            )
+        }
+    };
+    let obj = match jsonl::parse_line(text) {
+        Ok(o) => o,
+        Err(reason) => {
+            return match jsonl::parse_text_access(text) {
+                Some(ex) => Record::Exchange(ex),
+                None => Record::Skipped(reason, excerpt(text)),
+            }
+        }
+    };
+    match shape.map(&obj, text) {
+        Ok(Some(ex)) => Record::Exchange(ex),
+        Ok(None) => Record::Skipped(
+            "no_http_fields",
+            "no status, method or URL field".to_string(),
+        ),
+        Err((reason, detail)) => Record::Skipped(reason, detail),
+    }
+}
+
+/// The start of an unreadable line, for a message.
+fn excerpt(text: &str) -> String {
+    let t = text.trim();
+    let cut: String = t.chars().take(60).collect();
+    if cut.len() < t.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}
+
+/// Options for reading inputs.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Force a format instead of detecting it.
+    pub format: Option<Format>,
+    /// `--field` overrides for JSON lines.
+    pub fields: Vec<(Field, String)>,
+    /// Largest record (line or HAR entry) read; longer ones are skipped.
+    pub max_record: usize,
+}
+
+/// What reading one input found out about it.
+#[derive(Debug, Clone, Default)]
+pub struct InputInfo {
+    /// Name as given.
+    pub name: String,
+    /// Detected or forced format.
+    pub format: Option<Format>,
+    /// Detected compression.
+    pub compression: Option<Compression>,
+    /// The JSON-lines shape used.
+    pub shape: Option<String>,
+    /// A fatal error that stopped reading this input.
+    pub error: Option<String>,
+}
+
+/// Bytes per JSON-lines chunk handed to a worker.
+const CHUNK: usize = 1 << 20;
+
+/// Reads one input to its end, handing work to `send` and reporting
+/// records that could not even be cut out (too long, truncated) to `skip`.
+pub fn read_source(
+    file: u32,
+    mut r: Box<dyn Read + Send>,
+    opts: &ReadOptions,
+    info: &mut InputInfo,
+    send: &mut dyn FnMut(Work),
+    skip: &mut dyn FnMut(Locator, &'static str, String),
+) {
+    let head = match read_head(&mut r) {
+        Ok(h) => h,
+        Err(e) => {
+            info.error = Some(format!("read error: {}", crate::error::io_message(&e)));
+            return;
+        }
+    };
+    if head.is_empty() {
+        info.error = Some("empty input".into());
+        return;
+    }
+    let format = opts.format.unwrap_or_else(|| sniff(&head));
+    info.format = Some(format);
+    let stream = io::Cursor::new(head).chain(r);
+    match format {
+        Format::Har => read_har(file, stream, info, send, skip),
+        Format::Jsonl => read_lines(file, stream, opts, info, send, skip),
+        Format::JsonDoc => read_doc(file, stream, opts, info, send),
+    }
+}
+
+fn read_har(
+    file: u32,
+    stream: impl Read,
+    info: &mut InputInfo,
+    send: &mut dyn FnMut(Work),
+    skip: &mut dyn FnMut(Locator, &'static str, String),
+) {
+    let mut sc = har::Scanner::new(stream);
+    match sc.run(|batch| send(Work::Entries { file, batch })) {
+        Ok(end) if !end.found_entries => {
+            info.error = Some("not a HAR file: no `log.entries` array".into())
+        }
+        Ok(_) => {}
+        Err(e) => {
+            if let Some(index) = e.cut_entry {
+                skip(
+                    Locator { file, index },
+                    "truncated",
+                    format!("the input ends inside this entry, at byte {}", e.offset),
+                );
+            }
+            info.error = Some(format!("{} at byte {}", e.msg, e.offset));
+        }
+    }
+}
+
+fn read_lines(
+    file: u32,
+    mut stream: impl Read,
+    opts: &ReadOptions,
+    info: &mut InputInfo,
+    send: &mut dyn FnMut(Work),
+    skip: &mut dyn FnMut(Locator, &'static str, String),
+) {
+    let mut shape: Option<Arc<Shape>> = None;
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK * 2);
+    let mut line = 1u64;
+    let mut first = true;
+    // While a line longer than the limit is being skipped: where it started.
+    let mut skipping: Option<u64> = None;
+    loop {
+        let old = buf.len();
+        buf.resize(old + CHUNK, 0);
+        let n = match read_full(&mut stream, &mut buf[old..]) {
+            Ok(n) => n,
+            Err(e) => {
+                buf.truncate(old);
+                info.error = Some(format!(
+                    "read error after line {line}: {}",
+                    crate::error::io_message(&e)
+                ));
+                break;
+            }
+        };
+        buf.truncate(old + n);
+        let eof = n == 0;
+        if first && !buf.is_empty() {
+            first = false;
+            if buf.starts_with(b"\xEF\xBB\xBF") {
+                buf.drain(..3);
+            }
+        }
+        if let Some(start) = skipping {
+            match memchr::memchr(b'\n', &buf) {
+                Some(i) => {
+                    buf.drain(..=i);
+                    skip(
+                        Locator { file, index: start },
+                        "too_large",
+                        format!("line longer than {} bytes", opts.max_record),
+                    );
+                    skipping = None;
+                    line = start + 1;
+                }
+                None => {
+                    buf.clear();
+                    if eof {
+                        skip(
+                            Locator { file, index: start },
+                            "too_large",
+                            format!("line longer than {} bytes", opts.max_record),
+                        );
+                        break;
+                    }
+                    continue;
+                }
+            }
+        }
+        let cut = if eof {
+            buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &buf) {
+                Some(i) => i + 1,
+                None if buf.len() > opts.max_record => {
+                    skipping = Some(line);
+                    buf.clear();
+                    continue;
+                }
+                None => continue,
+            }
+        };
+        if cut > 0 {
+            let rest = buf.split_off(cut);
+            let data = std::mem::replace(&mut buf, rest);
+            let shape = shape
+                .get_or_insert_with(|| {
+                    let s = Shape::detect(&data, &opts.fields);
+                    info.shape = Some(s.name.clone());
+                    Arc::new(s)
+                })
+                .clone();
+            let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
+            send(Work::Lines {
+                file,
+                first_line: line,
+                data,
+                shape,
+            });
+            line += lines;
+        }
+        if eof {
+            break;
+        }
+    }
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Largest JSON document read whole (pretty-printed logs are small).
+const MAX_DOC: u64 = 1 << 30;
+
+fn read_doc(
+    file: u32,
+    stream: impl Read,
+    opts: &ReadOptions,
+    info: &mut InputInfo,
+    send: &mut dyn FnMut(Work),
+) {
+    let mut data = Vec::new();
+    if let Err(e) = stream.take(MAX_DOC).read_to_end(&mut data) {
+        info.error = Some(format!("read error: {}", crate::error::io_message(&e)));
+        return;
+    }
+    let text = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&data);
+    let base = text.as_ptr() as usize - data.as_ptr() as usize;
+    let mut ranges = Vec::new();
+    let offset_of = |v: &RawValue| v.get().as_ptr() as usize - data.as_ptr() as usize;
+    let mut stream = serde_json::Deserializer::from_slice(text).into_iter::<&RawValue>();
+    for v in stream.by_ref() {
+        match v {
+            Ok(v) if v.get().starts_with('[') => {
+                match serde_json::from_str::<Vec<&RawValue>>(v.get()) {
+                    Ok(items) => ranges.extend(
+                        items
+                            .iter()
+                            .map(|i| (offset_of(i), offset_of(i) + i.get().len())),
+                    ),
+                    Err(e) => {
+                        info.error = Some(format!("invalid JSON at byte {}: {e}", offset_of(v)));
+                        break;
+                    }
+                }
+            }
+            Ok(v) => ranges.push((offset_of(v), offset_of(v) + v.get().len())),
+            Err(e) => {
+                info.error = Some(format!(
+                    "invalid JSON at byte {}: {}",
+                    base + stream.byte_offset(),
+                    e
+                ));
+                break;
+            }
+        }
+    }
+    let samples = ranges
+        .iter()
+        .take(200)
+        .map(|&(a, b)| compact(&data[a..b]))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let shape = Shape::detect(samples.as_bytes(), &opts.fields);
+    info.shape = Some(shape.name.clone());
+    send(Work::Values {
+        file,
+        batch: har::Batch {
+            first_index: 1,
+            data,
+            ranges,
+        },
+        shape: Arc::new(shape),
+    });
+}
+
+/// A JSON value on one line, for shape detection.
+fn compact(raw: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(raw)
+        .map(|v| v.to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing() {
+        assert_eq!(sniff(b"{\"log\":{\"entries\":[]}}"), Format::Har);
+        assert_eq!(sniff(b"\xEF\xBB\xBF{\n  \"log\": {"), Format::Har);
+        assert_eq!(sniff(b"onInputData({\"log\":{}})"), Format::Har);
+        assert_eq!(
+            sniff(b"{\"status\":200}\n{\"status\":404}\n"),
+            Format::Jsonl
+        );
+        assert_eq!(sniff(b"{\n  \"httpRequest\": {\n"), Format::JsonDoc);
+        assert_eq!(sniff(b"[{\"status\":1}]"), Format::JsonDoc);
+        assert_eq!(
+            sniff(b"2024-01-01T00:00:00Z stdout F {\"a\":1}\n"),
+            Format::Jsonl
+        );
+    }
+}

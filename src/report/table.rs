@@ -1,0 +1,293 @@
+//! The terminal summary: what a person reads in ten seconds. Every string
+//! that came from traffic is escaped before it is printed.
+
+use std::io::{self, Write};
+
+use super::{CodeRow, Place, Report};
+use crate::classify::Class;
+use crate::sanitize::terminal;
+
+/// How many locators are listed per problem.
+const SHOWN: usize = 3;
+
+/// ANSI styling, or none.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    color: bool,
+}
+
+impl Style {
+    /// Colour on or off.
+    pub fn new(color: bool) -> Style {
+        Style { color }
+    }
+
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn head(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+
+    fn bad(&self, s: &str) -> String {
+        self.paint("31", s)
+    }
+
+    fn warn(&self, s: &str) -> String {
+        self.paint("33", s)
+    }
+
+    fn good(&self, s: &str) -> String {
+        self.paint("32", s)
+    }
+
+    fn dim(&self, s: &str) -> String {
+        self.paint("2", s)
+    }
+}
+
+fn places(p: &[Place]) -> String {
+    let shown: Vec<String> = p
+        .iter()
+        .take(SHOWN)
+        .map(|p| terminal(&p.to_string()).into_owned())
+        .collect();
+    shown.join(", ")
+}
+
+fn code_of(r: &CodeRow) -> String {
+    r.error_code
+        .as_deref()
+        .map_or_else(|| "-".to_string(), |c| terminal(c).into_owned())
+}
+
+/// Writes the terminal summary.
+pub fn write(r: &Report, st: Style, out: &mut dyn Write) -> io::Result<()> {
+    let t = &r.totals;
+    writeln!(
+        out,
+        "{} {} input{}, {} records: {} responses ({} errors), {} skipped",
+        st.head("tape-audit"),
+        r.inputs.len(),
+        if r.inputs.len() == 1 { "" } else { "s" },
+        t.records,
+        t.responses,
+        t.error_responses,
+        t.skipped
+    )?;
+    if let Some(span) = &r.time_span {
+        writeln!(out, "time span  {} .. {}", span.first, span.last)?;
+    }
+    for i in &r.inputs {
+        let mut what = vec![i.format.unwrap_or("unread").to_string()];
+        if let Some(c) = i.compression {
+            what.push(c.to_string());
+        }
+        if let Some(s) = &i.shape {
+            what.push(format!("shape {s}"));
+        }
+        writeln!(
+            out,
+            "  {}  [{}]  {} records, {} skipped{}",
+            terminal(&i.path),
+            what.join(", "),
+            i.records,
+            i.skipped,
+            if i.error.is_some() {
+                st.bad("  (error, see below)")
+            } else {
+                String::new()
+            }
+        )?;
+    }
+    writeln!(
+        out,
+        "catalog    {} ({} documented codes)",
+        r.catalog.source, r.catalog.entries
+    )?;
+
+    writeln!(out, "\n{}", st.head("Classes"))?;
+    for (name, n) in &r.classes.0 {
+        let line = format!("  {name:<20} {n:>9}");
+        let painted = match Class::from_name(name) {
+            Some(_) if *n == 0 => st.dim(&line),
+            Some(Class::Documented | Class::Ok) => line,
+            Some(Class::BodyMissing | Class::NoResponse) => st.warn(&line),
+            _ => st.bad(&line),
+        };
+        writeln!(out, "{painted}")?;
+    }
+
+    let documented: Vec<&CodeRow> = r.rows_of(Class::Documented).collect();
+    if !documented.is_empty() {
+        writeln!(out, "\n{}", st.head("Documented errors seen"))?;
+        for row in documented {
+            let mut desc = row.description.clone().unwrap_or_default();
+            if desc.chars().count() > 70 {
+                desc = desc.chars().take(69).collect::<String>() + "…";
+            }
+            let alias = row
+                .alias_of
+                .as_ref()
+                .map(|a| format!(" (alias of {a})"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {} {:<24} {:>7}  {}{}",
+                row.status,
+                code_of(row),
+                row.count,
+                desc,
+                alias
+            )?;
+        }
+    }
+    for sp in &r.spellings {
+        if sp.seen.0.iter().any(|(_, n)| *n > 0) {
+            let parts: Vec<String> = sp.seen.0.iter().map(|(c, n)| format!("{c} ×{n}")).collect();
+            writeln!(
+                out,
+                "  {} spellings in traffic: {}",
+                sp.status,
+                parts.join(", ")
+            )?;
+        }
+    }
+
+    let undocumented: Vec<&CodeRow> = r.rows_of(Class::UndocumentedCode).collect();
+    if !undocumented.is_empty() {
+        writeln!(out, "\n{}", st.head("Undocumented codes"))?;
+        for row in undocumented {
+            let hint = row
+                .suggestion
+                .as_ref()
+                .map(|s| format!("  did you mean `{s}`?"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {} {:<24} {:>7}{}  {}",
+                row.status,
+                st.bad(&code_of(row)),
+                row.count,
+                hint,
+                st.dim(&places(&row.examples))
+            )?;
+        }
+    }
+    let mismatched: Vec<&CodeRow> = r.rows_of(Class::StatusMismatch).collect();
+    if !mismatched.is_empty() {
+        writeln!(
+            out,
+            "\n{}",
+            st.head("Documented codes under the wrong status")
+        )?;
+        for row in mismatched {
+            let doc: Vec<String> = row.documented_statuses.iter().map(u16::to_string).collect();
+            writeln!(
+                out,
+                "  {} {:<24} {:>7}  documented under {}  {}",
+                row.status,
+                st.bad(&code_of(row)),
+                row.count,
+                doc.join("/"),
+                st.dim(&places(&row.examples))
+            )?;
+        }
+    }
+    let eos: Vec<&CodeRow> = r.rows_of(Class::ErrorOnSuccess).collect();
+    if !eos.is_empty() {
+        writeln!(out, "\n{}", st.head("Error envelopes on success statuses"))?;
+        for row in eos {
+            writeln!(
+                out,
+                "  {} {:<24} {:>7}  {}",
+                row.status,
+                code_of(row),
+                row.count,
+                st.dim(&places(&row.examples))
+            )?;
+        }
+    }
+    if !r.violation_examples.0.is_empty() {
+        writeln!(out, "\n{}", st.head("Envelope violations"))?;
+        for (kind, ex) in &r.violation_examples.0 {
+            let n = r
+                .violations
+                .0
+                .iter()
+                .find(|(k, _)| k == kind)
+                .map_or(0, |(_, n)| *n);
+            writeln!(out, "  {:<26} {:>9}  {}", kind, n, st.dim(&places(ex)))?;
+        }
+    }
+    if !r.undocumented_statuses.is_empty() {
+        writeln!(
+            out,
+            "\n{}",
+            st.head("Error statuses the catalog never mentions")
+        )?;
+        for row in &r.undocumented_statuses {
+            writeln!(
+                out,
+                "  {:<26} {:>9}  {}",
+                row.status,
+                row.count,
+                st.dim(&places(&row.examples))
+            )?;
+        }
+    }
+    let f = &r.findings;
+    if f.body_status_code_mismatch.count + f.json_body_with_non_json_content_type.count > 0 {
+        writeln!(out, "\n{}", st.head("Other findings"))?;
+        for (what, x) in [
+            (
+                "body status_code differs from HTTP status",
+                &f.body_status_code_mismatch,
+            ),
+            (
+                "JSON error body with non-JSON Content-Type",
+                &f.json_body_with_non_json_content_type,
+            ),
+        ] {
+            if x.count > 0 {
+                writeln!(
+                    out,
+                    "  {:<44} {:>7}  {}",
+                    what,
+                    x.count,
+                    st.dim(&places(&x.examples))
+                )?;
+            }
+        }
+    }
+    if !r.skipped.is_empty() {
+        writeln!(out, "\n{}", st.head("Skipped records"))?;
+        for row in &r.skipped {
+            let first = row
+                .first
+                .first()
+                .map(|p| format!("{}: {}", p.place.0, p.detail))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {:<26} {:>9}  {}",
+                row.reason,
+                row.count,
+                st.dim(&terminal(&first))
+            )?;
+        }
+    }
+    if r.errors.is_empty() && t.error_responses == r.class(Class::Documented) && t.responses > 0 {
+        writeln!(
+            out,
+            "\n{}",
+            st.good("Every error response is a documented error.")
+        )?;
+    }
+    Ok(())
+}
