@@ -163,12 +163,12 @@ fn progress_bar(sources: &[Source], disabled: bool) -> ProgressBar {
     let pb = match total {
         Some(t) => ProgressBar::with_draw_target(Some(t), ProgressDrawTarget::stderr()).with_style(
             ProgressStyle::with_template(
-                "{spinner} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+                "{spinner} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}  {msg}",
             )
             .expect("a valid template"),
         ),
         None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()).with_style(
-            ProgressStyle::with_template("{spinner} {bytes} read, {bytes_per_sec} {elapsed}")
+            ProgressStyle::with_template("{spinner} {bytes} read, {bytes_per_sec}, {elapsed}  {msg}")
                 .expect("a valid template"),
         ),
     };

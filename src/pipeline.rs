@@ -2,7 +2,9 @@
 //! thread, `jobs` workers parse and classify them into per-worker summaries,
 //! and the summaries are merged. With one job everything runs inline.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::time::Instant;
 
 use indicatif::ProgressBar;
 
@@ -30,15 +32,49 @@ impl Audit {
     }
 }
 
-/// Classifies every record of a work unit into `sum`.
-pub fn process(work: &Work, cat: &Catalog, sum: &mut Summary) {
-    work.for_each(|loc, rec| match rec {
-        Record::Exchange(ex) => {
-            let v = classify(&ex, cat);
-            sum.add(loc, &v, ex.time_ms);
+/// Classifies every record of a work unit into `sum`; returns how many
+/// records it held.
+pub fn process(work: &Work, cat: &Catalog, sum: &mut Summary) -> u64 {
+    let mut n = 0;
+    work.for_each(|loc, rec| {
+        n += 1;
+        match rec {
+            Record::Exchange(ex) => {
+                let v = classify(&ex, cat);
+                sum.add(loc, &v, ex.time_ms);
+            }
+            Record::Skipped(reason, detail) => sum.add_skipped(loc, reason, detail),
         }
-        Record::Skipped(reason, detail) => sum.add_skipped(loc, reason, detail),
     });
+    n
+}
+
+/// Records done so far, shown beside the byte count of the progress bar.
+struct Counter {
+    records: AtomicU64,
+    start: Instant,
+}
+
+impl Counter {
+    fn new() -> Counter {
+        Counter {
+            records: AtomicU64::new(0),
+            start: Instant::now(),
+        }
+    }
+
+    fn add(&self, n: u64) {
+        self.records.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn show(&self, pb: &ProgressBar) {
+        if pb.is_hidden() {
+            return;
+        }
+        let n = self.records.load(Ordering::Relaxed);
+        let secs = self.start.elapsed().as_secs_f64().max(1e-3);
+        pb.set_message(format!("{n} records, {:.0} records/s", n as f64 / secs));
+    }
 }
 
 /// Reads and audits all sources with `jobs` worker threads.
@@ -52,6 +88,7 @@ pub fn run(
     let jobs = jobs.max(1);
     let mut audit = Audit::default();
     let mut reader_sum = Summary::default();
+    let counter = Counter::new();
     if jobs == 1 {
         let mut sum = Summary::default();
         read_all(
@@ -60,7 +97,10 @@ pub fn run(
             progress,
             &mut audit.inputs,
             &mut reader_sum,
-            &mut |w| process(&w, cat, &mut sum),
+            &mut |w| {
+                counter.add(process(&w, cat, &mut sum));
+                counter.show(progress);
+            },
         );
         reader_sum.merge(sum);
         audit.summary = reader_sum;
@@ -77,10 +117,11 @@ pub fn run(
         for _ in 0..jobs {
             let rx = rx.clone();
             let done = &done;
+            let counter = &counter;
             s.spawn(move |_| {
                 let mut sum = Summary::default();
                 for w in rx {
-                    process(&w, cat, &mut sum);
+                    counter.add(process(&w, cat, &mut sum));
                 }
                 done.lock().expect("no worker panicked").push(sum);
             });
@@ -95,6 +136,7 @@ pub fn run(
             &mut |w| {
                 // Workers only stop when the channel closes, so a send cannot fail.
                 let _ = tx.send(w);
+                counter.show(progress);
             },
         );
         drop(tx);
