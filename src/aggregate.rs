@@ -1,45 +1,96 @@
-//! The aggregate of a run: counters, time span, first locators. A `Summary`
-//! of any part of the input merges with any other part; `Default` is the
-//! identity and `merge` is associative and commutative, so results cannot
-//! depend on how the input was split across chunks, files or threads.
+//! The aggregate of a run: counters, time span, timeline, endpoints, first
+//! locators. A `Summary` of any part of the input merges with any other
+//! part; an empty summary with the same settings is the identity and `merge`
+//! is associative and commutative, so results cannot depend on how the input
+//! was split across chunks, files, threads or machines.
 
 use std::collections::{BTreeMap, HashMap};
 
+use serde::{Deserialize, Serialize};
+
 use crate::classify::{Class, Verdict, Violation};
-use crate::exchange::Locator;
+use crate::exchange::{endpoint, Exchange, Locator};
+use crate::redact::{self, Redact};
 
-/// How many example locators each finding keeps (the first ones in input order).
-pub const EXAMPLES: usize = 5;
+/// Settings that change what a summary holds; summaries merge only when
+/// these are equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// How many first locators each finding keeps.
+    pub samples: usize,
+    /// Timeline bucket width in milliseconds.
+    pub bucket_ms: i64,
+    /// Whether secrets are redacted before they are stored.
+    pub redact: bool,
+}
 
-/// The smallest `EXAMPLES` locators seen, sorted.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Examples(pub Vec<Locator>);
-
-impl Examples {
-    /// Offers a locator; kept when it is among the first few.
-    pub fn offer(&mut self, loc: Locator) {
-        let v = &mut self.0;
-        if v.len() == EXAMPLES {
-            if loc >= v[EXAMPLES - 1] {
-                return;
-            }
-            v.pop();
-        }
-        let at = v.partition_point(|l| *l < loc);
-        if v.get(at) != Some(&loc) {
-            v.insert(at, loc);
-        }
-    }
-
-    fn merge(&mut self, other: Examples) {
-        for l in other.0 {
-            self.offer(l);
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            samples: 5,
+            bucket_ms: 60_000,
+            redact: true,
         }
     }
 }
 
-/// A count with its first locators.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+impl Settings {
+    fn redact_mode(&self) -> Redact {
+        if self.redact {
+            Redact::On
+        } else {
+            Redact::Off
+        }
+    }
+}
+
+/// One sampled record: where it is and its request id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Sample {
+    /// Where.
+    pub loc: Locator,
+    /// Request id, when the record had one.
+    pub request_id: Option<String>,
+}
+
+/// The first few samples in input order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Examples(pub Vec<Sample>);
+
+impl Examples {
+    /// Whether a record at `loc` would be kept (so its sample is worth building).
+    fn wants(&self, loc: Locator, limit: usize) -> bool {
+        self.0.len() < limit || self.0.last().is_some_and(|l| loc < l.loc)
+    }
+
+    /// Offers a sample; kept when it is among the first `limit`.
+    fn offer(&mut self, s: Sample, limit: usize) {
+        if !self.wants(s.loc, limit) {
+            return;
+        }
+        let v = &mut self.0;
+        let at = v.partition_point(|l| l.loc < s.loc);
+        if v.get(at).is_some_and(|l| l.loc == s.loc) {
+            return;
+        }
+        v.insert(at, s);
+        v.truncate(limit);
+    }
+
+    fn merge(&mut self, other: Examples, limit: usize) {
+        for s in other.0 {
+            self.offer(s, limit);
+        }
+    }
+
+    /// The locators alone.
+    pub fn locators(&self) -> impl Iterator<Item = &Locator> {
+        self.0.iter().map(|s| &s.loc)
+    }
+}
+
+/// A count with its first samples.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
     /// How many.
     pub count: u64,
@@ -48,19 +99,40 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, loc: Locator) {
+    fn add(&mut self, loc: Locator, request_id: Option<&str>, limit: usize) {
         self.count += 1;
-        self.examples.offer(loc);
+        if self.examples.wants(loc, limit) {
+            self.examples.offer(
+                Sample {
+                    loc,
+                    request_id: request_id.map(str::to_string),
+                },
+                limit,
+            );
+        }
     }
 
-    fn merge(&mut self, other: Tally) {
+    fn merge(&mut self, other: Tally, limit: usize) {
         self.count += other.count;
-        self.examples.merge(other.examples);
+        self.examples.merge(other.examples, limit);
     }
 }
 
+/// Per (status, class, code): count, first and last seen, samples, clients.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeStat {
+    /// Count and samples.
+    pub tally: Tally,
+    /// Earliest timestamp (epoch ms).
+    pub first_ms: Option<i64>,
+    /// Latest timestamp.
+    pub last_ms: Option<i64>,
+    /// Responses per client credential fingerprint.
+    pub clients: BTreeMap<String, u64>,
+}
+
 /// A skip reason's count, with the detail of its first occurrences.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkipTally {
     /// How many records were skipped for this reason.
     pub count: u64,
@@ -68,20 +140,22 @@ pub struct SkipTally {
     pub first: Vec<(Locator, String)>,
 }
 
-/// Records, responses and skips of one input.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Records, responses, skips and exclusions of one input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileTotals {
     /// Records read (HAR entries, non-blank lines, JSON values).
     pub records: u64,
-    /// Records that carried an exchange and got a class.
+    /// Records that carried an exchange, passed the filters and got a class.
     pub responses: u64,
     /// Records that could not be read.
     pub skipped: u64,
+    /// Records left out by filters.
+    pub excluded: u64,
 }
 
 /// Key of the per-(status, code, class) table. `code` is empty when no code
 /// could be read (an empty code is a violation and never stored).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct CodeKey {
     /// HTTP status (0 for no response).
     pub status: u16,
@@ -91,17 +165,68 @@ pub struct CodeKey {
     pub code: String,
 }
 
+/// Responses per class at one endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointStat {
+    /// Responses per class, indexed by `Class as usize`.
+    pub classes: [u64; 8],
+}
+
+impl EndpointStat {
+    /// All responses.
+    pub fn responses(&self) -> u64 {
+        self.classes.iter().sum()
+    }
+
+    /// Responses with an error status.
+    pub fn errors(&self) -> u64 {
+        Class::ALL
+            .iter()
+            .filter(|c| c.is_error())
+            .map(|&c| self.classes[c as usize])
+            .sum()
+    }
+}
+
+/// One timeline bucket.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bucket {
+    /// All responses in the bucket.
+    pub responses: u64,
+    /// Responses that are not `ok`, per (status, class, code).
+    pub by_key: BTreeMap<String, u64>,
+}
+
+/// Separator inside timeline keys (status, class, code); never in a class name.
+const KEY_SEP: char = '\u{1f}';
+
+/// Builds a timeline key.
+pub fn timeline_key(status: u16, class: Class, code: &str) -> String {
+    format!("{status}{KEY_SEP}{}{KEY_SEP}{code}", class.name())
+}
+
+/// Splits a timeline key.
+pub fn split_timeline_key(k: &str) -> Option<(u16, Class, &str)> {
+    let mut it = k.splitn(3, KEY_SEP);
+    let status = it.next()?.parse().ok()?;
+    let class = Class::from_name(it.next()?)?;
+    Some((status, class, it.next().unwrap_or("")))
+}
+
 /// The aggregate of any part of a run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
+    /// What the summary was built with.
+    pub settings: Settings,
     /// Per input (by index in the run's input list).
     pub files: BTreeMap<u32, FileTotals>,
     /// Counts per class, indexed by `Class as usize`.
     pub classes: [u64; 8],
     /// Envelope violations by kind, indexed by `Violation as usize`.
     pub violations: [Tally; 8],
-    /// Counts per (status, class) then per code.
-    codes: HashMap<(u16, Class), HashMap<String, Tally>>,
+    /// Per "status class" key, then per code (redacted).
+    #[serde(with = "codes_serde")]
+    codes: HashMap<(u16, Class), HashMap<String, CodeStat>>,
     /// Error statuses the catalog never mentions.
     pub undocumented_statuses: BTreeMap<u16, Tally>,
     /// Bodies whose numeric `status_code` differs from the HTTP status.
@@ -110,19 +235,73 @@ pub struct Summary {
     pub json_with_non_json_type: Tally,
     /// Skipped records by reason.
     pub skipped: BTreeMap<String, SkipTally>,
-    /// Earliest and latest timestamp seen (epoch ms).
+    /// Responses per endpoint template.
+    pub endpoints: HashMap<String, EndpointStat>,
+    /// Responses per time bucket (bucket start, epoch ms).
+    pub timeline: BTreeMap<i64, Bucket>,
+    /// Responses that had no timestamp.
+    pub untimed: u64,
+    /// Earliest timestamp seen (epoch ms).
     pub first_ms: Option<i64>,
     /// Latest timestamp seen.
     pub last_ms: Option<i64>,
 }
 
+impl Default for Summary {
+    fn default() -> Self {
+        Summary::new(Settings::default())
+    }
+}
+
+mod codes_serde {
+    use super::*;
+    use serde::{Deserializer, Serializer};
+
+    type Codes = HashMap<(u16, Class), HashMap<String, CodeStat>>;
+
+    type Row<'a> = (&'a (u16, Class), BTreeMap<&'a String, &'a CodeStat>);
+
+    pub fn serialize<S: Serializer>(m: &Codes, s: S) -> Result<S::Ok, S::Error> {
+        let mut rows: Vec<Row<'_>> = m.iter().map(|(k, v)| (k, v.iter().collect())).collect();
+        rows.sort_by(|a, b| a.0.cmp(b.0));
+        rows.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Codes, D::Error> {
+        let rows: Vec<((u16, Class), HashMap<String, CodeStat>)> = Vec::deserialize(d)?;
+        Ok(rows.into_iter().collect())
+    }
+}
+
 impl Summary {
+    /// An empty summary.
+    pub fn new(settings: Settings) -> Summary {
+        Summary {
+            settings,
+            files: BTreeMap::new(),
+            classes: [0; 8],
+            violations: Default::default(),
+            codes: HashMap::new(),
+            undocumented_statuses: BTreeMap::new(),
+            body_status_mismatch: Tally::default(),
+            json_with_non_json_type: Tally::default(),
+            skipped: BTreeMap::new(),
+            endpoints: HashMap::new(),
+            timeline: BTreeMap::new(),
+            untimed: 0,
+            first_ms: None,
+            last_ms: None,
+        }
+    }
+
     fn file(&mut self, file: u32) -> &mut FileTotals {
         self.files.entry(file).or_default()
     }
 
     /// Counts a record that could not be read.
-    pub fn add_skipped(&mut self, loc: Locator, reason: &str, detail: String) {
+    pub fn add_skipped(&mut self, loc: Locator, reason: &str, detail: &str) {
+        let limit = self.settings.samples;
+        let mode = self.settings.redact_mode();
         let f = self.file(loc.file);
         f.records += 1;
         f.skipped += 1;
@@ -131,82 +310,148 @@ impl Summary {
             None => self.skipped.entry(reason.to_string()).or_default(),
         };
         t.count += 1;
-        if t.first.len() < EXAMPLES || loc < t.first[EXAMPLES - 1].0 {
-            insert_first(&mut t.first, (loc, detail));
+        if t.first.len() < limit || t.first.last().is_some_and(|(l, _)| loc < *l) {
+            let detail = redact::text(detail, mode).into_owned();
+            insert_first(&mut t.first, (loc, detail), limit);
         }
     }
 
+    /// Counts a record left out by a filter.
+    pub fn add_excluded(&mut self, loc: Locator) {
+        let f = self.file(loc.file);
+        f.records += 1;
+        f.excluded += 1;
+    }
+
     /// Counts a classified exchange.
-    pub fn add(&mut self, loc: Locator, v: &Verdict<'_>, time_ms: Option<i64>) {
+    pub fn add(&mut self, loc: Locator, ex: &Exchange<'_>, v: &Verdict<'_>) {
+        let limit = self.settings.samples;
+        let mode = self.settings.redact_mode();
+        let rid = ex.request_id.as_deref();
         let f = self.file(loc.file);
         f.records += 1;
         f.responses += 1;
         self.classes[v.class as usize] += 1;
         if let Some(viol) = v.violation {
-            self.violations[viol as usize].add(loc);
+            self.violations[viol as usize].add(loc, rid, limit);
         }
-        let group = self.codes.entry((v.status, v.class)).or_default();
         let code = v.code.as_deref().unwrap_or("");
-        let tally = match group.get_mut(code) {
+        let group = self.codes.entry((v.status, v.class)).or_default();
+        let stat = match group.get_mut(code) {
             Some(t) => t,
-            None => group.entry(code.to_string()).or_default(),
+            None => group
+                .entry(redact::text(code, mode).into_owned())
+                .or_default(),
         };
         if v.class == Class::Ok {
-            tally.count += 1;
+            stat.tally.count += 1;
         } else {
-            tally.add(loc);
+            stat.tally.add(loc, rid, limit);
+            if let Some(t) = ex.time_ms {
+                stat.first_ms = Some(stat.first_ms.map_or(t, |f| f.min(t)));
+                stat.last_ms = Some(stat.last_ms.map_or(t, |l| l.max(t)));
+            }
+            if let Some(cred) = ex.credential.as_deref() {
+                *stat.clients.entry(redact::fingerprint(cred)).or_default() += 1;
+            }
         }
         if v.undocumented_status {
             self.undocumented_statuses
                 .entry(v.status)
                 .or_default()
-                .add(loc);
+                .add(loc, rid, limit);
         }
         if v.body_status_code.is_some() {
-            self.body_status_mismatch.add(loc);
+            self.body_status_mismatch.add(loc, rid, limit);
         }
         if v.json_with_non_json_type {
-            self.json_with_non_json_type.add(loc);
+            self.json_with_non_json_type.add(loc, rid, limit);
         }
-        if let Some(t) = time_ms {
-            self.first_ms = Some(self.first_ms.map_or(t, |f| f.min(t)));
-            self.last_ms = Some(self.last_ms.map_or(t, |l| l.max(t)));
+        let (_, path) = ex.host_and_path();
+        let ep = path.map_or_else(
+            || "-".to_string(),
+            |p| redact::text(&endpoint(p), mode).into_owned(),
+        );
+        self.endpoints.entry(ep).or_default().classes[v.class as usize] += 1;
+        match ex.time_ms {
+            Some(t) => {
+                self.first_ms = Some(self.first_ms.map_or(t, |f| f.min(t)));
+                self.last_ms = Some(self.last_ms.map_or(t, |l| l.max(t)));
+                let b = self.settings.bucket_ms;
+                let bucket = self.timeline.entry(t.div_euclid(b) * b).or_default();
+                bucket.responses += 1;
+                if v.class != Class::Ok {
+                    let code = redact::text(code, mode);
+                    *bucket
+                        .by_key
+                        .entry(timeline_key(v.status, v.class, &code))
+                        .or_default() += 1;
+                }
+            }
+            None => self.untimed += 1,
         }
     }
 
-    /// Folds another summary into this one.
+    /// Folds another summary into this one. Both must share settings.
     pub fn merge(&mut self, other: Summary) {
+        debug_assert_eq!(self.settings, other.settings);
+        let limit = self.settings.samples;
         for (k, t) in other.files {
             let f = self.file(k);
             f.records += t.records;
             f.responses += t.responses;
             f.skipped += t.skipped;
+            f.excluded += t.excluded;
         }
         for (a, b) in self.classes.iter_mut().zip(other.classes) {
             *a += b;
         }
         for (a, b) in self.violations.iter_mut().zip(other.violations) {
-            a.merge(b);
+            a.merge(b, limit);
         }
         for (k, group) in other.codes {
             let mine = self.codes.entry(k).or_default();
             for (code, t) in group {
-                mine.entry(code).or_default().merge(t);
+                let m = mine.entry(code).or_default();
+                m.tally.merge(t.tally, limit);
+                m.first_ms = min_opt(m.first_ms, t.first_ms, i64::min);
+                m.last_ms = min_opt(m.last_ms, t.last_ms, i64::max);
+                for (c, n) in t.clients {
+                    *m.clients.entry(c).or_default() += n;
+                }
             }
         }
         for (k, t) in other.undocumented_statuses {
-            self.undocumented_statuses.entry(k).or_default().merge(t);
+            self.undocumented_statuses
+                .entry(k)
+                .or_default()
+                .merge(t, limit);
         }
-        self.body_status_mismatch.merge(other.body_status_mismatch);
+        self.body_status_mismatch
+            .merge(other.body_status_mismatch, limit);
         self.json_with_non_json_type
-            .merge(other.json_with_non_json_type);
+            .merge(other.json_with_non_json_type, limit);
         for (k, t) in other.skipped {
             let mine = self.skipped.entry(k).or_default();
             mine.count += t.count;
             for item in t.first {
-                insert_first(&mut mine.first, item);
+                insert_first(&mut mine.first, item, limit);
             }
         }
+        for (k, e) in other.endpoints {
+            let mine = self.endpoints.entry(k).or_default();
+            for (a, b) in mine.classes.iter_mut().zip(e.classes) {
+                *a += b;
+            }
+        }
+        for (k, b) in other.timeline {
+            let mine = self.timeline.entry(k).or_default();
+            mine.responses += b.responses;
+            for (key, n) in b.by_key {
+                *mine.by_key.entry(key).or_default() += n;
+            }
+        }
+        self.untimed += other.untimed;
         self.first_ms = min_opt(self.first_ms, other.first_ms, i64::min);
         self.last_ms = min_opt(self.last_ms, other.last_ms, i64::max);
     }
@@ -224,6 +469,11 @@ impl Summary {
     /// Records that could not be read.
     pub fn skipped_count(&self) -> u64 {
         self.files.values().map(|f| f.skipped).sum()
+    }
+
+    /// Records left out by filters.
+    pub fn excluded(&self) -> u64 {
+        self.files.values().map(|f| f.excluded).sum()
     }
 
     /// Responses with an error status (400 and up).
@@ -246,8 +496,8 @@ impl Summary {
     }
 
     /// The (status, class, code) table, sorted by status, class, then code.
-    pub fn codes(&self) -> Vec<(CodeKey, &Tally)> {
-        let mut rows: Vec<(CodeKey, &Tally)> = self
+    pub fn codes(&self) -> Vec<(CodeKey, &CodeStat)> {
+        let mut rows: Vec<(CodeKey, &CodeStat)> = self
             .codes
             .iter()
             .flat_map(|(&(status, class), group)| {
@@ -266,18 +516,60 @@ impl Summary {
         rows.sort_by(|a, b| a.0.cmp(&b.0));
         rows
     }
+
+    /// Renumbers the inputs (for merging summaries of different runs).
+    pub fn remap_files(&mut self, map: impl Fn(u32) -> u32) {
+        let fix = |e: &mut Examples| e.0.iter_mut().for_each(|s| s.loc.file = map(s.loc.file));
+        self.files = std::mem::take(&mut self.files)
+            .into_iter()
+            .map(|(k, v)| (map(k), v))
+            .collect();
+        self.violations
+            .iter_mut()
+            .for_each(|t| fix(&mut t.examples));
+        for group in self.codes.values_mut() {
+            group.values_mut().for_each(|s| fix(&mut s.tally.examples));
+        }
+        self.undocumented_statuses
+            .values_mut()
+            .for_each(|t| fix(&mut t.examples));
+        fix(&mut self.body_status_mismatch.examples);
+        fix(&mut self.json_with_non_json_type.examples);
+        for t in self.skipped.values_mut() {
+            t.first.iter_mut().for_each(|(l, _)| l.file = map(l.file));
+            t.first.sort_by_key(|a| a.0);
+        }
+        let limit = self.settings.samples;
+        let resort = |e: &mut Examples| {
+            e.0.sort();
+            e.0.truncate(limit);
+        };
+        self.violations
+            .iter_mut()
+            .for_each(|t| resort(&mut t.examples));
+        for group in self.codes.values_mut() {
+            group
+                .values_mut()
+                .for_each(|s| resort(&mut s.tally.examples));
+        }
+        self.undocumented_statuses
+            .values_mut()
+            .for_each(|t| resort(&mut t.examples));
+        resort(&mut self.body_status_mismatch.examples);
+        resort(&mut self.json_with_non_json_type.examples);
+    }
 }
 
-fn insert_first(v: &mut Vec<(Locator, String)>, item: (Locator, String)) {
+fn insert_first(v: &mut Vec<(Locator, String)>, item: (Locator, String), limit: usize) {
     if v.iter().any(|(l, _)| *l == item.0) {
         return;
     }
     let at = v.partition_point(|(l, _)| *l < item.0);
-    if at >= EXAMPLES {
+    if at >= limit {
         return;
     }
     v.insert(at, item);
-    v.truncate(EXAMPLES);
+    v.truncate(limit);
 }
 
 fn min_opt(a: Option<i64>, b: Option<i64>, f: fn(i64, i64) -> i64) -> Option<i64> {
@@ -299,26 +591,32 @@ mod tests {
         let cat = Catalog::builtin();
         let mut s = Summary::default();
         for &(i, status, body) in items {
-            let loc = Locator { file: 0, index: i };
+            let loc = Locator {
+                file: (i % 3) as u32,
+                index: i,
+            };
             if status == 999 {
-                s.add_skipped(loc, "not_json", format!("line {i}"));
+                s.add_skipped(loc, "not_json", &format!("line {i}"));
                 continue;
             }
+            let url = format!("https://api.tapeapp.com/v1/record/{i}?token=secret{i}");
             let ex = Exchange {
                 status: Some(status),
                 body: Body::Text(body.into()),
-                time_ms: Some(i as i64 * 1000),
+                time_ms: Some(i as i64 * 17_000),
+                url: Some(url.into()),
+                request_id: Some(format!("req-{i}").into()),
+                credential: Some(format!("Bearer key{}", i % 2).into()),
                 ..Exchange::default()
             };
-            s.add(loc, &classify(&ex, &cat), ex.time_ms);
+            s.add(loc, &ex, &classify(&ex, &cat));
         }
         s
     }
 
-    #[test]
-    fn merge_is_order_free() {
+    fn items() -> Vec<(u64, u16, &'static str)> {
         let env = r#"{"error_code":"not_found","error_message":"x"}"#;
-        let items: Vec<(u64, u16, &str)> = (0..40)
+        (0..40)
             .map(|i| match i % 5 {
                 0 => (i, 404, env),
                 1 => (i, 200, "{}"),
@@ -326,7 +624,12 @@ mod tests {
                 3 => (i, 999, ""),
                 _ => (i, 409, env),
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn merge_is_order_free() {
+        let items = items();
         let whole = summary_of(&items);
         for split in [1, 7, 13, 39] {
             let (a, b) = items.split_at(split);
@@ -344,9 +647,36 @@ mod tests {
         assert_eq!(whole.class(Class::Documented), 8);
         assert_eq!(whole.violation(Violation::NotJson).count, 8);
         assert_eq!(
-            whole.undocumented_statuses[&502].examples.0[0],
-            Locator { file: 0, index: 2 }
+            whole.undocumented_statuses[&502].examples.0[0].loc,
+            Locator { file: 0, index: 12 }
         );
-        assert_eq!(whole.skipped["not_json"].first.len(), EXAMPLES);
+        assert_eq!(whole.skipped["not_json"].first.len(), 5);
+        assert_eq!(whole.endpoints["/v1/record/{id}"].responses(), 32);
+        let (_, nf) = whole
+            .codes()
+            .into_iter()
+            .find(|(k, _)| k.code == "not_found" && k.status == 404)
+            .unwrap();
+        assert_eq!(nf.clients.values().sum::<u64>(), 8);
+        assert_eq!(nf.tally.examples.0[0].request_id.as_deref(), Some("req-0"));
+    }
+
+    #[test]
+    fn serde_round_trip() {
+        let whole = summary_of(&items());
+        let json = serde_json::to_string(&whole).unwrap();
+        let back: Summary = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, whole);
+    }
+
+    #[test]
+    fn timeline_keys() {
+        let k = timeline_key(404, Class::Documented, "not_found");
+        assert_eq!(
+            split_timeline_key(&k),
+            Some((404, Class::Documented, "not_found"))
+        );
+        let k = timeline_key(0, Class::NoResponse, "");
+        assert_eq!(split_timeline_key(&k), Some((0, Class::NoResponse, "")));
     }
 }

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::classify::Class;
+use crate::filter::{StatusPat, TimeSpec};
 use crate::input::jsonl::Field;
 use crate::input::Format;
 
@@ -63,6 +65,121 @@ pub struct Cli {
     /// Largest record read, in MiB (a longer log line or HAR entry is skipped).
     #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub max_record_mib: u32,
+
+    /// Write one CSV row per notable record (every response that is not ok)
+    /// to PATH (- for standard output, which then carries only the CSV).
+    #[arg(long, value_name = "PATH", help_heading = "Exports")]
+    pub csv: Option<String>,
+
+    /// Write counts per time bucket and (status, error_code, class) as CSV.
+    #[arg(long, value_name = "PATH", help_heading = "Exports")]
+    pub timeline_csv: Option<String>,
+
+    /// Timeline bucket width: 10s, 1m, 5m, 1h ...
+    #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = crate::filter::parse_duration_ms, help_heading = "Exports")]
+    pub bucket: i64,
+
+    /// List the records of these classes (comma-separated, or `all` for
+    /// every class but ok), one per line, instead of the report.
+    #[arg(long, value_name = "CLASS", value_delimiter = ',', value_parser = parse_show, help_heading = "Exports")]
+    pub show: Vec<ShowClass>,
+
+    /// First locators kept per code, violation and finding.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000), help_heading = "Exports")]
+    pub samples: u16,
+
+    /// Endpoints listed in the table and Markdown reports.
+    #[arg(long, value_name = "N", default_value_t = 10, help_heading = "Exports")]
+    pub top: usize,
+
+    /// Only records at or after this time: RFC 3339, HH:MM[:SS] on the
+    /// capture's own date (UTC), or relative to now (-2h).
+    #[arg(long, value_name = "TIME", value_parser = TimeSpec::parse, allow_hyphen_values = true, help_heading = "Filters")]
+    pub since: Option<TimeSpec>,
+
+    /// Only records before this time (same forms as --since).
+    #[arg(long, value_name = "TIME", value_parser = TimeSpec::parse, allow_hyphen_values = true, help_heading = "Filters")]
+    pub until: Option<TimeSpec>,
+
+    /// Only these statuses: 404, 5xx ... (comma-separated or repeated).
+    #[arg(long, value_name = "STATUS", value_delimiter = ',', value_parser = StatusPat::parse, help_heading = "Filters")]
+    pub status: Vec<StatusPat>,
+
+    /// Only these error codes.
+    #[arg(
+        long,
+        value_name = "CODE",
+        value_delimiter = ',',
+        help_heading = "Filters"
+    )]
+    pub code: Vec<String>,
+
+    /// Only these classes.
+    #[arg(long, value_name = "CLASS", value_delimiter = ',', value_parser = parse_class, help_heading = "Filters")]
+    pub class: Vec<Class>,
+
+    /// Only requests to these hosts.
+    #[arg(
+        long,
+        value_name = "HOST",
+        value_delimiter = ',',
+        help_heading = "Filters"
+    )]
+    pub host: Vec<String>,
+
+    /// Only paths starting with this prefix.
+    #[arg(long, value_name = "PREFIX", help_heading = "Filters")]
+    pub path_prefix: Option<String>,
+
+    /// Only endpoints matching this glob (`/v1/record/*`; `*` also matches `/`).
+    #[arg(long, value_name = "GLOB", help_heading = "Filters")]
+    pub endpoint: Option<String>,
+
+    /// Compare with an earlier `--format json` report: new, gone and
+    /// changed codes, endpoints and violations.
+    #[arg(long, value_name = "OLD.json", help_heading = "Baselines")]
+    pub baseline: Option<PathBuf>,
+
+    /// Change in share of responses, in percent, above which a key counts as changed.
+    #[arg(
+        long,
+        value_name = "PERCENT",
+        default_value_t = 50.0,
+        help_heading = "Baselines"
+    )]
+    pub baseline_threshold: f64,
+
+    /// Do not fail when no records were read or most were skipped.
+    #[arg(long)]
+    pub allow_empty: bool,
+
+    /// Show tokens, cookies and keys from the traffic in reports (off by default).
+    #[arg(long)]
+    pub unsafe_show_secrets: bool,
+}
+
+/// A class to list with `--show`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShowClass {
+    /// Every class but ok.
+    All,
+    /// One class.
+    One(Class),
+}
+
+fn parse_class(s: &str) -> Result<Class, String> {
+    Class::from_name(s.trim()).ok_or_else(|| {
+        let names: Vec<&str> = Class::ALL.iter().map(|c| c.name()).collect();
+        format!("unknown class `{s}` (one of {})", names.join(", "))
+    })
+}
+
+fn parse_show(s: &str) -> Result<ShowClass, String> {
+    if s.trim() == "all" {
+        Ok(ShowClass::All)
+    } else {
+        parse_class(s).map(ShowClass::One)
+    }
 }
 
 /// Subcommands.
@@ -86,6 +203,8 @@ pub enum OutputFormat {
     Table,
     /// One JSON object (schema tape-audit/report/v1).
     Json,
+    /// Markdown for a postmortem or an issue.
+    Markdown,
 }
 
 /// Catalog output formats.
@@ -116,6 +235,8 @@ pub enum FailOn {
     AnyError,
     /// Any record that could not be read.
     Skipped,
+    /// Anything new compared with --baseline.
+    New,
 }
 
 /// Input formats.

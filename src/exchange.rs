@@ -47,7 +47,7 @@ pub enum Body<'a> {
 }
 
 /// One HTTP exchange.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Exchange<'a> {
     /// HTTP status; `None` or `Some(0)` when no response was received.
     pub status: Option<u16>,
@@ -61,6 +61,15 @@ pub struct Exchange<'a> {
     pub method: Option<Cow<'a, str>>,
     /// Request URL or path.
     pub url: Option<Cow<'a, str>>,
+    /// Host, when the record names it apart from the URL.
+    pub host: Option<Cow<'a, str>>,
+    /// Request id (`x-request-id` and the like).
+    pub request_id: Option<Cow<'a, str>>,
+    /// Duration in milliseconds.
+    pub duration_ms: Option<f64>,
+    /// The credential the request carried (Authorization, API key); only
+    /// ever reported as a fingerprint.
+    pub credential: Option<Cow<'a, str>>,
 }
 
 impl Default for Exchange<'_> {
@@ -72,8 +81,76 @@ impl Default for Exchange<'_> {
             time_ms: None,
             method: None,
             url: None,
+            host: None,
+            request_id: None,
+            duration_ms: None,
+            credential: None,
         }
     }
+}
+
+impl Exchange<'_> {
+    /// The host and the path (query and fragment dropped) of the request.
+    pub fn host_and_path(&self) -> (Option<&str>, Option<&str>) {
+        let (host, path) = match self.url.as_deref() {
+            Some(u) => split_url(u),
+            None => (None, None),
+        };
+        (self.host.as_deref().or(host), path)
+    }
+}
+
+/// Splits a URL or request target into host and path; the query string and
+/// fragment are dropped.
+pub fn split_url(url: &str) -> (Option<&str>, Option<&str>) {
+    let (host, rest) = match url.find("://") {
+        Some(i) => {
+            let after = &url[i + 3..];
+            let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+            let authority = &after[..end];
+            // Drop userinfo: it may hold credentials.
+            let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            (Some(authority).filter(|h| !h.is_empty()), &after[end..])
+        }
+        None => (None, url),
+    };
+    let end = rest.find(['?', '#']).unwrap_or(rest.len());
+    let path = &rest[..end];
+    (host, Some(if path.is_empty() { "/" } else { path }))
+}
+
+/// Templates a path so that requests to the same route group together:
+/// segments that look like ids (numbers, UUIDs, long hex or opaque tokens)
+/// become `{id}`.
+pub fn endpoint(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for (i, seg) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        out.push_str(if is_id(seg) { "{id}" } else { seg });
+    }
+    out
+}
+
+fn is_id(seg: &str) -> bool {
+    if seg.is_empty() {
+        return false;
+    }
+    let b = seg.as_bytes();
+    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+    if digits == b.len() {
+        return true;
+    }
+    let hexish = b.iter().all(|c| c.is_ascii_hexdigit() || *c == b'-');
+    if hexish && b.len() >= 8 && digits > 0 {
+        return true; // UUIDs, hashes, object ids
+    }
+    // Opaque tokens: long, mixed letters and digits, no word separators.
+    b.len() >= 16
+        && digits >= 2
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'~' | b'='))
 }
 
 /// Parses a timestamp string: RFC 3339 (also with a space for `T`, a numeric
@@ -135,6 +212,35 @@ pub fn format_time(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn endpoints() {
+        assert_eq!(endpoint("/v1/record/123"), "/v1/record/{id}");
+        assert_eq!(
+            endpoint("/v1/record/app/7/filter"),
+            "/v1/record/app/{id}/filter"
+        );
+        assert_eq!(endpoint("/v2/pet/9223372036854017000"), "/v2/pet/{id}");
+        assert_eq!(
+            endpoint("/u/3f2b8c1e-aa10-4c1b-9d1e-0c5e8e2a7b11/x"),
+            "/u/{id}/x"
+        );
+        assert_eq!(endpoint("/o/507f1f77bcf86cd799439011"), "/o/{id}");
+        assert_eq!(endpoint("/f/01J01Z9V6S4C1XK2A1N0R7M4QH"), "/f/{id}");
+        assert_eq!(endpoint("/v1/workspace/apps"), "/v1/workspace/apps");
+        assert_eq!(endpoint("/assets/image.webp"), "/assets/image.webp");
+        assert_eq!(endpoint("/v1/add"), "/v1/add");
+    }
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            split_url("https://u:p@api.tapeapp.com/v1/x?token=1#f"),
+            (Some("api.tapeapp.com"), Some("/v1/x"))
+        );
+        assert_eq!(split_url("/v1/x?y"), (None, Some("/v1/x")));
+        assert_eq!(split_url("http://h"), (Some("h"), Some("/")));
+    }
 
     #[test]
     fn times() {

@@ -4,6 +4,7 @@
 //! Data flows input → classify → aggregate → report:
 //! [`input`] reads HAR and JSON-lines inputs into [`exchange::Exchange`]s,
 //! [`classify`] gives each one class against the [`catalog`],
+//! [`filter`] keeps what the user asked for,
 //! [`aggregate`] sums them into a mergeable [`aggregate::Summary`],
 //! and [`report`] writes it. [`pipeline`] wires the threads.
 
@@ -13,22 +14,29 @@ pub mod classify;
 pub mod cli;
 pub mod error;
 pub mod exchange;
+pub mod filter;
 pub mod input;
 pub mod pipeline;
 pub mod rawjson;
+pub mod redact;
 pub mod report;
+pub mod row;
 pub mod sanitize;
 
 use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use aggregate::Settings;
 use catalog::Catalog;
 use classify::Class;
-use cli::{CatalogFormat, Cli, ColorWhen, Command, FailOn, OutputFormat};
+use cli::{CatalogFormat, Cli, ColorWhen, Command, FailOn, OutputFormat, ShowClass};
 use error::{Error, Exit};
+use filter::Filter;
 use input::{ReadOptions, Source};
-use report::Report;
+use report::{Report, ReportOptions};
+use row::Row;
 
 /// Runs the command line; returns the exit code. Diagnostics go to stderr,
 /// prefixed `tape-audit:`; the report alone goes to stdout.
@@ -39,6 +47,20 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         return Ok(Exit::Ok);
     }
     let cat = load_catalog(&cli.spec)?;
+    let baseline = cli
+        .baseline
+        .as_deref()
+        .map(report::baseline::Baseline::load)
+        .transpose()?;
+    if cli.csv.as_deref() == Some("-") && cli.timeline_csv.as_deref() == Some("-") {
+        return Err(Error::Usage(
+            "--csv and --timeline-csv cannot both write to standard output".into(),
+        )
+        .into());
+    }
+    if cli.unsafe_show_secrets {
+        eprintln!("tape-audit: warning: --unsafe-show-secrets: tokens, cookies and keys from the traffic will appear in the output");
+    }
     let mut args = cli.inputs.clone();
     if args.is_empty() {
         if std::io::stdin().is_terminal() {
@@ -52,46 +74,207 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     let (sources, walk_errors) = input::expand(&args);
     let mut exit = Exit::Ok;
     for e in &walk_errors {
-        eprintln!("tape-audit: {e}");
+        eprintln!("tape-audit: {}", sanitize::terminal(&e.to_string()));
         exit = Exit::Error;
     }
-    let opts = ReadOptions {
+    let read = ReadOptions {
         format: cli.input_format.forced(),
         fields: cli.fields.clone(),
         max_record: cli.max_record_mib as usize * (1 << 20),
+    };
+    let mut filter = Filter {
+        since: cli.since,
+        until: cli.until,
+        statuses: cli.status.clone(),
+        codes: cli.code.clone(),
+        classes: cli.class.clone(),
+        hosts: cli.host.clone(),
+        path_prefix: cli.path_prefix.clone(),
+        endpoint: cli.endpoint.clone(),
+        ..Filter::default()
+    };
+    let first_ms = if filter.needs_capture_day() {
+        sources.first().and_then(|s| pipeline::first_time(s, &read))
+    } else {
+        None
+    };
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    filter.resolve(first_ms, now_ms)?;
+
+    // Per-record outputs, fed in input order by the pipeline.
+    let mut csv_out = match &cli.csv {
+        Some(p) => {
+            Some(report::csv::RowWriter::new(create(p)?).map_err(|e| anyhow::anyhow!("{p}: {e}"))?)
+        }
+        None => None,
+    };
+    let timeline_out = cli
+        .timeline_csv
+        .as_deref()
+        .map(|p| create(p).map(|w| (p, w)))
+        .transpose()?;
+    let show: Option<Vec<ShowClass>> = (!cli.show.is_empty()).then(|| cli.show.clone());
+    let write_failed: Arc<Mutex<Option<String>>> = Arc::default();
+    let stdout_shown = std::io::stdout();
+    let mut sink = {
+        let write_failed = write_failed.clone();
+        let show = show.clone();
+        move |rows: Vec<Row>| {
+            if write_failed.lock().map(|f| f.is_some()).unwrap_or(true) {
+                return;
+            }
+            let res: std::io::Result<()> = (|| {
+                if let Some(w) = csv_out.as_mut() {
+                    w.write(&rows).map_err(std::io::Error::other)?;
+                }
+                if let Some(classes) = &show {
+                    let mut out = stdout_shown.lock();
+                    for r in rows.iter().filter(|r| shows(classes, r.class)) {
+                        writeln!(out, "{}", show_line(r))?;
+                    }
+                }
+                Ok(())
+            })();
+            if let Err(e) = res {
+                if let Ok(mut f) = write_failed.lock() {
+                    *f = Some(error::io_message(&e));
+                }
+            }
+        }
+    };
+
+    let settings = Settings {
+        samples: usize::from(cli.samples),
+        bucket_ms: cli.bucket,
+        redact: !cli.unsafe_show_secrets,
     };
     let jobs = cli
         .jobs
         .map(usize::from)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let job = pipeline::Job {
+        catalog: &cat,
+        read: &read,
+        filter: &filter,
+        settings,
+        jobs,
+        rows: cli.csv.is_some() || show.is_some(),
+    };
     let progress = progress_bar(&sources, cli.no_progress);
-    let audit = pipeline::run(&sources, &opts, &cat, jobs, &progress);
+    let audit = pipeline::run(&sources, &job, &progress, &mut sink);
     progress.finish_and_clear();
+    drop(sink);
+    if let Some(msg) = write_failed.lock().ok().and_then(|f| f.clone()) {
+        if msg.contains("Broken pipe") {
+            return Ok(exit);
+        }
+        return Err(anyhow::anyhow!("writing rows: {msg}"));
+    }
     for e in audit.errors() {
         eprintln!("tape-audit: {}", sanitize::terminal(&e));
         exit = Exit::Error;
     }
-    let report = Report::build(&audit, &cat);
-    let stdout = std::io::stdout();
-    let color = match cli.color {
-        ColorWhen::Always => true,
-        ColorWhen::Never => false,
-        ColorWhen::Auto => {
-            stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    };
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    match cli.format {
-        OutputFormat::Table => {
-            report::table::write(&report, report::table::Style::new(color), &mut out)?
-        }
-        OutputFormat::Json => report::json::write(&report, &mut out)?,
+    if let Some((p, w)) = timeline_out {
+        report::csv::write_timeline(&audit.summary, w).map_err(|e| anyhow::anyhow!("{p}: {e}"))?;
     }
-    out.flush()?;
+    let mut report = Report::build(
+        &audit,
+        &cat,
+        &ReportOptions {
+            filters: filter.describe(),
+            top: cli.top,
+            max_skipped_share: 0.5,
+        },
+    );
+    report.baseline = baseline.map(|b| b.compare(&report, cli.baseline_threshold / 100.0));
+    for w in &report.warnings {
+        // After an error line the warning only repeats it.
+        if exit != Exit::Error {
+            eprintln!("tape-audit: warning: {w}");
+        }
+        if !cli.allow_empty {
+            exit = Exit::Error;
+        }
+    }
+    let stdout_taken = cli.csv.as_deref() == Some("-")
+        || cli.timeline_csv.as_deref() == Some("-")
+        || show.is_some();
+    if !stdout_taken {
+        let stdout = std::io::stdout();
+        let color = match cli.color {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        };
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        match cli.format {
+            OutputFormat::Table => {
+                report::table::write(&report, cli.top, report::table::Style::new(color), &mut out)?
+            }
+            OutputFormat::Json => report::json::write(&report, &mut out)?,
+            OutputFormat::Markdown => report::markdown::write(&report, cli.top, &mut out)?,
+        }
+        out.flush()?;
+    }
     if fails(&report, &cli.fail_on) {
         exit = exit.merge(Exit::Findings);
     }
     Ok(exit)
+}
+
+fn shows(classes: &[ShowClass], class: &str) -> bool {
+    classes.iter().any(|c| match c {
+        ShowClass::All => true,
+        ShowClass::One(c) => c.name() == class,
+    })
+}
+
+/// One `--show` line: locator, time, method, endpoint, status, code, message.
+fn show_line(r: &Row) -> String {
+    let code = if r.error_code.is_empty() {
+        "-"
+    } else {
+        &r.error_code
+    };
+    let what = if r.violation.is_empty() {
+        r.class.to_string()
+    } else {
+        format!("{} ({})", r.class, r.violation)
+    };
+    let line = format!(
+        "{} {}  {}  {} {}  {} {}  {}  {}",
+        r.source,
+        r.locator,
+        if r.timestamp.is_empty() {
+            "-"
+        } else {
+            &r.timestamp
+        },
+        if r.method.is_empty() { "-" } else { &r.method },
+        if r.endpoint.is_empty() {
+            "-"
+        } else {
+            &r.endpoint
+        },
+        r.status,
+        code,
+        what,
+        r.error_message
+    );
+    sanitize::terminal(line.trim_end()).into_owned()
+}
+
+/// Opens an export target; `-` is standard output.
+fn create(path: &str) -> Result<Box<dyn Write + Send>, Error> {
+    if path == "-" {
+        return Ok(Box::new(std::io::stdout()));
+    }
+    let f = std::fs::File::create(path).map_err(|e| Error::io(std::path::Path::new(path), e))?;
+    Ok(Box::new(std::io::BufWriter::new(f)))
 }
 
 /// Whether any `--fail-on` condition holds.
@@ -113,6 +296,7 @@ pub fn fails(r: &Report, on: &[FailOn]) -> bool {
         ),
         FailOn::AnyError => r.totals.error_responses > 0,
         FailOn::Skipped => r.totals.skipped > 0,
+        FailOn::New => r.baseline.as_ref().is_some_and(|d| !d.new.is_empty()),
     })
 }
 
@@ -152,12 +336,9 @@ fn progress_bar(sources: &[Source], disabled: bool) -> ProgressBar {
     }
     let mut total = Some(0u64);
     for s in sources {
-        match s {
-            Source::File(p) => match std::fs::metadata(p) {
-                Ok(m) if m.is_file() => total = total.map(|t| t + m.len()),
-                _ => total = None,
-            },
-            Source::Stdin => total = None,
+        match s.path().map(std::fs::metadata) {
+            Some(Ok(m)) if m.is_file() => total = total.map(|t| t + m.len()),
+            _ => total = None,
         }
     }
     let pb = match total {
@@ -168,8 +349,10 @@ fn progress_bar(sources: &[Source], disabled: bool) -> ProgressBar {
             .expect("a valid template"),
         ),
         None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()).with_style(
-            ProgressStyle::with_template("{spinner} {bytes} read, {bytes_per_sec}, {elapsed}  {msg}")
-                .expect("a valid template"),
+            ProgressStyle::with_template(
+                "{spinner} {bytes} read, {bytes_per_sec}, {elapsed}  {msg}",
+            )
+            .expect("a valid template"),
         ),
     };
     pb.enable_steady_tick(std::time::Duration::from_millis(120));

@@ -1,17 +1,23 @@
 //! Wires the data flow: readers cut inputs into work units on the calling
-//! thread, `jobs` workers parse and classify them into per-worker summaries,
-//! and the summaries are merged. With one job everything runs inline.
+//! thread, `jobs` workers (a rayon pool) parse, classify, filter and
+//! aggregate them into per-worker summaries, which are merged. Per-record
+//! rows, when asked for, reach the row sink in input order. With one job
+//! everything runs inline.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
 use indicatif::ProgressBar;
 
-use crate::aggregate::Summary;
+use crate::aggregate::{Settings, Summary};
 use crate::catalog::Catalog;
 use crate::classify::classify;
+use crate::filter::Filter;
 use crate::input::{self, InputInfo, ReadOptions, Record, Source, Work};
+use crate::redact::Redact;
+use crate::row::Row;
 
 /// Everything a run found.
 #[derive(Debug, Clone, Default)]
@@ -32,18 +38,67 @@ impl Audit {
     }
 }
 
-/// Classifies every record of a work unit into `sum`; returns how many
-/// records it held.
-pub fn process(work: &Work, cat: &Catalog, sum: &mut Summary) -> u64 {
+/// What a run needs besides its inputs.
+pub struct Job<'a> {
+    /// Catalog to classify against.
+    pub catalog: &'a Catalog,
+    /// How to read inputs.
+    pub read: &'a ReadOptions,
+    /// Which records count.
+    pub filter: &'a Filter,
+    /// What summaries hold.
+    pub settings: Settings,
+    /// Worker threads.
+    pub jobs: usize,
+    /// Whether per-record rows are wanted.
+    pub rows: bool,
+}
+
+/// Receives rows in input order.
+pub type RowSink<'a> = dyn FnMut(Vec<Row>) + Send + 'a;
+
+/// Classifies every record of a work unit into `sum`, collecting rows when
+/// `rows` is given; returns how many records the unit held.
+pub fn process(
+    work: &Work,
+    job: &Job<'_>,
+    names: &[String],
+    sum: &mut Summary,
+    mut rows: Option<&mut Vec<Row>>,
+) -> u64 {
     let mut n = 0;
+    let kind = work.kind();
+    let mode = if job.settings.redact {
+        Redact::On
+    } else {
+        Redact::Off
+    };
     work.for_each(|loc, rec| {
         n += 1;
         match rec {
             Record::Exchange(ex) => {
-                let v = classify(&ex, cat);
-                sum.add(loc, &v, ex.time_ms);
+                let v = classify(&ex, job.catalog);
+                if !job.filter.keeps(&ex, &v) {
+                    sum.add_excluded(loc);
+                    return;
+                }
+                sum.add(loc, &ex, &v);
+                if let Some(rows) = rows.as_deref_mut() {
+                    if Row::wanted(v.class) {
+                        let name = names.get(loc.file as usize).map_or("", String::as_str);
+                        rows.push(Row::build(
+                            name,
+                            kind,
+                            loc.index,
+                            &ex,
+                            &v,
+                            job.catalog,
+                            mode,
+                        ));
+                    }
+                }
             }
-            Record::Skipped(reason, detail) => sum.add_skipped(loc, reason, detail),
+            Record::Skipped(reason, detail) => sum.add_skipped(loc, reason, &detail),
         }
     });
     n
@@ -77,28 +132,38 @@ impl Counter {
     }
 }
 
-/// Reads and audits all sources with `jobs` worker threads.
+/// Reads and audits all sources.
 pub fn run(
     sources: &[Source],
-    opts: &ReadOptions,
-    cat: &Catalog,
-    jobs: usize,
+    job: &Job<'_>,
     progress: &ProgressBar,
+    sink: &mut RowSink<'_>,
 ) -> Audit {
-    let jobs = jobs.max(1);
+    let jobs = job.jobs.max(1);
+    let names: Vec<String> = sources.iter().map(Source::name).collect();
     let mut audit = Audit::default();
-    let mut reader_sum = Summary::default();
+    let mut reader_sum = Summary::new(job.settings);
     let counter = Counter::new();
     if jobs == 1 {
-        let mut sum = Summary::default();
+        let mut sum = Summary::new(job.settings);
+        let mut rows = Vec::new();
         read_all(
             sources,
-            opts,
+            job.read,
             progress,
             &mut audit.inputs,
             &mut reader_sum,
             &mut |w| {
-                counter.add(process(&w, cat, &mut sum));
+                counter.add(process(
+                    &w,
+                    job,
+                    &names,
+                    &mut sum,
+                    job.rows.then_some(&mut rows),
+                ));
+                if !rows.is_empty() {
+                    sink(std::mem::take(&mut rows));
+                }
                 counter.show(progress);
             },
         );
@@ -111,35 +176,64 @@ pub fn run(
         .thread_name(|i| format!("tape-audit-worker-{i}"))
         .build()
         .expect("a thread pool can be built");
-    let (tx, rx) = crossbeam_channel::bounded::<Work>(jobs * 2);
+    let (tx, rx) = crossbeam_channel::bounded::<(u64, Work)>(jobs * 2);
+    let (row_tx, row_rx) = crossbeam_channel::unbounded::<(u64, Vec<Row>)>();
     let done = Mutex::new(Vec::new());
-    pool.in_place_scope(|s| {
-        for _ in 0..jobs {
-            let rx = rx.clone();
-            let done = &done;
-            let counter = &counter;
-            s.spawn(move |_| {
-                let mut sum = Summary::default();
-                for w in rx {
-                    counter.add(process(&w, cat, &mut sum));
+    std::thread::scope(|ts| {
+        // Rows come back in any order; hand them on in input order.
+        ts.spawn(move || {
+            let mut next = 0u64;
+            let mut waiting: BTreeMap<u64, Vec<Row>> = BTreeMap::new();
+            for (seq, rows) in row_rx {
+                waiting.insert(seq, rows);
+                while let Some(rows) = waiting.remove(&next) {
+                    if !rows.is_empty() {
+                        sink(rows);
+                    }
+                    next += 1;
                 }
-                done.lock().expect("no worker panicked").push(sum);
-            });
-        }
-        drop(rx);
-        read_all(
-            sources,
-            opts,
-            progress,
-            &mut audit.inputs,
-            &mut reader_sum,
-            &mut |w| {
-                // Workers only stop when the channel closes, so a send cannot fail.
-                let _ = tx.send(w);
-                counter.show(progress);
-            },
-        );
-        drop(tx);
+            }
+        });
+        pool.in_place_scope(|s| {
+            for _ in 0..jobs {
+                let (rx, row_tx) = (rx.clone(), row_tx.clone());
+                let (done, counter, names) = (&done, &counter, &names);
+                s.spawn(move |_| {
+                    let mut sum = Summary::new(job.settings);
+                    for (seq, w) in rx {
+                        let mut rows = Vec::new();
+                        counter.add(process(
+                            &w,
+                            job,
+                            names,
+                            &mut sum,
+                            job.rows.then_some(&mut rows),
+                        ));
+                        if job.rows {
+                            // The row thread lives until every sender is gone.
+                            let _ = row_tx.send((seq, rows));
+                        }
+                    }
+                    done.lock().expect("no worker panicked").push(sum);
+                });
+            }
+            drop((rx, row_tx));
+            let mut seq = 0u64;
+            read_all(
+                sources,
+                job.read,
+                progress,
+                &mut audit.inputs,
+                &mut reader_sum,
+                &mut |w| {
+                    // Workers only stop when the channel closes, so a send cannot fail.
+                    let _ = tx.send((seq, w));
+                    seq += 1;
+                    counter.show(progress);
+                },
+            );
+            drop(tx);
+        });
     });
     for sum in done.into_inner().expect("no worker panicked") {
         reader_sum.merge(sum);
@@ -169,11 +263,12 @@ fn read_all(
                 info.compression = compression;
                 input::read_source(
                     file,
+                    src,
                     r,
                     opts,
                     &mut info,
                     send,
-                    &mut |loc, reason, detail| reader_sum.add_skipped(loc, reason, detail),
+                    &mut |loc, reason, detail| reader_sum.add_skipped(loc, reason, &detail),
                 );
             }
         }
@@ -181,4 +276,36 @@ fn read_all(
         reader_sum.files.entry(file).or_default();
         infos.push(info);
     }
+}
+
+/// The timestamp of the first timed record at the start of a file input
+/// (used to anchor a bare time of day to the capture's date).
+pub fn first_time(src: &Source, opts: &ReadOptions) -> Option<i64> {
+    if *src == Source::Stdin {
+        return None;
+    }
+    let (r, _) = input::open(src, |_| {}).ok()?;
+    let mut first: Option<(crate::exchange::Locator, i64)> = None;
+    let mut info = InputInfo::default();
+    let head_only = input::HeadOnly(r);
+    input::read_source(
+        0,
+        src,
+        Box::new(head_only),
+        opts,
+        &mut info,
+        &mut |w| {
+            w.for_each(|loc, rec| {
+                if let Record::Exchange(ex) = rec {
+                    if let Some(t) = ex.time_ms {
+                        if first.is_none_or(|(l, _)| loc < l) {
+                            first = Some((loc, t));
+                        }
+                    }
+                }
+            })
+        },
+        &mut |_, _, _| {},
+    );
+    first.map(|(_, t)| t)
 }

@@ -36,6 +36,7 @@ struct Report {
     version: String,
     catalog: Value,
     inputs: Vec<Input>,
+    filters: Value,
     totals: Totals,
     time_span: Option<Value>,
     classes: serde_json::Map<String, Value>,
@@ -45,7 +46,12 @@ struct Report {
     findings: Value,
     spellings: Vec<Value>,
     violation_examples: Value,
+    endpoints: Vec<Value>,
+    timeline: Value,
+    coverage: Value,
+    baseline: Option<Value>,
     skipped: Vec<Value>,
+    warnings: Vec<String>,
     errors: Vec<String>,
 }
 
@@ -60,7 +66,9 @@ struct Input {
     records: u64,
     responses: u64,
     skipped: u64,
+    excluded: u64,
     error: Option<String>,
+    note: Option<String>,
 }
 
 #[derive(Debug, Deserialize, PartialEq)]
@@ -70,6 +78,7 @@ struct Totals {
     responses: u64,
     error_responses: u64,
     skipped: u64,
+    excluded: u64,
 }
 
 const CLASSES: [&str; 8] = [
@@ -126,7 +135,12 @@ fn check_invariants(r: &Report) {
     let skipped: u64 = r.skipped.iter().map(|s| s["count"].as_u64().unwrap()).sum();
     assert_eq!(skipped, t.skipped);
     for i in &r.inputs {
-        assert_eq!(i.records, i.responses + i.skipped, "per input: {}", i.path);
+        assert_eq!(
+            i.records,
+            i.responses + i.skipped + i.excluded,
+            "per input: {}",
+            i.path
+        );
     }
     let per_input: u64 = r.inputs.iter().map(|i| i.records).sum();
     assert_eq!(per_input, t.records);
@@ -210,7 +224,8 @@ fn sample_har_every_class() {
             records: 21,
             responses: 21,
             error_responses: 18,
-            skipped: 0
+            skipped: 0,
+            excluded: 0
         }
     );
     assert_eq!(r.inputs[0].format.as_deref(), Some("har"));
@@ -235,7 +250,8 @@ fn sample_jsonl_every_class() {
             records: 23,
             responses: 21,
             error_responses: 18,
-            skipped: 2
+            skipped: 2,
+            excluded: 0
         }
     );
     assert_eq!(r.inputs[0].format.as_deref(), Some("jsonl"));
@@ -246,7 +262,7 @@ fn sample_jsonl_every_class() {
         .iter()
         .map(|s| (s["reason"].as_str().unwrap(), s["count"].as_u64().unwrap()))
         .collect();
-    assert_eq!(reasons, [("no_http_fields", 1), ("not_json", 1)]);
+    assert_eq!(reasons, [("no_status", 1), ("not_json", 1)]);
     // Line numbers count the blank line too.
     let not_json = r
         .skipped
@@ -451,7 +467,8 @@ fn user_errors_are_one_clear_line() {
         stderr_of(&out),
         "tape-audit: no-such-file.har: No such file or directory\n"
     );
-    // The report is still written, and counts nothing.
+    // The report is still written, counts nothing, and says so.
+    assert!(report(&out).warnings[0].starts_with("no records were read"));
     assert_eq!(report(&out).totals.records, 0);
 
     let out = run(&["--frobnicate"]);

@@ -467,6 +467,8 @@ struct Entry<'a> {
     request: Option<Request<'a>>,
     #[serde(borrow, default)]
     response: Option<Response<'a>>,
+    #[serde(borrow, default)]
+    time: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -475,6 +477,8 @@ struct Request<'a> {
     method: Option<&'a RawValue>,
     #[serde(borrow, default)]
     url: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    headers: Option<Vec<Header<'a>>>,
 }
 
 #[derive(Deserialize)]
@@ -527,13 +531,23 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
         time_ms: e.started.and_then(as_str).and_then(|s| parse_time_str(&s)),
         ..Exchange::default()
     };
+    ex.duration_ms = e.time.and_then(as_f64).filter(|t| *t >= 0.0);
     if let Some(req) = &e.request {
         ex.method = req.method.and_then(as_str);
         ex.url = req.url.and_then(as_str);
+        let hs = req.headers.as_deref().unwrap_or_default();
+        ex.request_id = header(hs, REQUEST_ID_HEADERS);
+        ex.credential = header(hs, CREDENTIAL_HEADERS);
     }
     let Some(resp) = e.response else {
         return Ok(ex);
     };
+    if ex.request_id.is_none() {
+        ex.request_id = header(
+            resp.headers.as_deref().unwrap_or_default(),
+            REQUEST_ID_HEADERS,
+        );
+    }
     ex.status = match resp.status {
         None => None,
         Some(v) if first_byte(v) == b'n' => None,
@@ -575,18 +589,39 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
         }
     }
     if ex.content_type.is_none() {
-        ex.content_type = resp.headers.as_ref().and_then(|hs| {
-            hs.iter().find_map(|h| {
-                let name = h.name.and_then(as_str)?;
-                if name.eq_ignore_ascii_case("content-type") {
-                    h.value.and_then(as_str)
-                } else {
-                    None
-                }
-            })
-        });
+        ex.content_type = header(
+            resp.headers.as_deref().unwrap_or_default(),
+            &["content-type"],
+        );
     }
     Ok(ex)
+}
+
+/// Headers that carry a request id, most common first.
+pub const REQUEST_ID_HEADERS: &[&str] = &[
+    "x-request-id",
+    "x-correlation-id",
+    "request-id",
+    "x-amzn-requestid",
+    "x-amz-request-id",
+    "x-cloud-trace-context",
+    "cf-ray",
+];
+/// Headers that carry a credential.
+pub const CREDENTIAL_HEADERS: &[&str] = &["authorization", "x-api-key", "api-key", "x-auth-token"];
+
+/// The value of the first header (case-insensitive) among `names`.
+fn header<'a>(hs: &[Header<'a>], names: &[&str]) -> Option<Cow<'a, str>> {
+    names.iter().find_map(|want| {
+        hs.iter().find_map(|h| {
+            let name = h.name.and_then(as_str)?;
+            if name.eq_ignore_ascii_case(want) {
+                h.value.and_then(as_str).filter(|v| !v.is_empty())
+            } else {
+                None
+            }
+        })
+    })
 }
 
 /// Decodes base64 (standard or URL-safe alphabet, padding optional,

@@ -92,14 +92,14 @@ const CONTENT_TYPE: &[&str] = &[
     "response.content_type",
 ];
 const TIME: &[&str] = &[
+    "StartUTC",
+    "start_time",
+    "EdgeStartTimestamp",
+    "startedDateTime",
     "time",
     "ts",
     "timestamp",
     "@timestamp",
-    "start_time",
-    "StartUTC",
-    "EdgeStartTimestamp",
-    "startedDateTime",
     "time_iso8601",
     "time_local",
     "date",
@@ -137,6 +137,94 @@ const URL: &[&str] = &[
     "http_path",
     "request",
 ];
+
+const HOST: &[&str] = &[
+    "host",
+    "request.host",
+    "req.headers.host",
+    "RequestHost",
+    "ClientRequestHost",
+    ":authority",
+    "url.domain",
+    "http.request.host",
+    "authority",
+];
+const REQUEST_ID: &[&str] = &[
+    "request_id",
+    "requestId",
+    "req_id",
+    "x-request-id",
+    "x_request_id",
+    "http.request.id",
+    "trace.id",
+    "RayID",
+    "request-id",
+    "request.headers.X-Request-Id",
+    "request.headers.x-request-id",
+    "response.headers.x-request-id",
+    "err.response.headers.x-request-id",
+    "downstream_X-Request-Id",
+    "request_X-Request-Id",
+];
+/// Duration fields and their unit in milliseconds; `duration` alone is
+/// seconds when fractional (Caddy) and milliseconds when whole (Envoy).
+const DURATION: &[(&str, f64)] = &[
+    ("duration_ms", 1.0),
+    ("elapsed_ms", 1.0),
+    ("latency_ms", 1.0),
+    ("response_time_ms", 1.0),
+    ("res.responseTime", 1.0),
+    ("responseTime", 1.0),
+    ("time_taken_ms", 1.0),
+    ("Duration", 1e-6),
+    ("event.duration", 1e-6),
+    ("request_time", 1e3),
+    ("httpRequest.latency", 1e3),
+    ("duration", 0.0),
+];
+const CREDENTIAL: &[&str] = &[
+    "request.headers.Authorization",
+    "request.headers.authorization",
+    "req.headers.authorization",
+    "err.config.headers.Authorization",
+    "http.request.headers.authorization",
+    "request_Authorization",
+];
+
+fn duration_of(obj: &RawObject<'_>) -> Option<f64> {
+    DURATION.iter().find_map(|&(path, unit)| {
+        let v = obj.path(path)?;
+        let n = match first_byte(v) {
+            // "0.011213s", "12ms": a number with a unit suffix.
+            b'"' => {
+                let s = as_str(v)?;
+                let s = s.trim();
+                if let Some(ms) = s.strip_suffix("ms") {
+                    return ms.trim().parse::<f64>().ok();
+                }
+                return s
+                    .strip_suffix('s')
+                    .unwrap_or(s)
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .map(|x| x * 1e3);
+            }
+            b'[' | b'{' | b'n' | b't' | b'f' => return None,
+            _ => as_f64(v)?,
+        };
+        let unit = if unit == 0.0 {
+            if n.fract() == 0.0 {
+                1.0
+            } else {
+                1e3
+            }
+        } else {
+            unit
+        };
+        Some(n * unit)
+    })
+}
 
 /// A named log shape: how to recognise it and where its status lives.
 struct Known {
@@ -359,6 +447,13 @@ impl Shape {
         if status.is_none() && method.is_none() && url.is_none() {
             return Ok(None);
         }
+        // A line about a request but without a status is an exchange only
+        // when it records a failure (an HTTP client's error object, such as
+        // axios' `err` with `config` and no `response`); otherwise it is a
+        // log event (request started, auth checked) and not a response.
+        if status.is_none() && !has_error_object(obj) {
+            return Ok(None);
+        }
         let mut ex = Exchange {
             status,
             method,
@@ -369,6 +464,20 @@ impl Shape {
             }),
             content_type: first(obj, CONTENT_TYPE, as_str),
             body: Body::Missing,
+            host: first(obj, HOST, as_str),
+            request_id: first(obj, REQUEST_ID, |v| match first_byte(v) {
+                b'"' => as_str(v).filter(|s| !s.is_empty() && s != "-"),
+                b'0'..=b'9' => Some(Cow::Borrowed(v.get())),
+                _ => None,
+            }),
+            duration_ms: duration_of(obj),
+            credential: first(obj, CREDENTIAL, |v| match first_byte(v) {
+                b'[' => serde_json::from_str::<Vec<&str>>(v.get())
+                    .ok()?
+                    .first()
+                    .map(|s| Cow::Borrowed(*s)),
+                _ => as_str(v),
+            }),
         };
         if let Some(v) = first(obj, &self.body, Some) {
             ex.body = body_of(v);
@@ -381,6 +490,12 @@ impl Shape {
         }
         Ok(Some(ex))
     }
+}
+
+fn has_error_object(obj: &RawObject<'_>) -> bool {
+    ["err", "error", "exception"]
+        .iter()
+        .any(|k| obj.get(k).is_some_and(|v| first_byte(v) == b'{'))
 }
 
 fn is_method(s: &str) -> bool {

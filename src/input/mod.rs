@@ -20,8 +20,11 @@ use jsonl::{Field, Shape};
 pub enum Source {
     /// Standard input (`-`).
     Stdin,
-    /// A file path.
+    /// A file path named on the command line.
     File(PathBuf),
+    /// A file found by walking a directory: left out when it holds no
+    /// HAR or JSON lines at all (a README beside the logs).
+    Walked(PathBuf),
 }
 
 impl Source {
@@ -29,7 +32,15 @@ impl Source {
     pub fn name(&self) -> String {
         match self {
             Source::Stdin => "<stdin>".to_string(),
-            Source::File(p) => p.display().to_string(),
+            Source::File(p) | Source::Walked(p) => p.display().to_string(),
+        }
+    }
+
+    /// The file path, if any.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Source::Stdin => None,
+            Source::File(p) | Source::Walked(p) => Some(p),
         }
     }
 }
@@ -105,7 +116,7 @@ fn walk(dir: &Path, out: &mut Vec<Source>, errors: &mut Vec<crate::error::Error>
         if p.is_dir() {
             walk(&p, out, errors);
         } else {
-            out.push(Source::File(p));
+            out.push(Source::Walked(p));
         }
     }
 }
@@ -127,7 +138,7 @@ pub fn open(
 ) -> io::Result<(Box<dyn Read + Send>, Option<Compression>)> {
     let raw: Box<dyn Read + Send> = match src {
         Source::Stdin => Box::new(io::stdin()),
-        Source::File(p) => {
+        Source::File(p) | Source::Walked(p) => {
             let f = std::fs::File::open(p)?;
             if f.metadata()?.is_dir() {
                 return Err(io::Error::new(
@@ -304,6 +315,15 @@ impl Work {
         }
     }
 
+    /// What a locator's index counts in this unit.
+    pub fn kind(&self) -> LocatorKind {
+        match self {
+            Work::Lines { .. } => LocatorKind::Line,
+            Work::Entries { .. } => LocatorKind::Entry,
+            Work::Values { .. } => LocatorKind::Value,
+        }
+    }
+
     /// Whether the unit holds no bytes.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -384,8 +404,8 @@ fn line_record<'a>(raw: &'a [u8], shape: &Shape) -> Record<'a> {
     match shape.map(&obj, text) {
         Ok(Some(ex)) => Record::Exchange(ex),
         Ok(None) => Record::Skipped(
-            "no_http_fields",
-            "no status, method or URL field".to_string(),
+            "no_status",
+            "no response status: a log event, not an HTTP response".to_string(),
         ),
         Err((reason, detail)) => Record::Skipped(reason, detail),
     }
@@ -426,6 +446,29 @@ pub struct InputInfo {
     pub shape: Option<String>,
     /// A fatal error that stopped reading this input.
     pub error: Option<String>,
+    /// Why a walked file was left out.
+    pub note: Option<String>,
+}
+
+/// A reader that ends after the first few MiB (for a quick look at an input).
+pub struct HeadOnly<R>(pub R);
+
+impl<R: Read> Read for HeadOnly<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&mut self.0).take(4 << 20).read(buf)
+    }
+}
+
+/// Whether the start of an input holds anything this tool reads.
+fn looks_like_data(head: &[u8], format: Format) -> bool {
+    if format != Format::Jsonl {
+        return true;
+    }
+    let text = String::from_utf8_lossy(head);
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(50)
+        .any(|l| jsonl::parse_line(l).is_ok() || jsonl::parse_text_access(l).is_some())
 }
 
 /// Bytes per JSON-lines chunk handed to a worker.
@@ -435,6 +478,7 @@ const CHUNK: usize = 1 << 20;
 /// records that could not even be cut out (too long, truncated) to `skip`.
 pub fn read_source(
     file: u32,
+    src: &Source,
     mut r: Box<dyn Read + Send>,
     opts: &ReadOptions,
     info: &mut InputInfo,
@@ -453,6 +497,11 @@ pub fn read_source(
         return;
     }
     let format = opts.format.unwrap_or_else(|| sniff(&head));
+    if matches!(src, Source::Walked(_)) && opts.format.is_none() && !looks_like_data(&head, format)
+    {
+        info.note = Some("neither HAR nor JSON lines: left out".into());
+        return;
+    }
     info.format = Some(format);
     let stream = io::Cursor::new(head).chain(r);
     match format {

@@ -1,15 +1,17 @@
 //! Reports: one document model built from a run's summary, written by one
-//! writer per format. Writers read the model; they never recompute.
+//! writer per format (terminal table, JSON, Markdown, CSV). Writers read the
+//! model; they never recompute.
 
+pub mod baseline;
+pub mod csv;
 pub mod json;
+pub mod markdown;
 pub mod table;
-
-use std::collections::BTreeMap;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde::Serialize as DeriveSerialize;
 
-use crate::aggregate::{Examples, Tally};
+use crate::aggregate::{split_timeline_key, Examples, Summary, Tally};
 use crate::catalog::{Catalog, Lookup};
 use crate::classify::{Class, Violation};
 use crate::exchange::{format_time, Locator};
@@ -33,6 +35,16 @@ impl<V: Serialize> Serialize for Ordered<V> {
     }
 }
 
+impl<V: Copy + Default> Ordered<V> {
+    /// The value of a key, or the default.
+    pub fn get(&self, key: &str) -> V {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or_else(V::default, |(_, v)| *v)
+    }
+}
+
 /// A position in an input, as reports show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Place {
@@ -42,20 +54,29 @@ pub struct Place {
     pub kind: &'static str,
     /// The index or line number.
     pub index: u64,
+    /// The record's request id, when known.
+    pub request_id: Option<String>,
 }
 
 impl Serialize for Place {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(2))?;
+        let mut m = s.serialize_map(None)?;
         m.serialize_entry("file", &self.file)?;
         m.serialize_entry(self.kind, &self.index)?;
+        if let Some(r) = &self.request_id {
+            m.serialize_entry("request_id", r)?;
+        }
         m.end()
     }
 }
 
 impl std::fmt::Display for Place {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} {}", self.file, self.kind, self.index)
+        write!(f, "{} {} {}", self.file, self.kind, self.index)?;
+        if let Some(r) = &self.request_id {
+            write!(f, " (request {r})")?;
+        }
+        Ok(())
     }
 }
 
@@ -70,6 +91,8 @@ pub struct Report {
     pub catalog: CatalogInfo,
     /// Per input.
     pub inputs: Vec<InputRow>,
+    /// Filters in force and what they left out.
+    pub filters: Filters,
     /// Totals over all inputs.
     pub totals: Totals,
     /// First and last timestamp seen.
@@ -88,8 +111,18 @@ pub struct Report {
     pub spellings: Vec<SpellingRow>,
     /// First locators of each violation kind.
     pub violation_examples: Ordered<Vec<Place>>,
+    /// Endpoints with the most error responses.
+    pub endpoints: Vec<EndpointRow>,
+    /// Responses and errors over time.
+    pub timeline: Timeline,
+    /// Which documented codes occurred.
+    pub coverage: Coverage,
+    /// Differences from `--baseline`, when given.
+    pub baseline: Option<baseline::Diff>,
     /// Records that could not be read, by reason.
     pub skipped: Vec<SkipRow>,
+    /// Why this report should not be read as a clean bill of health.
+    pub warnings: Vec<String>,
     /// Errors that stopped reading an input.
     pub errors: Vec<String>,
 }
@@ -120,8 +153,21 @@ pub struct InputRow {
     pub responses: u64,
     /// Records skipped.
     pub skipped: u64,
+    /// Records excluded by filters.
+    pub excluded: u64,
     /// The error that stopped reading, if any.
     pub error: Option<String>,
+    /// Why a file found in a directory was left out.
+    pub note: Option<String>,
+}
+
+/// Filters in force.
+#[derive(Debug, Clone, Default, DeriveSerialize)]
+pub struct Filters {
+    /// Each filter, in words.
+    pub in_force: Vec<String>,
+    /// Records they left out.
+    pub excluded: u64,
 }
 
 /// Totals over all inputs.
@@ -129,12 +175,14 @@ pub struct InputRow {
 pub struct Totals {
     /// Every HAR entry, non-blank log line or JSON value read.
     pub records: u64,
-    /// Records that carried an exchange and got a class.
+    /// Records that carried an exchange, passed the filters and got a class.
     pub responses: u64,
     /// Responses with status 400 or more.
     pub error_responses: u64,
     /// Records that could not be read.
     pub skipped: u64,
+    /// Records left out by filters (`records = responses + skipped + excluded`).
+    pub excluded: u64,
 }
 
 /// The span of timestamps seen.
@@ -165,8 +213,14 @@ pub struct CodeRow {
     pub description: Option<String>,
     /// When the code is an alias spelling: the spelling it stands in for.
     pub alias_of: Option<String>,
-    /// First locators.
+    /// Earliest timestamp (not for `ok` rows).
+    pub first_seen: Option<String>,
+    /// Latest timestamp.
+    pub last_seen: Option<String>,
+    /// First locators, with request ids.
     pub examples: Vec<Place>,
+    /// Responses per client credential fingerprint.
+    pub clients: Ordered<u64>,
 }
 
 /// An undocumented error status.
@@ -209,6 +263,55 @@ pub struct SpellingRow {
     pub seen: Ordered<u64>,
 }
 
+/// One endpoint template.
+#[derive(Debug, Clone, DeriveSerialize)]
+pub struct EndpointRow {
+    /// Path template.
+    pub endpoint: String,
+    /// All responses.
+    pub responses: u64,
+    /// Responses with status 400 or more.
+    pub errors: u64,
+    /// Classes with a non-zero count.
+    pub classes: Ordered<u64>,
+}
+
+/// One timeline bucket.
+#[derive(Debug, Clone, DeriveSerialize)]
+pub struct BucketRow {
+    /// Bucket start, RFC 3339 UTC.
+    pub start: String,
+    /// Bucket start, epoch ms.
+    #[serde(skip)]
+    pub start_ms: i64,
+    /// Responses.
+    pub responses: u64,
+    /// Error responses (status 400 or more).
+    pub errors: u64,
+}
+
+/// Responses and errors over time.
+#[derive(Debug, Clone, DeriveSerialize)]
+pub struct Timeline {
+    /// Bucket width in seconds.
+    pub bucket_seconds: f64,
+    /// Every bucket from the first to the last timestamp, empty ones included.
+    pub buckets: Vec<BucketRow>,
+    /// The bucket with the most error responses.
+    pub peak: Option<BucketRow>,
+    /// Responses without a timestamp (not in any bucket).
+    pub untimed: u64,
+}
+
+/// Which documented codes occurred.
+#[derive(Debug, Clone, DeriveSerialize)]
+pub struct Coverage {
+    /// Documented (status, code) pairs seen, as `status code`.
+    pub seen: Vec<String>,
+    /// Documented pairs never seen.
+    pub never_seen: Vec<String>,
+}
+
 /// A skip reason.
 #[derive(Debug, Clone, DeriveSerialize)]
 pub struct SkipRow {
@@ -221,31 +324,48 @@ pub struct SkipRow {
 }
 
 /// A skipped record's place and detail.
-#[derive(Debug, Clone, DeriveSerialize)]
+#[derive(Debug, Clone)]
 pub struct SkipPlace {
     /// Where.
-    #[serde(flatten)]
-    pub place: PlaceWrap,
+    pub place: Place,
     /// What was wrong.
     pub detail: String,
 }
 
-/// Wrapper so a `Place` flattens into its parent object.
-#[derive(Debug, Clone)]
-pub struct PlaceWrap(pub Place);
-
-impl Serialize for PlaceWrap {
+impl Serialize for SkipPlace {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("file", &self.place.file)?;
+        m.serialize_entry(self.place.kind, &self.place.index)?;
+        m.serialize_entry("detail", &self.detail)?;
+        m.end()
     }
 }
 
+/// Options of the report itself (not of the audit).
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    /// Filters in force, in words.
+    pub filters: Vec<String>,
+    /// How many endpoints to list.
+    pub top: usize,
+    /// Fraction of skipped records above which the report warns.
+    pub max_skipped_share: f64,
+}
+
+/// Most buckets a timeline fills in; longer spans list only non-empty buckets.
+const MAX_FILLED_BUCKETS: i64 = 20_000;
+
 impl Report {
     /// Builds the report of a run.
-    pub fn build(audit: &Audit, cat: &Catalog) -> Report {
+    pub fn build(audit: &Audit, cat: &Catalog, opts: &ReportOptions) -> Report {
         let s = &audit.summary;
-        let place = |l: &Locator| place_of(&audit.inputs, l);
-        let places = |e: &Examples| e.0.iter().map(place).collect::<Vec<_>>();
+        let place = |l: &Locator, rid: Option<&String>| place_of(&audit.inputs, l, rid.cloned());
+        let places = |e: &Examples| {
+            e.0.iter()
+                .map(|x| place(&x.loc, x.request_id.as_ref()))
+                .collect::<Vec<_>>()
+        };
         let finding = |t: &Tally| Finding {
             count: t.count,
             examples: places(&t.examples),
@@ -267,7 +387,9 @@ impl Report {
                     records: t.records,
                     responses: t.responses,
                     skipped: t.skipped,
+                    excluded: t.excluded,
                     error: info.error.clone(),
+                    note: info.note.clone(),
                 }
             })
             .collect();
@@ -297,11 +419,14 @@ impl Report {
                         .unwrap_or_default(),
                     error_code: code,
                     class: k.class.name(),
-                    count: t.count,
+                    count: t.tally.count,
                     suggestion,
                     description,
                     alias_of,
-                    examples: places(&t.examples),
+                    first_seen: t.first_ms.map(format_time),
+                    last_seen: t.last_ms.map(format_time),
+                    examples: places(&t.tally.examples),
+                    clients: Ordered(t.clients.iter().map(|(k, v)| (k.clone(), *v)).collect()),
                 }
             })
             .collect::<Vec<_>>();
@@ -325,6 +450,48 @@ impl Report {
                 }
             })
             .collect();
+        let coverage = {
+            let mut seen = Vec::new();
+            let mut never_seen = Vec::new();
+            for e in cat.entries() {
+                let hit = codes.iter().any(|r| {
+                    r.class == Class::Documented.name()
+                        && r.status == e.status
+                        && r.error_code.as_deref() == Some(&e.error_code)
+                });
+                let name = format!("{} {}", e.status, e.error_code);
+                if hit {
+                    seen.push(name)
+                } else {
+                    never_seen.push(name)
+                }
+            }
+            Coverage { seen, never_seen }
+        };
+        let totals = Totals {
+            records: s.records(),
+            responses: s.responses(),
+            error_responses: s.error_responses(),
+            skipped: s.skipped_count(),
+            excluded: s.excluded(),
+        };
+        let mut warnings = Vec::new();
+        // Log events without a status were read fine; they are not damage.
+        let unreadable = totals.skipped - s.skipped.get("no_status").map_or(0, |t| t.count);
+        if totals.records == 0 {
+            warnings.push(
+                "no records were read: this audit says nothing about the traffic".to_string(),
+            );
+        } else if unreadable as f64 > opts.max_skipped_share * totals.records as f64 {
+            warnings.push(format!(
+                "{} of {} records ({:.0}%) could not be read: the classes describe only the rest",
+                unreadable,
+                totals.records,
+                100.0 * unreadable as f64 / totals.records as f64
+            ));
+        } else if totals.responses == 0 && totals.excluded > 0 {
+            warnings.push("the filters left out every record".to_string());
+        }
         Report {
             schema: SCHEMA,
             version: env!("CARGO_PKG_VERSION"),
@@ -333,16 +500,15 @@ impl Report {
                 entries: cat.entries().len(),
             },
             inputs,
-            totals: Totals {
-                records: s.records(),
-                responses: s.responses(),
-                error_responses: s.error_responses(),
-                skipped: s.skipped_count(),
+            filters: Filters {
+                in_force: opts.filters.clone(),
+                excluded: totals.excluded,
             },
             time_span: s.first_ms.zip(s.last_ms).map(|(a, b)| TimeSpan {
                 first: format_time(a),
                 last: format_time(b),
             }),
+            totals,
             classes: Ordered(
                 Class::ALL
                     .iter()
@@ -377,6 +543,10 @@ impl Report {
                 json_body_with_non_json_content_type: finding(&s.json_with_non_json_type),
             },
             spellings,
+            endpoints: endpoints(s, opts.top),
+            timeline: timeline(s),
+            coverage,
+            baseline: None,
             skipped: s
                 .skipped
                 .iter()
@@ -387,43 +557,92 @@ impl Report {
                         .first
                         .iter()
                         .map(|(l, d)| SkipPlace {
-                            place: PlaceWrap(place(l)),
+                            place: place(l, None),
                             detail: d.clone(),
                         })
                         .collect(),
                 })
                 .collect(),
+            warnings,
             errors: audit.errors(),
         }
     }
 
-    /// Count of a class by name.
+    /// Count of a class.
     pub fn class(&self, c: Class) -> u64 {
-        self.classes
-            .0
-            .iter()
-            .find(|(k, _)| k == c.name())
-            .map_or(0, |(_, n)| *n)
+        self.classes.get(c.name())
     }
 
     /// Rows of one class.
     pub fn rows_of(&self, c: Class) -> impl Iterator<Item = &CodeRow> {
         self.codes.iter().filter(move |r| r.class == c.name())
     }
+}
 
-    /// Counts of documented codes summed over statuses: (status, code) -> count.
-    pub fn documented_counts(&self) -> BTreeMap<(u16, String), u64> {
-        let mut m = BTreeMap::new();
-        for r in self.rows_of(Class::Documented) {
-            if let Some(c) = &r.error_code {
-                *m.entry((r.status, c.clone())).or_default() += r.count;
-            }
+fn endpoints(s: &Summary, top: usize) -> Vec<EndpointRow> {
+    let mut rows: Vec<EndpointRow> = s
+        .endpoints
+        .iter()
+        .map(|(ep, st)| EndpointRow {
+            endpoint: ep.clone(),
+            responses: st.responses(),
+            errors: st.errors(),
+            classes: Ordered(
+                Class::ALL
+                    .iter()
+                    .filter(|&&c| st.classes[c as usize] > 0)
+                    .map(|&c| (c.name().to_string(), st.classes[c as usize]))
+                    .collect(),
+            ),
+        })
+        .filter(|r| r.errors > 0)
+        .collect();
+    rows.sort_by(|a, b| {
+        b.errors
+            .cmp(&a.errors)
+            .then_with(|| a.endpoint.cmp(&b.endpoint))
+    });
+    rows.truncate(top);
+    rows
+}
+
+fn timeline(s: &Summary) -> Timeline {
+    let b = s.settings.bucket_ms;
+    let row = |start_ms: i64, bucket: Option<&crate::aggregate::Bucket>| BucketRow {
+        start: format_time(start_ms),
+        start_ms,
+        responses: bucket.map_or(0, |x| x.responses),
+        errors: bucket.map_or(0, |x| {
+            x.by_key
+                .iter()
+                .filter(|(k, _)| split_timeline_key(k).is_some_and(|(_, c, _)| c.is_error()))
+                .map(|(_, n)| n)
+                .sum()
+        }),
+    };
+    let buckets: Vec<BucketRow> = match (s.timeline.keys().next(), s.timeline.keys().next_back()) {
+        (Some(&first), Some(&last)) if (last - first) / b < MAX_FILLED_BUCKETS => {
+            (0..=(last - first) / b)
+                .map(|i| first + i * b)
+                .map(|t| row(t, s.timeline.get(&t)))
+                .collect()
         }
-        m
+        _ => s.timeline.iter().map(|(&t, x)| row(t, Some(x))).collect(),
+    };
+    let peak = buckets
+        .iter()
+        .filter(|x| x.errors > 0)
+        .max_by(|a, b| a.errors.cmp(&b.errors).then(b.start_ms.cmp(&a.start_ms)))
+        .cloned();
+    Timeline {
+        bucket_seconds: b as f64 / 1000.0,
+        buckets,
+        peak,
+        untimed: s.untimed,
     }
 }
 
-fn place_of(inputs: &[InputInfo], l: &Locator) -> Place {
+fn place_of(inputs: &[InputInfo], l: &Locator, request_id: Option<String>) -> Place {
     let info = inputs.get(l.file as usize);
     Place {
         file: info.map_or_else(|| format!("#{}", l.file), |i| i.name.clone()),
@@ -431,5 +650,6 @@ fn place_of(inputs: &[InputInfo], l: &Locator) -> Place {
             .and_then(|i| i.format)
             .map_or("record", |f| f.locator_kind().word()),
         index: l.index,
+        request_id,
     }
 }

@@ -66,9 +66,36 @@ fn code_of(r: &CodeRow) -> String {
         .map_or_else(|| "-".to_string(), |c| terminal(c).into_owned())
 }
 
+/// Eight levels of a sparkline.
+const SPARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+/// Widest sparkline drawn; longer timelines are folded into this many columns.
+const SPARK_WIDTH: usize = 60;
+
+/// Error responses over time as one line of block characters.
+fn sparkline(counts: &[u64]) -> String {
+    if counts.is_empty() {
+        return String::new();
+    }
+    let per = counts.len().div_ceil(SPARK_WIDTH);
+    let cols: Vec<u64> = counts.chunks(per).map(|c| c.iter().sum()).collect();
+    let max = cols.iter().copied().max().unwrap_or(0).max(1);
+    cols.iter()
+        .map(|&n| {
+            if n == 0 {
+                ' '
+            } else {
+                SPARKS[((n * 7).div_ceil(max)) as usize]
+            }
+        })
+        .collect()
+}
+
 /// Writes the terminal summary.
-pub fn write(r: &Report, st: Style, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Result<()> {
     let t = &r.totals;
+    for w in &r.warnings {
+        writeln!(out, "{}", st.bad(&format!("WARNING: {w}")))?;
+    }
     writeln!(
         out,
         "{} {} input{}, {} records: {} responses ({} errors), {} skipped",
@@ -265,13 +292,102 @@ pub fn write(r: &Report, st: Style, out: &mut dyn Write) -> io::Result<()> {
             }
         }
     }
+    if !r.endpoints.is_empty() {
+        writeln!(out, "\n{}", st.head("Endpoints with the most errors"))?;
+        for e in r.endpoints.iter().take(top) {
+            let classes: Vec<String> = e
+                .classes
+                .0
+                .iter()
+                .filter(|(c, _)| Class::from_name(c).is_some_and(Class::is_error))
+                .map(|(c, n)| format!("{c} {n}"))
+                .collect();
+            writeln!(
+                out,
+                "  {:<36} {:>7} of {:>7}  {}",
+                terminal(&e.endpoint),
+                e.errors,
+                e.responses,
+                st.dim(&classes.join(", "))
+            )?;
+        }
+    }
+    let tl = &r.timeline;
+    if let Some(peak) = &tl.peak {
+        let counts: Vec<u64> = tl.buckets.iter().map(|b| b.errors).collect();
+        writeln!(
+            out,
+            "\n{}",
+            st.head(&format!(
+                "Error responses over time ({}s buckets)",
+                tl.bucket_seconds
+            ))
+        )?;
+        writeln!(out, "  {}", sparkline(&counts))?;
+        let (first, last) = (
+            &tl.buckets[0].start,
+            &tl.buckets[tl.buckets.len() - 1].start,
+        );
+        writeln!(out, "  {first} .. {last}")?;
+        writeln!(
+            out,
+            "  peak: {} errors in the bucket starting {}",
+            peak.errors, peak.start
+        )?;
+    }
+    if !r.coverage.seen.is_empty() || r.totals.error_responses > 0 {
+        writeln!(
+            out,
+            "\n{} {} of {} documented codes seen; never seen: {}",
+            st.head("Coverage"),
+            r.coverage.seen.len(),
+            r.coverage.seen.len() + r.coverage.never_seen.len(),
+            if r.coverage.never_seen.is_empty() {
+                "none".to_string()
+            } else {
+                r.coverage.never_seen.join(", ")
+            }
+        )?;
+    }
+    if let Some(d) = &r.baseline {
+        writeln!(
+            out,
+            "\n{}",
+            st.head(&format!("Compared with {}", terminal(&d.path)))
+        )?;
+        if d.new.is_empty() && d.gone.is_empty() && d.changed.is_empty() {
+            writeln!(out, "  no change above {:.0}%", d.threshold * 100.0)?;
+        }
+        for (what, list) in [("new", &d.new), ("gone", &d.gone), ("changed", &d.changed)] {
+            for c in list {
+                let line = format!(
+                    "  {what:<8} {:<10} {:<44} {:>7} -> {:<7} ({:.2}% -> {:.2}% of responses)",
+                    c.kind,
+                    terminal(&c.key),
+                    c.before,
+                    c.after,
+                    c.before_share * 100.0,
+                    c.after_share * 100.0
+                );
+                writeln!(
+                    out,
+                    "{}",
+                    if what == "gone" {
+                        st.good(&line)
+                    } else {
+                        st.bad(&line)
+                    }
+                )?;
+            }
+        }
+    }
     if !r.skipped.is_empty() {
         writeln!(out, "\n{}", st.head("Skipped records"))?;
         for row in &r.skipped {
             let first = row
                 .first
                 .first()
-                .map(|p| format!("{}: {}", p.place.0, p.detail))
+                .map(|p| format!("{}: {}", p.place, p.detail))
                 .unwrap_or_default();
             writeln!(
                 out,
@@ -282,7 +398,11 @@ pub fn write(r: &Report, st: Style, out: &mut dyn Write) -> io::Result<()> {
             )?;
         }
     }
-    if r.errors.is_empty() && t.error_responses == r.class(Class::Documented) && t.responses > 0 {
+    if r.errors.is_empty()
+        && r.warnings.is_empty()
+        && t.error_responses == r.class(Class::Documented)
+        && t.responses > 0
+    {
         writeln!(
             out,
             "\n{}",

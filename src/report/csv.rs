@@ -1,0 +1,124 @@
+//! CSV exports for dashboards: one row per notable record, and a timeline
+//! of counts per bucket. Cells that a spreadsheet would run as a formula
+//! are neutralised, because every value comes from untrusted traffic.
+
+use std::borrow::Cow;
+use std::io::Write;
+
+use crate::aggregate::{split_timeline_key, Summary};
+use crate::exchange::format_time;
+use crate::row::{Row, COLUMNS};
+
+/// Prefixes a cell that a spreadsheet would evaluate with `'`.
+pub fn guard(cell: &str) -> Cow<'_, str> {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{cell}")),
+        _ => Cow::Borrowed(cell),
+    }
+}
+
+/// Writes record rows as CSV, header first.
+pub struct RowWriter {
+    w: csv::Writer<Box<dyn Write + Send>>,
+}
+
+impl RowWriter {
+    /// Starts a CSV stream with its header row.
+    pub fn new(out: Box<dyn Write + Send>) -> csv::Result<RowWriter> {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(COLUMNS)?;
+        Ok(RowWriter { w })
+    }
+
+    /// Writes rows.
+    pub fn write(&mut self, rows: &[Row]) -> csv::Result<()> {
+        for r in rows {
+            let status = r.status.to_string();
+            let cells: [&str; 17] = [
+                &r.source,
+                &r.locator,
+                &r.timestamp,
+                &r.method,
+                &r.host,
+                &r.path,
+                &r.endpoint,
+                &status,
+                &r.error_code,
+                r.class,
+                r.violation,
+                &r.suggestion,
+                &r.documented_status,
+                &r.error_message,
+                &r.request_id,
+                &r.duration_ms,
+                &r.client,
+            ];
+            self.w
+                .write_record(cells.iter().map(|c| guard(c).into_owned()))?;
+        }
+        Ok(())
+    }
+
+    /// Flushes what is buffered.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.w.flush()
+    }
+}
+
+/// The timeline CSV's columns.
+pub const TIMELINE_COLUMNS: [&str; 7] = [
+    "bucket_start",
+    "bucket_seconds",
+    "status",
+    "error_code",
+    "class",
+    "count",
+    "bucket_responses",
+];
+
+/// Writes one row per bucket and (status, error_code, class) with its count,
+/// and one row with an empty key for buckets where every response was `ok`.
+pub fn write_timeline(s: &Summary, out: Box<dyn Write + Send>) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(TIMELINE_COLUMNS)?;
+    let secs = format!("{}", s.settings.bucket_ms as f64 / 1000.0);
+    for (&start, b) in &s.timeline {
+        let t = format_time(start);
+        let total = b.responses.to_string();
+        if b.by_key.is_empty() {
+            w.write_record([t.as_str(), &secs, "", "", "", "0", &total])?;
+        }
+        for (k, n) in &b.by_key {
+            let Some((status, class, code)) = split_timeline_key(k) else {
+                continue;
+            };
+            w.write_record([
+                t.as_str(),
+                &secs,
+                &status.to_string(),
+                &guard(code),
+                class.name(),
+                &n.to_string(),
+                &total,
+            ])?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        assert_eq!(guard("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(guard("+1"), "'+1");
+        assert_eq!(guard("-2"), "'-2");
+        assert_eq!(guard("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(guard("\tx"), "'\tx");
+        assert_eq!(guard("not_found"), "not_found");
+        assert_eq!(guard(""), "");
+    }
+}

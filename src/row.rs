@@ -1,0 +1,137 @@
+//! One row per notable record (every response that is not `ok`), for the
+//! CSV export and `--show`: plain, redacted data in input order.
+
+use serde::Serialize;
+
+use crate::catalog::{Catalog, Lookup};
+use crate::classify::{Class, Verdict};
+use crate::exchange::{endpoint, format_time, Exchange, LocatorKind};
+use crate::redact::{self, Redact};
+
+/// Longest error message kept in a row, in characters.
+pub const MESSAGE_MAX: usize = 200;
+
+/// A notable record. Field order is the CSV column order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    /// The input the record came from.
+    pub source: String,
+    /// `entry N`, `line N` or `value N`.
+    pub locator: String,
+    /// Request time, RFC 3339 UTC.
+    pub timestamp: String,
+    /// Request method.
+    pub method: String,
+    /// Host.
+    pub host: String,
+    /// Path, without the query string.
+    pub path: String,
+    /// Path template (`/v1/record/{id}`).
+    pub endpoint: String,
+    /// HTTP status (0: no response).
+    pub status: u16,
+    /// The `error_code`, when one could be read.
+    pub error_code: String,
+    /// The class.
+    pub class: &'static str,
+    /// The envelope rule broken.
+    pub violation: &'static str,
+    /// A documented code the undocumented one nearly matches.
+    pub suggestion: String,
+    /// The status(es) the code is documented under, where they differ from `status`.
+    pub documented_status: String,
+    /// The `error_message`, redacted and cut to `MESSAGE_MAX` characters.
+    pub error_message: String,
+    /// Request id.
+    pub request_id: String,
+    /// Duration in milliseconds.
+    pub duration_ms: String,
+    /// Fingerprint of the credential the request carried.
+    pub client: String,
+}
+
+/// The CSV header, in column order.
+pub const COLUMNS: [&str; 17] = [
+    "source",
+    "locator",
+    "timestamp",
+    "method",
+    "host",
+    "path",
+    "endpoint",
+    "status",
+    "error_code",
+    "class",
+    "violation",
+    "suggestion",
+    "documented_status",
+    "error_message",
+    "request_id",
+    "duration_ms",
+    "client",
+];
+
+impl Row {
+    /// Builds the row of a classified record.
+    pub fn build(
+        source: &str,
+        kind: LocatorKind,
+        index: u64,
+        ex: &Exchange<'_>,
+        v: &Verdict<'_>,
+        cat: &Catalog,
+        mode: Redact,
+    ) -> Row {
+        let red = |s: &str| redact::text(s, mode).into_owned();
+        let (host, path) = ex.host_and_path();
+        let code = v.code.as_deref().unwrap_or("");
+        let (mut suggestion, mut documented_status) = (String::new(), String::new());
+        if !code.is_empty() {
+            match cat.lookup(v.status, code) {
+                Lookup::Documented(_) => {}
+                Lookup::OtherStatus(st) => {
+                    documented_status = st.iter().map(u16::to_string).collect::<Vec<_>>().join("/")
+                }
+                Lookup::Unknown(near) => suggestion = near.unwrap_or_default().to_string(),
+            }
+        }
+        let mut message = red(v.message.as_deref().unwrap_or(""));
+        if message.chars().count() > MESSAGE_MAX {
+            message = message.chars().take(MESSAGE_MAX - 1).collect::<String>() + "…";
+        }
+        Row {
+            source: source.to_string(),
+            locator: format!("{} {index}", kind.word()),
+            timestamp: ex.time_ms.map(format_time).unwrap_or_default(),
+            method: ex.method.as_deref().unwrap_or("").to_string(),
+            host: red(host.unwrap_or("")),
+            path: red(path.unwrap_or("")),
+            endpoint: red(&path.map(endpoint).unwrap_or_default()),
+            status: v.status,
+            error_code: red(code),
+            class: v.class.name(),
+            violation: v.violation.map_or("", |x| x.name()),
+            suggestion,
+            documented_status,
+            error_message: message,
+            request_id: ex.request_id.as_deref().unwrap_or("").to_string(),
+            duration_ms: ex
+                .duration_ms
+                .map(|d| format!("{d:.3}"))
+                .unwrap_or_default(),
+            client: ex
+                .credential
+                .as_deref()
+                .map(|c| match mode {
+                    Redact::On => redact::fingerprint(c),
+                    Redact::Off => c.to_string(),
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Whether a record of this class gets a row.
+    pub fn wanted(class: Class) -> bool {
+        class != Class::Ok
+    }
+}
