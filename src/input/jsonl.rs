@@ -183,6 +183,8 @@ const DURATION: &[(&str, f64)] = &[
     ("duration", 0.0),
 ];
 const CREDENTIAL: &[&str] = &[
+    "headers.Authorization",
+    "headers.authorization",
     "request.headers.Authorization",
     "request.headers.authorization",
     "req.headers.authorization",
