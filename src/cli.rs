@@ -27,19 +27,14 @@ pub struct Cli {
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
 
-    /// Output format of the report.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub format: OutputFormat,
+    /// What to report and how.
+    #[command(flatten)]
+    pub report: ReportArgs,
 
-    /// Catalog to audit against: a Markdown page with a status and an
-    /// error_code column, or a JSON or TOML catalog. Repeat to merge.
-    /// Default: the embedded Tape errors page.
-    #[arg(long, value_name = "FILE")]
-    pub spec: Vec<PathBuf>,
-
-    /// Exit 1 when the audit finds any of these (comma-separated or repeated).
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "WHAT")]
-    pub fail_on: Vec<FailOn>,
+    /// Audit only the inputs in shard K of N (a stable hash of each path),
+    /// for N workers that each take one shard; merge their partials after.
+    #[arg(long, value_name = "K/N", value_parser = crate::partial::parse_shard)]
+    pub shard: Option<(u32, u32)>,
 
     /// Input format; detected from content by default.
     #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
@@ -58,10 +53,6 @@ pub struct Cli {
     #[arg(long)]
     pub no_progress: bool,
 
-    /// When to colour the terminal report.
-    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
-    pub color: ColorWhen,
-
     /// Largest record read, in MiB (a longer log line or HAR entry is skipped).
     #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub max_record_mib: u32,
@@ -70,10 +61,6 @@ pub struct Cli {
     /// to PATH (- for standard output, which then carries only the CSV).
     #[arg(long, value_name = "PATH", help_heading = "Exports")]
     pub csv: Option<String>,
-
-    /// Write counts per time bucket and (status, error_code, class) as CSV.
-    #[arg(long, value_name = "PATH", help_heading = "Exports")]
-    pub timeline_csv: Option<String>,
 
     /// Timeline bucket width: 10s, 1m, 5m, 1h ...
     #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = crate::filter::parse_duration_ms, help_heading = "Exports")]
@@ -87,10 +74,6 @@ pub struct Cli {
     /// First locators kept per code, violation and finding.
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000), help_heading = "Exports")]
     pub samples: u16,
-
-    /// Endpoints listed in the table and Markdown reports.
-    #[arg(long, value_name = "N", default_value_t = 10, help_heading = "Exports")]
-    pub top: usize,
 
     /// Only records at or after this time: RFC 3339, HH:MM[:SS] on the
     /// capture's own date (UTC), or relative to now (-2h).
@@ -135,11 +118,38 @@ pub struct Cli {
     #[arg(long, value_name = "GLOB", help_heading = "Filters")]
     pub endpoint: Option<String>,
 
+    /// Show tokens, cookies and keys from the traffic in reports (off by default).
+    #[arg(long)]
+    pub unsafe_show_secrets: bool,
+}
+
+/// Options shared by the audit and `merge`: the report and its gates.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReportArgs {
+    /// Output format of the report.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Catalog to audit against: a Markdown page with a status and an
+    /// error_code column, or a JSON or TOML catalog. Repeat to merge.
+    /// Default: the embedded Tape errors page.
+    #[arg(long, value_name = "FILE")]
+    pub spec: Vec<PathBuf>,
+    /// Exit 1 when the audit finds any of these (comma-separated or repeated).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "WHAT")]
+    pub fail_on: Vec<FailOn>,
+    /// When to colour the terminal report.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
+    /// Write counts per time bucket and (status, error_code, class) as CSV.
+    #[arg(long, value_name = "PATH", help_heading = "Exports")]
+    pub timeline_csv: Option<String>,
+    /// Endpoints listed in the table and Markdown reports.
+    #[arg(long, value_name = "N", default_value_t = 10, help_heading = "Exports")]
+    pub top: usize,
     /// Compare with an earlier `--format json` report: new, gone and
     /// changed codes, endpoints and violations.
     #[arg(long, value_name = "OLD.json", help_heading = "Baselines")]
     pub baseline: Option<PathBuf>,
-
     /// Change in share of responses, in percent, above which a key counts as changed.
     #[arg(
         long,
@@ -148,14 +158,9 @@ pub struct Cli {
         help_heading = "Baselines"
     )]
     pub baseline_threshold: f64,
-
     /// Do not fail when no records were read or most were skipped.
     #[arg(long)]
     pub allow_empty: bool,
-
-    /// Show tokens, cookies and keys from the traffic in reports (off by default).
-    #[arg(long)]
-    pub unsafe_show_secrets: bool,
 }
 
 /// A class to list with `--show`.
@@ -194,6 +199,16 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = CatalogFormat::Table)]
         format: CatalogFormat,
     },
+    /// Merge partial reports (`--format partial`) from files, directories or
+    /// - (concatenated partials on standard input) and report on the whole.
+    Merge {
+        /// Partial reports.
+        #[arg(value_name = "PART", required = true)]
+        parts: Vec<String>,
+        /// What to report and how.
+        #[command(flatten)]
+        report: ReportArgs,
+    },
 }
 
 /// Report formats.
@@ -205,6 +220,8 @@ pub enum OutputFormat {
     Json,
     /// Markdown for a postmortem or an issue.
     Markdown,
+    /// The full aggregate state as JSON (tape-audit/partial/v1), for `merge`.
+    Partial,
 }
 
 /// Catalog output formats.

@@ -16,6 +16,7 @@ pub mod error;
 pub mod exchange;
 pub mod filter;
 pub mod input;
+pub mod partial;
 pub mod pipeline;
 pub mod rawjson;
 pub mod redact;
@@ -31,7 +32,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use aggregate::Settings;
 use catalog::Catalog;
 use classify::Class;
-use cli::{CatalogFormat, Cli, ColorWhen, Command, FailOn, OutputFormat, ShowClass};
+use cli::{CatalogFormat, Cli, ColorWhen, Command, FailOn, OutputFormat, ReportArgs, ShowClass};
 use error::{Error, Exit};
 use filter::Filter;
 use input::{ReadOptions, Source};
@@ -41,18 +42,48 @@ use row::Row;
 /// Runs the command line; returns the exit code. Diagnostics go to stderr,
 /// prefixed `tape-audit:`; the report alone goes to stdout.
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
-    if let Some(Command::Catalog { spec, format }) = &cli.command {
-        let cat = load_catalog(spec)?;
-        print_catalog(&cat, *format)?;
-        return Ok(Exit::Ok);
+    match &cli.command {
+        Some(Command::Catalog { spec, format }) => {
+            let cat = load_catalog(spec)?;
+            print_catalog(&cat, *format)?;
+            Ok(Exit::Ok)
+        }
+        Some(Command::Merge { parts, report }) => merge(parts, report),
+        None => audit(&cli),
     }
-    let cat = load_catalog(&cli.spec)?;
-    let baseline = cli
-        .baseline
-        .as_deref()
-        .map(report::baseline::Baseline::load)
-        .transpose()?;
-    if cli.csv.as_deref() == Some("-") && cli.timeline_csv.as_deref() == Some("-") {
+}
+
+/// `tape-audit merge PART...`.
+fn merge(parts: &[String], args: &ReportArgs) -> anyhow::Result<Exit> {
+    let cat = load_catalog(&args.spec)?;
+    let merged = partial::merge(partial::load(parts)?)?;
+    let id = partial::CatalogId::of(&cat);
+    if merged.catalog.fingerprint != id.fingerprint {
+        return Err(Error::Usage(format!(
+            "the partials were made with another catalog ({}) than this one ({}): pass the same --spec",
+            merged.catalog.source, id.source
+        ))
+        .into());
+    }
+    let options = merged.options.clone();
+    let mut exit = Exit::Ok;
+    let audit = merged.into_audit();
+    for e in audit.errors() {
+        eprintln!("tape-audit: {}", sanitize::terminal(&e));
+        exit = Exit::Error;
+    }
+    if let Some(p) = &args.timeline_csv {
+        report::csv::write_timeline(&audit.summary, create(p)?)
+            .map_err(|e| anyhow::anyhow!("{p}: {e}"))?;
+    }
+    finish(&audit, &cat, args, options, false, exit)
+}
+
+/// The audit itself.
+fn audit(cli: &Cli) -> anyhow::Result<Exit> {
+    let args = &cli.report;
+    let cat = load_catalog(&args.spec)?;
+    if cli.csv.as_deref() == Some("-") && args.timeline_csv.as_deref() == Some("-") {
         return Err(Error::Usage(
             "--csv and --timeline-csv cannot both write to standard output".into(),
         )
@@ -61,17 +92,23 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     if cli.unsafe_show_secrets {
         eprintln!("tape-audit: warning: --unsafe-show-secrets: tokens, cookies and keys from the traffic will appear in the output");
     }
-    let mut args = cli.inputs.clone();
-    if args.is_empty() {
+    let mut inputs = cli.inputs.clone();
+    if inputs.is_empty() {
         if std::io::stdin().is_terminal() {
             return Err(Error::Usage(
                 "no input given (pass HAR or JSON-lines files, directories, or - for standard input)".into(),
             )
             .into());
         }
-        args.push("-".into());
+        inputs.push("-".into());
     }
-    let (sources, walk_errors) = input::expand(&args);
+    let (mut sources, walk_errors) = input::expand(&inputs);
+    // Inputs are read in name order, whatever order they were given in, so
+    // that partials of any split of them merge into this very report.
+    sources.sort_by_key(Source::name);
+    if let Some((k, n)) = cli.shard {
+        sources.retain(|s| partial::in_shard(&s.name(), k, n));
+    }
     let mut exit = Exit::Ok;
     for e in &walk_errors {
         eprintln!("tape-audit: {}", sanitize::terminal(&e.to_string()));
@@ -110,11 +147,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         }
         None => None,
     };
-    let timeline_out = cli
-        .timeline_csv
-        .as_deref()
-        .map(|p| create(p).map(|w| (p, w)))
-        .transpose()?;
+    // Open the exports now, so a bad path fails before the work.
+    let timeline_out = args.timeline_csv.as_deref().map(create).transpose()?;
     let show: Option<Vec<ShowClass>> = (!cli.show.is_empty()).then(|| cli.show.clone());
     let write_failed: Arc<Mutex<Option<String>>> = Arc::default();
     let stdout_shown = std::io::stdout();
@@ -176,34 +210,61 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         eprintln!("tape-audit: {}", sanitize::terminal(&e));
         exit = Exit::Error;
     }
-    if let Some((p, w)) = timeline_out {
+    let partial_options = partial::Options {
+        settings,
+        filters: filter.describe(),
+        input_format: read.format.map(|f| f.name().to_string()),
+        fields: cli
+            .fields
+            .iter()
+            .map(|(f, p)| format!("{f:?}={p}"))
+            .collect(),
+        max_record_mib: cli.max_record_mib,
+    };
+    if let (Some(w), Some(p)) = (timeline_out, &args.timeline_csv) {
         report::csv::write_timeline(&audit.summary, w).map_err(|e| anyhow::anyhow!("{p}: {e}"))?;
     }
+    let stdout_taken = cli.csv.as_deref() == Some("-") || show.is_some();
+    finish(&audit, &cat, args, partial_options, stdout_taken, exit)
+}
+
+/// Builds the report of an audit (or a merge), writes it, and decides the exit code.
+fn finish(
+    audit: &pipeline::Audit,
+    cat: &Catalog,
+    args: &ReportArgs,
+    options: partial::Options,
+    stdout_taken: bool,
+    mut exit: Exit,
+) -> anyhow::Result<Exit> {
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(report::baseline::Baseline::load)
+        .transpose()?;
     let mut report = Report::build(
-        &audit,
-        &cat,
+        audit,
+        cat,
         &ReportOptions {
-            filters: filter.describe(),
-            top: cli.top,
+            filters: options.filters.clone(),
+            top: args.top,
             max_skipped_share: 0.5,
         },
     );
-    report.baseline = baseline.map(|b| b.compare(&report, cli.baseline_threshold / 100.0));
+    report.baseline = baseline.map(|b| b.compare(&report, args.baseline_threshold / 100.0));
     for w in &report.warnings {
         // After an error line the warning only repeats it.
         if exit != Exit::Error {
             eprintln!("tape-audit: warning: {w}");
         }
-        if !cli.allow_empty {
+        if !args.allow_empty {
             exit = Exit::Error;
         }
     }
-    let stdout_taken = cli.csv.as_deref() == Some("-")
-        || cli.timeline_csv.as_deref() == Some("-")
-        || show.is_some();
+    let stdout_taken = stdout_taken || args.timeline_csv.as_deref() == Some("-");
     if !stdout_taken {
         let stdout = std::io::stdout();
-        let color = match cli.color {
+        let color = match args.color {
             ColorWhen::Always => true,
             ColorWhen::Never => false,
             ColorWhen::Auto => {
@@ -211,16 +272,24 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
             }
         };
         let mut out = std::io::BufWriter::new(stdout.lock());
-        match cli.format {
-            OutputFormat::Table => {
-                report::table::write(&report, cli.top, report::table::Style::new(color), &mut out)?
-            }
+        match args.format {
+            OutputFormat::Table => report::table::write(
+                &report,
+                args.top,
+                report::table::Style::new(color),
+                &mut out,
+            )?,
             OutputFormat::Json => report::json::write(&report, &mut out)?,
-            OutputFormat::Markdown => report::markdown::write(&report, cli.top, &mut out)?,
+            OutputFormat::Markdown => report::markdown::write(&report, args.top, &mut out)?,
+            OutputFormat::Partial => {
+                let p = partial::Partial::of(audit, cat, options);
+                serde_json::to_writer(&mut out, &p)?;
+                out.write_all(b"\n")?;
+            }
         }
         out.flush()?;
     }
-    if fails(&report, &cli.fail_on) {
+    if fails(&report, &args.fail_on) {
         exit = exit.merge(Exit::Findings);
     }
     Ok(exit)

@@ -569,9 +569,11 @@ pub fn parse_line(line: &str) -> Result<RawObject<'_>, &'static str> {
     if scalar_or_array && serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok() {
         return Err("not_object");
     }
-    // A prefixed line: the JSON object starts at the first '{' and runs to the end.
+    // A prefixed line: the JSON object starts at the first '{' and runs to
+    // the end, after a log prefix (CRI, syslog, timestamps) that does not
+    // look like code (`x = {...}`, `f({...})`).
     if t.ends_with('}') {
-        if let Some(i) = t.find('{') {
+        if let Some(i) = t.find('{').filter(|&i| !t[..i].contains(['=', '(', ';'])) {
             if let Some(obj) = RawObject::parse(&t[i..]) {
                 return Ok(obj);
             }

@@ -46,7 +46,8 @@ impl Source {
 }
 
 /// The input's format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Format {
     /// A HAR document (`log.entries`).
     Har,
@@ -122,7 +123,8 @@ fn walk(dir: &Path, out: &mut Vec<Source>, errors: &mut Vec<crate::error::Error>
 }
 
 /// Compression detected on an input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Compression {
     /// gzip (one or more members).
     Gzip,
@@ -434,7 +436,7 @@ pub struct ReadOptions {
 }
 
 /// What reading one input found out about it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InputInfo {
     /// Name as given.
     pub name: String,
@@ -461,8 +463,16 @@ impl<R: Read> Read for HeadOnly<R> {
 
 /// Whether the start of an input holds anything this tool reads.
 fn looks_like_data(head: &[u8], format: Format) -> bool {
-    if format != Format::Jsonl {
-        return true;
+    match format {
+        Format::Har => return true,
+        Format::JsonDoc => {
+            let t = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+            let mut values =
+                serde_json::Deserializer::from_slice(t).into_iter::<serde::de::IgnoredAny>();
+            // Valid JSON, or valid up to where the head was cut.
+            return !matches!(values.next(), Some(Err(e)) if !e.is_eof());
+        }
+        Format::Jsonl => {}
     }
     let text = String::from_utf8_lossy(head);
     text.lines()
@@ -499,7 +509,7 @@ pub fn read_source(
     let format = opts.format.unwrap_or_else(|| sniff(&head));
     if matches!(src, Source::Walked(_)) && opts.format.is_none() && !looks_like_data(&head, format)
     {
-        info.note = Some("neither HAR nor JSON lines: left out".into());
+        info.note = Some("neither HAR nor JSON lines".into());
         return;
     }
     info.format = Some(format);

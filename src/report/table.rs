@@ -7,6 +7,9 @@ use super::{CodeRow, Place, Report};
 use crate::classify::Class;
 use crate::sanitize::terminal;
 
+/// Inputs listed one per line before the rest are counted.
+const MAX_INPUTS: usize = 12;
+
 /// How many locators are listed per problem.
 const SHOWN: usize = 3;
 
@@ -110,7 +113,11 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
     if let Some(span) = &r.time_span {
         writeln!(out, "time span  {} .. {}", span.first, span.last)?;
     }
-    for i in &r.inputs {
+    for i in r.inputs.iter().take(MAX_INPUTS) {
+        if let Some(note) = &i.note {
+            writeln!(out, "  {}  left out: {note}", terminal(&i.path))?;
+            continue;
+        }
         let mut what = vec![i.format.unwrap_or("unread").to_string()];
         if let Some(c) = i.compression {
             what.push(c.to_string());
@@ -126,10 +133,25 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
             i.records,
             i.skipped,
             if i.error.is_some() {
-                st.bad("  (error, see below)")
+                st.bad("  (stopped early, see the error on stderr)")
             } else {
                 String::new()
             }
+        )?;
+    }
+    if r.inputs.len() > MAX_INPUTS {
+        writeln!(
+            out,
+            "  ... and {} more inputs (all listed in --format json)",
+            r.inputs.len() - MAX_INPUTS
+        )?;
+    }
+    if !r.filters.in_force.is_empty() {
+        writeln!(
+            out,
+            "filters    {}  ({} records excluded)",
+            terminal(&r.filters.in_force.join("; ")),
+            r.filters.excluded
         )?;
     }
     writeln!(

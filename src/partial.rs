@@ -1,0 +1,309 @@
+//! Mergeable partial reports: the full aggregate state of a run as one JSON
+//! document (`tape-audit/partial/v1`), so runs on many machines combine into
+//! the report one run over all the input would give.
+//!
+//! Merging orders inputs by name, so the result does not depend on the
+//! order partials are given in; every bounded list in the summary keeps the
+//! first items by (input, position), which no grouping can change.
+
+use std::io::Read;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::aggregate::{Settings, Summary};
+use crate::catalog::Catalog;
+use crate::error::Error;
+use crate::input::InputInfo;
+use crate::pipeline::Audit;
+
+/// The partial document's schema name and version.
+pub const SCHEMA: &str = "tape-audit/partial/v1";
+
+/// The options that change results; partials merge only when these agree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Options {
+    /// Summary settings (samples, bucket, redaction).
+    pub settings: Settings,
+    /// Filters in force, in words.
+    pub filters: Vec<String>,
+    /// `--input-format`, when forced.
+    pub input_format: Option<String>,
+    /// `--field` overrides, as NAME=PATH.
+    pub fields: Vec<String>,
+    /// `--max-record-mib`.
+    pub max_record_mib: u32,
+}
+
+/// Which catalog a partial was made with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogId {
+    /// Where it came from.
+    pub source: String,
+    /// SHA-256 of its entries.
+    pub fingerprint: String,
+}
+
+impl CatalogId {
+    /// Identifies a catalog by the hash of its entries.
+    pub fn of(cat: &Catalog) -> CatalogId {
+        let digest = Sha256::digest(cat.to_json().as_bytes());
+        CatalogId {
+            source: cat.source().to_string(),
+            fingerprint: digest.iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
+}
+
+/// The aggregate state of a run (or of merged runs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Partial {
+    /// `tape-audit/partial/v1`.
+    pub schema: String,
+    /// Tool version that wrote it.
+    pub version: String,
+    /// The catalog.
+    pub catalog: CatalogId,
+    /// Result-affecting options.
+    pub options: Options,
+    /// Inputs, in the order their indices refer to.
+    pub inputs: Vec<InputInfo>,
+    /// The aggregate.
+    pub summary: Summary,
+}
+
+impl Partial {
+    /// The partial of a finished run.
+    pub fn of(audit: &Audit, cat: &Catalog, options: Options) -> Partial {
+        Partial {
+            schema: SCHEMA.to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            catalog: CatalogId::of(cat),
+            options,
+            inputs: audit.inputs.clone(),
+            summary: audit.summary.clone(),
+        }
+    }
+
+    /// The run this partial stands for, ready for a report.
+    pub fn into_audit(self) -> Audit {
+        Audit {
+            summary: self.summary,
+            inputs: self.inputs,
+        }
+    }
+}
+
+/// Merges partials. Refuses partials made with another catalog or other
+/// result-affecting options, naming what differs.
+pub fn merge(parts: Vec<(String, Partial)>) -> Result<Partial, Error> {
+    let Some((first_name, first)) = parts.first() else {
+        return Err(Error::Usage("merge needs at least one partial".into()));
+    };
+    for (name, p) in &parts[1..] {
+        if p.catalog.fingerprint != first.catalog.fingerprint {
+            return Err(Error::Usage(format!(
+                "{name}: made with another catalog ({}) than {first_name} ({})",
+                p.catalog.source, first.catalog.source
+            )));
+        }
+        if let Some(what) = differs(&first.options, &p.options) {
+            return Err(Error::Usage(format!(
+                "{name}: {what} differs from {first_name}"
+            )));
+        }
+    }
+    // Every run numbers its inputs in name order, so renumbering each
+    // partial into the merged name order keeps its locators' order, and the
+    // first few of each list stay the first few of the whole.
+    let mut all: Vec<(&str, usize, usize)> = Vec::new();
+    for (i, (_, p)) in parts.iter().enumerate() {
+        all.extend(
+            p.inputs
+                .iter()
+                .enumerate()
+                .map(|(j, info)| (info.name.as_str(), i, j)),
+        );
+    }
+    all.sort();
+    let mut global: Vec<Vec<u32>> = parts.iter().map(|(_, p)| vec![0; p.inputs.len()]).collect();
+    for (g, &(_, i, j)) in all.iter().enumerate() {
+        global[i][j] = g as u32;
+    }
+    let inputs: Vec<InputInfo> = all
+        .iter()
+        .map(|&(_, i, j)| parts[i].1.inputs[j].clone())
+        .collect();
+    let (catalog, options) = (first.catalog.clone(), first.options.clone());
+    let mut summary = Summary::new(options.settings);
+    for (i, (_, p)) in parts.into_iter().enumerate() {
+        let mut s = p.summary;
+        s.remap_files(|f| global[i].get(f as usize).copied().unwrap_or(f));
+        summary.merge(s);
+    }
+    Ok(Partial {
+        schema: SCHEMA.to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        catalog,
+        options,
+        inputs,
+        summary,
+    })
+}
+
+fn differs(a: &Options, b: &Options) -> Option<String> {
+    let pairs = [
+        (
+            "--samples",
+            a.settings.samples.to_string(),
+            b.settings.samples.to_string(),
+        ),
+        (
+            "--bucket",
+            a.settings.bucket_ms.to_string(),
+            b.settings.bucket_ms.to_string(),
+        ),
+        (
+            "--unsafe-show-secrets",
+            a.settings.redact.to_string(),
+            b.settings.redact.to_string(),
+        ),
+        ("the filters", a.filters.join("; "), b.filters.join("; ")),
+        (
+            "--input-format",
+            format!("{:?}", a.input_format),
+            format!("{:?}", b.input_format),
+        ),
+        ("--field", a.fields.join(","), b.fields.join(",")),
+        (
+            "--max-record-mib",
+            a.max_record_mib.to_string(),
+            b.max_record_mib.to_string(),
+        ),
+    ];
+    pairs
+        .into_iter()
+        .find(|(_, x, y)| x != y)
+        .map(|(name, x, y)| format!("{name} ({y} here, {x} there)"))
+}
+
+/// Reads partials from files, directories (every file in name order) or
+/// `-` (a stream of concatenated partials on standard input).
+pub fn load(args: &[String]) -> Result<Vec<(String, Partial)>, Error> {
+    let mut out = Vec::new();
+    for a in args {
+        if a == "-" {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| Error::io(Path::new("<stdin>"), e))?;
+            parse_stream(&text, "<stdin>", &mut out)?;
+            continue;
+        }
+        let p = Path::new(a);
+        let files: Vec<std::path::PathBuf> = if p.is_dir() {
+            let mut v: Vec<_> = std::fs::read_dir(p)
+                .map_err(|e| Error::io(p, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    f.is_file()
+                        && !f
+                            .file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                })
+                .collect();
+            v.sort();
+            v
+        } else {
+            vec![p.to_path_buf()]
+        };
+        for f in files {
+            let text = std::fs::read_to_string(&f).map_err(|e| Error::io(&f, e))?;
+            parse_stream(&text, &f.display().to_string(), &mut out)?;
+        }
+    }
+    Ok(out)
+}
+
+fn parse_stream(text: &str, name: &str, out: &mut Vec<(String, Partial)>) -> Result<(), Error> {
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Partial>();
+    let mut n = 0;
+    for p in stream.by_ref() {
+        let p = p.map_err(|e| Error::Spec {
+            path: name.to_string(),
+            line: e.line(),
+            msg: format!("not a tape-audit partial: {e}"),
+        })?;
+        if p.schema != SCHEMA {
+            return Err(Error::Usage(format!(
+                "{name}: schema `{}` is not {SCHEMA}",
+                p.schema
+            )));
+        }
+        n += 1;
+        out.push((
+            if n == 1 {
+                name.to_string()
+            } else {
+                format!("{name} #{n}")
+            },
+            p,
+        ));
+    }
+    if n == 0 {
+        return Err(Error::Usage(format!("{name}: no partial found")));
+    }
+    Ok(())
+}
+
+/// Whether an input path belongs to shard `k` of `n` (1-based `k`): a
+/// stable hash of the path as given, the same on every machine.
+pub fn in_shard(path: &str, k: u32, n: u32) -> bool {
+    let digest = Sha256::digest(path.as_bytes());
+    let h = u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"));
+    h % u64::from(n) == u64::from(k - 1)
+}
+
+/// Parses `K/N` with 1 <= K <= N.
+pub fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let (k, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("`{s}` is not K/N"))?;
+    let (k, n): (u32, u32) = (
+        k.trim()
+            .parse()
+            .map_err(|_| format!("`{k}` is not a number"))?,
+        n.trim()
+            .parse()
+            .map_err(|_| format!("`{n}` is not a number"))?,
+    );
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("shard {k}/{n}: need 1 <= K <= N"));
+    }
+    Ok((k, n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_paths() {
+        let paths: Vec<String> = (0..200).map(|i| format!("logs/day-{i}.jsonl.gz")).collect();
+        let mut seen = vec![0; paths.len()];
+        for k in 1..=3 {
+            for (i, p) in paths.iter().enumerate() {
+                if in_shard(p, k, 3) {
+                    seen[i] += 1;
+                }
+            }
+        }
+        assert!(seen.iter().all(|&n| n == 1));
+        assert!(paths.iter().filter(|p| in_shard(p, 1, 3)).count() > 40);
+        assert_eq!(parse_shard("2/5"), Ok((2, 5)));
+        assert!(
+            parse_shard("0/5").is_err() && parse_shard("6/5").is_err() && parse_shard("x").is_err()
+        );
+    }
+}
