@@ -368,11 +368,17 @@ impl Summary {
             self.json_with_non_json_type.add(loc, rid, limit);
         }
         let (_, path) = ex.host_and_path();
-        let ep = path.map_or_else(
-            || "-".to_string(),
-            |p| redact::text(&endpoint(p), mode).into_owned(),
-        );
-        self.endpoints.entry(ep).or_default().classes[v.class as usize] += 1;
+        let ep = path.map_or_else(|| "-".to_string(), endpoint);
+        let stat = match self.endpoints.get_mut(ep.as_str()) {
+            Some(e) => e,
+            // Redact once, when an endpoint is first seen (the key is the
+            // redacted form, so a secret in a path is looked up again here).
+            None => self
+                .endpoints
+                .entry(redact::text(&ep, mode).into_owned())
+                .or_default(),
+        };
+        stat.classes[v.class as usize] += 1;
         match ex.time_ms {
             Some(t) => {
                 self.first_ms = Some(self.first_ms.map_or(t, |f| f.min(t)));

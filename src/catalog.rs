@@ -61,7 +61,8 @@ pub struct Catalog {
     entries: Vec<Entry>,
     /// Where the catalog came from, for the report.
     source: String,
-    by_pair: HashMap<(u16, String), usize>,
+    /// Per code: entry index per documented status.
+    by_code: HashMap<String, Vec<(u16, usize)>>,
     statuses_by_code: HashMap<String, Vec<u16>>,
     statuses: Vec<u16>,
 }
@@ -70,14 +71,14 @@ impl Catalog {
     /// Builds a catalog from entries; later duplicates of a pair are ignored.
     pub fn new(source: impl Into<String>, entries: Vec<Entry>) -> Catalog {
         let mut kept: Vec<Entry> = Vec::with_capacity(entries.len());
-        let mut by_pair = HashMap::new();
+        let mut by_code: HashMap<String, Vec<(u16, usize)>> = HashMap::new();
         let mut statuses_by_code: HashMap<String, Vec<u16>> = HashMap::new();
         for e in entries {
-            let key = (e.status, e.error_code.clone());
-            if by_pair.contains_key(&key) {
+            let pairs = by_code.entry(e.error_code.clone()).or_default();
+            if pairs.iter().any(|(s, _)| *s == e.status) {
                 continue;
             }
-            by_pair.insert(key, kept.len());
+            pairs.push((e.status, kept.len()));
             let st = statuses_by_code.entry(e.error_code.clone()).or_default();
             if !st.contains(&e.status) {
                 st.push(e.status);
@@ -91,7 +92,7 @@ impl Catalog {
         Catalog {
             entries: kept,
             source: source.into(),
-            by_pair,
+            by_code,
             statuses_by_code,
             statuses,
         }
@@ -132,11 +133,11 @@ impl Catalog {
 
     /// The entry for a documented pair.
     pub fn get(&self, status: u16, code: &str) -> Option<&Entry> {
-        // A (u16, String) key cannot be borrowed as (u16, &str); codes are short
-        // and this path is only taken for error envelopes.
-        self.by_pair
-            .get(&(status, code.to_owned()))
-            .map(|&i| &self.entries[i])
+        self.by_code
+            .get(code)?
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map(|&(_, i)| &self.entries[i])
     }
 
     /// Whether any entry documents this status.

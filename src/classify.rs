@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Catalog, Lookup};
+use crate::catalog::Catalog;
 use crate::exchange::{Body, Exchange};
 use crate::rawjson::{as_f64, as_str, RawObject};
 
@@ -121,14 +121,19 @@ pub fn classify<'a>(ex: &'a Exchange<'_>, cat: &Catalog) -> Verdict<'a> {
         return v;
     }
     if status < 400 {
-        if let Body::Text(t) = &ex.body {
-            // Only a body that mentions the key can carry it: skip the parse
-            // for the vast majority of success bodies.
-            if memchr::memmem::find(t.as_bytes(), b"error_code").is_some() {
+        // Only a body that mentions the key can carry it: skip the parse
+        // for the vast majority of success bodies.
+        static KEY: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+            std::sync::OnceLock::new();
+        if ex
+            .body
+            .may_contain(KEY.get_or_init(|| memchr::memmem::Finder::new("error_code")))
+        {
+            if let Some(t) = ex.body.text() {
                 if let Some(obj) = RawObject::parse(t.trim_start_matches('\u{feff}')) {
                     if let Some(c) = obj.get("error_code") {
                         v.class = Class::ErrorOnSuccess;
-                        v.code = as_str(c);
+                        v.code = as_str(c).map(|c| Cow::Owned(c.into_owned()));
                     }
                 }
             }
@@ -136,13 +141,33 @@ pub fn classify<'a>(ex: &'a Exchange<'_>, cat: &Catalog) -> Verdict<'a> {
         return v;
     }
     v.undocumented_status = !cat.mentions_status(status);
-    let text = match &ex.body {
+    match &ex.body {
         Body::Missing => {
             v.class = Class::BodyMissing;
-            return v;
+            v
         }
-        Body::Text(t) => t.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}'),
-    };
+        Body::Text(t) => judge_body(t, ex, cat, v),
+        Body::Escaped(_) => {
+            let owned = ex.body.text().unwrap_or_default().into_owned();
+            let j = judge_body(&owned, ex, cat, v.clone());
+            Verdict {
+                code: j.code.map(|c| Cow::Owned(c.into_owned())),
+                message: j.message.map(|m| Cow::Owned(m.into_owned())),
+                ..j
+            }
+        }
+    }
+}
+
+/// Judges an error response's body text.
+fn judge_body<'a>(
+    body: &'a str,
+    ex: &Exchange<'_>,
+    cat: &Catalog,
+    mut v: Verdict<'a>,
+) -> Verdict<'a> {
+    let status = v.status;
+    let text = body.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
     let envelope = check_envelope(text, &mut v);
     if let Some(obj) = &envelope {
         if let Some(sc) = obj.get("status_code").and_then(as_f64) {
@@ -159,10 +184,13 @@ pub fn classify<'a>(ex: &'a Exchange<'_>, cat: &Catalog) -> Verdict<'a> {
         return v;
     }
     let code = v.code.as_deref().unwrap_or_default();
-    v.class = match cat.lookup(status, code) {
-        Lookup::Documented(_) => Class::Documented,
-        Lookup::OtherStatus(_) => Class::StatusMismatch,
-        Lookup::Unknown(_) => Class::UndocumentedCode,
+    // No near-miss search here: suggestions are for reports, not per record.
+    v.class = if cat.get(status, code).is_some() {
+        Class::Documented
+    } else if !cat.statuses_of(code).is_empty() {
+        Class::StatusMismatch
+    } else {
+        Class::UndocumentedCode
     };
     v
 }

@@ -38,16 +38,50 @@ impl LocatorKind {
 }
 
 /// The response body as captured.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Body<'a> {
     /// The body was not captured (no `content.text`, no body field).
     Missing,
     /// The body text (already decoded from base64 where the capture said so).
     Text(Cow<'a, str>),
+    /// A JSON string whose content is the body text, not yet unescaped
+    /// (most success bodies are never looked at, so never unescaped).
+    Escaped(&'a serde_json::value::RawValue),
+}
+
+/// Bodies are equal when they hold the same text, however it is stored.
+impl PartialEq for Body<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text()
+    }
+}
+
+impl Body<'_> {
+    /// The body text, unescaped when needed; `None` when not captured.
+    pub fn text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Body::Missing => None,
+            Body::Text(t) => Some(Cow::Borrowed(t)),
+            Body::Escaped(v) => crate::rawjson::as_str(v).or(Some(Cow::Borrowed(v.get()))),
+        }
+    }
+
+    /// Whether the body may contain `needle` (no false negatives; cheap for
+    /// escaped bodies that have no `\u` escapes).
+    pub fn may_contain(&self, needle: &memchr::memmem::Finder<'_>) -> bool {
+        match self {
+            Body::Missing => false,
+            Body::Text(t) => needle.find(t.as_bytes()).is_some(),
+            Body::Escaped(v) => {
+                let raw = v.get().as_bytes();
+                needle.find(raw).is_some() || memchr::memmem::find(raw, b"\\u").is_some()
+            }
+        }
+    }
 }
 
 /// One HTTP exchange.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Exchange<'a> {
     /// HTTP status; `None` or `Some(0)` when no response was received.
     pub status: Option<u16>,
@@ -96,7 +130,9 @@ impl Exchange<'_> {
             Some(u) => split_url(u),
             None => (None, None),
         };
-        (self.host.as_deref().or(host), path)
+        // A full URL names the host the request went to; a separate host
+        // field may be the logging machine's name.
+        (host.or(self.host.as_deref()), path)
     }
 }
 

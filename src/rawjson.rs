@@ -12,6 +12,51 @@ use serde_json::value::RawValue;
 pub struct RawObject<'a> {
     /// Keys (unescaped) and raw values, in document order.
     pub members: Vec<(Cow<'a, str>, &'a RawValue)>,
+    /// One bit per key (`key_bit`): a path whose `path_mask` shares no bit
+    /// with it cannot be in the object, and is not looked for.
+    pub mask: Mask,
+}
+
+/// A 256-bit filter of key hashes.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Mask([u64; 4]);
+
+impl Mask {
+    /// Every bit set: rules nothing out.
+    pub const ALL: Mask = Mask([u64::MAX; 4]);
+
+    /// Whether the two filters share a bit.
+    pub fn meets(self, other: Mask) -> bool {
+        self.0.iter().zip(other.0).any(|(a, b)| a & b != 0)
+    }
+
+    fn add(&mut self, other: Mask) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a |= b;
+        }
+    }
+}
+
+/// The filter bit of a key (FNV-1a, folded to 8 bits).
+pub fn key_bit(key: &str) -> Mask {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in key.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100000001b3);
+    }
+    let bit = ((h ^ (h >> 29)) & 255) as usize;
+    let mut m = Mask::default();
+    m.0[bit / 64] = 1 << (bit % 64);
+    m
+}
+
+/// The bits of every top-level key a dotted path could start with: the
+/// whole path as one flat key, and each prefix before a dot.
+pub fn path_mask(path: &str) -> Mask {
+    let mut m = key_bit(path);
+    for (i, _) in path.match_indices('.') {
+        m.add(key_bit(&path[..i]));
+    }
+    m
 }
 
 struct Key<'a>(Cow<'a, str>);
@@ -44,12 +89,14 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawObject<'a> {
                 f.write_str("a JSON object")
             }
             fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<Self::Value, M::Error> {
-                let mut members = Vec::with_capacity(m.size_hint().unwrap_or(8));
+                let mut members = Vec::with_capacity(m.size_hint().unwrap_or(16));
+                let mut mask = Mask::default();
                 while let Some(Key(k)) = m.next_key::<Key<'de>>()? {
                     let v: &'de RawValue = m.next_value()?;
+                    mask.add(key_bit(&k));
                     members.push((k, v));
                 }
-                Ok(RawObject { members })
+                Ok(RawObject { members, mask })
             }
         }
         d.deserialize_map(V)
@@ -75,6 +122,14 @@ impl<'a> RawObject<'a> {
     /// nesting (`"http.response.status_code"` as one flat key), then the path
     /// is split at each dot in turn and the rest looked up in the nested object.
     pub fn path(&self, path: &str) -> Option<&'a RawValue> {
+        self.path_masked(path, Mask::ALL)
+    }
+
+    /// `path`, skipped at once when `mask` (from `path_mask`) rules it out.
+    pub fn path_masked(&self, path: &str, mask: Mask) -> Option<&'a RawValue> {
+        if !self.mask.meets(mask) {
+            return None;
+        }
         if let Some(v) = self.get(path) {
             return Some(v);
         }

@@ -9,7 +9,9 @@ use serde_json::value::RawValue;
 
 use super::har;
 use crate::exchange::{epoch_to_ms, parse_time_str, Body, Exchange};
-use crate::rawjson::{as_f64, as_object, as_status, as_str, first_byte, RawObject};
+use crate::rawjson::{
+    as_f64, as_object, as_status, as_str, first_byte, path_mask, Mask, RawObject,
+};
 
 /// The fields of an exchange a shape maps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,9 +195,10 @@ const CREDENTIAL: &[&str] = &[
     "request_Authorization",
 ];
 
-fn duration_of(obj: &RawObject<'_>) -> Option<f64> {
-    DURATION.iter().find_map(|&(path, unit)| {
-        let v = obj.path(path)?;
+fn duration_of(obj: &RawObject<'_>, list: &[(Cand, f64)]) -> Option<f64> {
+    list.iter().find_map(|(cand, unit)| {
+        let unit = *unit;
+        let v = obj.path_masked(&cand.path, cand.mask)?;
         let n = match first_byte(v) {
             // "0.011213s", "12ms": a number with a unit suffix.
             b'"' => {
@@ -318,19 +321,42 @@ const KNOWN: &[Known] = &[
 pub struct Shape {
     /// The shape's name, as reported (`caddy`, `flat`, `har_entry`, `custom` ...).
     pub name: String,
-    status: Vec<String>,
-    body: Vec<String>,
-    time: Vec<String>,
-    method: Vec<String>,
-    url: Vec<String>,
+    status: Vec<Cand>,
+    body: Vec<Cand>,
+    time: Vec<Cand>,
+    method: Vec<Cand>,
+    url: Vec<Cand>,
+    content_type: Vec<Cand>,
+    body_base64: Vec<Cand>,
+    content_encoding: Vec<Cand>,
+    host: Vec<Cand>,
+    request_id: Vec<Cand>,
+    credential: Vec<Cand>,
+    duration: Vec<(Cand, f64)>,
     /// Whether body paths came from `--field` (then base64 bodies are not looked for).
     custom_body: bool,
     /// Lines are whole HAR entries.
     har_entry: bool,
 }
 
-fn owned(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
+/// A candidate path with its key filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Cand {
+    path: String,
+    mask: Mask,
+}
+
+impl Cand {
+    fn new(path: &str) -> Cand {
+        Cand {
+            path: path.to_string(),
+            mask: path_mask(path),
+        }
+    }
+}
+
+fn owned(list: &[&str]) -> Vec<Cand> {
+    list.iter().map(|s| Cand::new(s)).collect()
 }
 
 impl Shape {
@@ -343,6 +369,13 @@ impl Shape {
             time: owned(TIME),
             method: owned(METHOD),
             url: owned(URL),
+            content_type: owned(CONTENT_TYPE),
+            body_base64: owned(BODY_BASE64),
+            content_encoding: owned(CONTENT_ENCODING),
+            host: owned(HOST),
+            request_id: owned(REQUEST_ID),
+            credential: owned(CREDENTIAL),
+            duration: DURATION.iter().map(|&(p, u)| (Cand::new(p), u)).collect(),
             custom_body: false,
             har_entry: false,
         }
@@ -389,8 +422,8 @@ impl Shape {
             },
             Some((_, &(name, _, status))) => {
                 let mut s = Shape::generic(name);
-                s.status.retain(|p| p != status);
-                s.status.insert(0, status.to_string());
+                s.status.retain(|p| p.path != status);
+                s.status.insert(0, Cand::new(status));
                 s
             }
             None => Shape::generic("generic"),
@@ -409,7 +442,7 @@ impl Shape {
                     Field::Method => &mut shape.method,
                     Field::Url => &mut shape.url,
                 };
-                *list = vec![path.clone()];
+                *list = vec![Cand::new(path)];
             }
         }
         shape
@@ -464,16 +497,16 @@ impl Shape {
                 b'"' => parse_time_str(&as_str(v)?),
                 _ => as_f64(v).and_then(epoch_to_ms),
             }),
-            content_type: first(obj, CONTENT_TYPE, as_str),
+            content_type: first(obj, &self.content_type, as_str),
             body: Body::Missing,
-            host: first(obj, HOST, as_str),
-            request_id: first(obj, REQUEST_ID, |v| match first_byte(v) {
+            host: first(obj, &self.host, as_str),
+            request_id: first(obj, &self.request_id, |v| match first_byte(v) {
                 b'"' => as_str(v).filter(|s| !s.is_empty() && s != "-"),
                 b'0'..=b'9' => Some(Cow::Borrowed(v.get())),
                 _ => None,
             }),
-            duration_ms: duration_of(obj),
-            credential: first(obj, CREDENTIAL, |v| match first_byte(v) {
+            duration_ms: duration_of(obj, &self.duration),
+            credential: first(obj, &self.credential, |v| match first_byte(v) {
                 b'[' => serde_json::from_str::<Vec<&str>>(v.get())
                     .ok()?
                     .first()
@@ -484,8 +517,8 @@ impl Shape {
         if let Some(v) = first(obj, &self.body, Some) {
             ex.body = body_of(v);
         } else if !self.custom_body {
-            if let Some(b64) = first(obj, BODY_BASE64, as_str) {
-                let gz = first(obj, CONTENT_ENCODING, as_str)
+            if let Some(b64) = first(obj, &self.body_base64, as_str) {
+                let gz = first(obj, &self.content_encoding, as_str)
                     .is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
                 ex.body = Body::Text(Cow::Owned(decode_body_base64(&b64, gz)));
             }
@@ -515,16 +548,20 @@ fn is_har_entry(obj: &RawObject<'_>) -> bool {
 /// The first candidate path that resolves to a usable value.
 fn first<'a, T>(
     obj: &RawObject<'a>,
-    paths: &[impl AsRef<str>],
+    paths: &[Cand],
     f: impl Fn(&'a RawValue) -> Option<T>,
 ) -> Option<T> {
-    paths.iter().find_map(|p| obj.path(p.as_ref()).and_then(&f))
+    paths
+        .iter()
+        .find_map(|p| obj.path_masked(&p.path, p.mask).and_then(&f))
 }
 
 /// A body field: a string holds the body text; an object or array is the body.
 fn body_of(v: &RawValue) -> Body<'_> {
     match first_byte(v) {
         b'n' => Body::Missing,
+        // Unescaped only if the classifier needs the text.
+        b'"' if memchr::memchr(b'\\', v.get().as_bytes()).is_some() => Body::Escaped(v),
         b'"' => match as_str(v) {
             Some(s) => Body::Text(s),
             None => Body::Text(Cow::Borrowed(v.get())),

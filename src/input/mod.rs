@@ -340,7 +340,11 @@ impl Work {
                 data,
                 shape,
             } => {
-                for (line, raw) in (*first_line..).zip(data.split(|&b| b == b'\n')) {
+                let mut start = 0;
+                let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
+                for (line, end) in (*first_line..).zip(ends) {
+                    let raw = &data[start..end];
+                    start = end + 1;
                     let loc = Locator {
                         file: *file,
                         index: line,
