@@ -236,6 +236,7 @@ pub struct Summary {
     /// Skipped records by reason.
     pub skipped: BTreeMap<String, SkipTally>,
     /// Responses per endpoint template.
+    #[serde(with = "sorted_map")]
     pub endpoints: HashMap<String, EndpointStat>,
     /// Responses per time bucket (bucket start, epoch ms).
     pub timeline: BTreeMap<i64, Bucket>,
@@ -250,6 +251,25 @@ pub struct Summary {
 impl Default for Summary {
     fn default() -> Self {
         Summary::new(Settings::default())
+    }
+}
+
+/// A hash map written in key order, so equal summaries serialize to equal bytes.
+mod sorted_map {
+    use super::*;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer, V: Serialize>(
+        m: &HashMap<String, V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        m.iter().collect::<BTreeMap<_, _>>().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
+        d: D,
+    ) -> Result<HashMap<String, V>, D::Error> {
+        BTreeMap::<String, V>::deserialize(d).map(|m| m.into_iter().collect())
     }
 }
 

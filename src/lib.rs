@@ -131,7 +131,7 @@ fn audit(cli: &Cli) -> anyhow::Result<Exit> {
         ..Filter::default()
     };
     let first_ms = if filter.needs_capture_day() {
-        sources.first().and_then(|s| pipeline::first_time(s, &read))
+        sources.iter().find_map(|s| pipeline::first_time(s, &read))
     } else {
         None
     };

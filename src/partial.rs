@@ -127,6 +127,14 @@ pub fn merge(parts: Vec<(String, Partial)>) -> Result<Partial, Error> {
         );
     }
     all.sort();
+    for w in all.windows(2) {
+        if w[0].0 == w[1].0 && w[0].0 != "<stdin>" {
+            eprintln!(
+                "tape-audit: warning: {} is in both {} and {}: its records are counted twice",
+                w[0].0, parts[w[0].1].0, parts[w[1].1].0
+            );
+        }
+    }
     let mut global: Vec<Vec<u32>> = parts.iter().map(|(_, p)| vec![0; p.inputs.len()]).collect();
     for (g, &(_, i, j)) in all.iter().enumerate() {
         global[i][j] = g as u32;
@@ -153,6 +161,14 @@ pub fn merge(parts: Vec<(String, Partial)>) -> Result<Partial, Error> {
 }
 
 fn differs(a: &Options, b: &Options) -> Option<String> {
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join("; ")
+        }
+    };
+    let secs = |ms: i64| format!("{}s", ms as f64 / 1000.0);
     let pairs = [
         (
             "--samples",
@@ -161,21 +177,21 @@ fn differs(a: &Options, b: &Options) -> Option<String> {
         ),
         (
             "--bucket",
-            a.settings.bucket_ms.to_string(),
-            b.settings.bucket_ms.to_string(),
+            secs(a.settings.bucket_ms),
+            secs(b.settings.bucket_ms),
         ),
         (
             "--unsafe-show-secrets",
-            a.settings.redact.to_string(),
-            b.settings.redact.to_string(),
+            (!a.settings.redact).to_string(),
+            (!b.settings.redact).to_string(),
         ),
-        ("the filters", a.filters.join("; "), b.filters.join("; ")),
+        ("the filters", list(&a.filters), list(&b.filters)),
         (
             "--input-format",
-            format!("{:?}", a.input_format),
-            format!("{:?}", b.input_format),
+            a.input_format.clone().unwrap_or_else(|| "auto".into()),
+            b.input_format.clone().unwrap_or_else(|| "auto".into()),
         ),
-        ("--field", a.fields.join(","), b.fields.join(",")),
+        ("--field", list(&a.fields), list(&b.fields)),
         (
             "--max-record-mib",
             a.max_record_mib.to_string(),
