@@ -262,11 +262,7 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
             "\n## Skipped records\n\n| reason | count | first |\n| --- | ---: | --- |"
         )?;
         for s in &r.skipped {
-            let first = s
-                .first
-                .first()
-                .map(|p| format!("{}: {}", p.place, p.detail))
-                .unwrap_or_default();
+            let first = s.first_text();
             writeln!(
                 out,
                 "| {} | {} | {} |",

@@ -323,6 +323,16 @@ pub struct SkipRow {
     pub first: Vec<SkipPlace>,
 }
 
+impl SkipRow {
+    /// The first occurrence as `place: detail`, or empty.
+    pub fn first_text(&self) -> String {
+        self.first
+            .first()
+            .map(|p| format!("{}: {}", p.place, p.detail))
+            .unwrap_or_default()
+    }
+}
+
 /// A skipped record's place and detail.
 #[derive(Debug, Clone)]
 pub struct SkipPlace {

@@ -406,11 +406,7 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
     if !r.skipped.is_empty() {
         writeln!(out, "\n{}", st.head("Skipped records"))?;
         for row in &r.skipped {
-            let first = row
-                .first
-                .first()
-                .map(|p| format!("{}: {}", p.place, p.detail))
-                .unwrap_or_default();
+            let first = row.first_text();
             writeln!(
                 out,
                 "  {:<26} {:>9}  {}",
