@@ -151,6 +151,9 @@ pub struct FileTotals {
     pub skipped: u64,
     /// Records left out by filters.
     pub excluded: u64,
+    /// Skipped records that were log events, not responses (`no_status`):
+    /// read fine, so not counted as damage.
+    pub events: u64,
 }
 
 /// Key of the per-(status, code, class) table. `code` is empty when no code
@@ -325,6 +328,9 @@ impl Summary {
         let f = self.file(loc.file);
         f.records += 1;
         f.skipped += 1;
+        if reason == "no_status" {
+            f.events += 1;
+        }
         let t = match self.skipped.get_mut(reason) {
             Some(t) => t,
             None => self.skipped.entry(reason.to_string()).or_default(),
@@ -428,6 +434,7 @@ impl Summary {
             f.responses += t.responses;
             f.skipped += t.skipped;
             f.excluded += t.excluded;
+            f.events += t.events;
         }
         for (a, b) in self.classes.iter_mut().zip(other.classes) {
             *a += b;

@@ -249,7 +249,13 @@ pub fn parse_toml(text: &str, name: &str) -> Result<Vec<Entry>, Error> {
         Error::Spec {
             path: name.into(),
             line,
-            msg: e.message().to_string(),
+            // One line: the parser's message may span several.
+            msg: e
+                .message()
+                .lines()
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join("; "),
         }
     })?;
     validate(file.errors, name)

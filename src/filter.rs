@@ -41,7 +41,12 @@ impl TimeSpec {
             TimeSpec::At(t) => Ok(t),
             TimeSpec::FromNow(d) => Ok(now_ms + d),
             TimeSpec::TimeOfDay(t) => capture_day_ms.map(|d| d + t).ok_or_else(|| {
-                Error::Usage("a bare time of day needs a capture with timestamps, and none was found in the first input".into())
+                Error::Usage(
+                    "a bare time of day (HH:MM) takes its date from the first timestamp of the inputs, and none was found \
+                     (inputs that can be read only once, such as standard input or a FIFO, are not looked at twice): \
+                     give a full RFC 3339 time"
+                        .into(),
+                )
             }),
         }
     }

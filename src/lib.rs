@@ -252,9 +252,16 @@ fn finish(
         },
     );
     report.baseline = baseline.map(|b| b.compare(&report, args.baseline_threshold / 100.0));
+    for i in report.inputs.iter() {
+        if let Some(w) = &i.warning {
+            eprintln!("tape-audit: warning: {}: {w}", sanitize::terminal(&i.path));
+        }
+    }
+    let single_input_said_it = report.inputs.len() == 1 && report.inputs[0].warning.is_some();
     for w in &report.warnings {
-        // After an error line the warning only repeats it.
-        if exit != Exit::Error {
+        // After an error line, or the same warning about the only input, it
+        // would only repeat.
+        if exit != Exit::Error && !single_input_said_it {
             eprintln!("tape-audit: warning: {w}");
         }
         if !args.allow_empty {

@@ -281,7 +281,12 @@ fn read_all(
 /// The timestamp of the first timed record at the start of a file input
 /// (used to anchor a bare time of day to the capture's date).
 pub fn first_time(src: &Source, opts: &ReadOptions) -> Option<i64> {
-    if *src == Source::Stdin {
+    // Only regular files can be read twice (not standard input or a FIFO).
+    if !src
+        .path()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .is_some_and(|m| m.is_file())
+    {
         return None;
     }
     let (r, _) = input::open(src, |_| {}).ok()?;

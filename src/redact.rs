@@ -32,8 +32,11 @@ pub fn fingerprint(secret: &str) -> String {
 
 fn strip_scheme(s: &str) -> &str {
     for scheme in ["bearer ", "basic ", "token ", "apikey "] {
-        if s.len() > scheme.len() && s[..scheme.len()].eq_ignore_ascii_case(scheme) {
-            return s[scheme.len()..].trim_start();
+        // `get` returns None when the cut is not on a character boundary.
+        if let (Some(head), Some(rest)) = (s.get(..scheme.len()), s.get(scheme.len()..)) {
+            if !rest.is_empty() && head.eq_ignore_ascii_case(scheme) {
+                return rest.trim_start();
+            }
         }
     }
     s
@@ -180,5 +183,8 @@ mod tests {
         assert_eq!(fingerprint("abc").len(), 8);
         assert_ne!(fingerprint("abc"), fingerprint("abd"));
         assert_eq!(fingerprint("abc"), fingerprint(" abc "));
+        // A multi-byte character where a scheme would end must not panic.
+        assert_eq!(fingerprint("bearer\u{e9}x").len(), 8);
+        assert_eq!(fingerprint("toke\u{e9}n").len(), 8);
     }
 }

@@ -69,6 +69,7 @@ struct Input {
     excluded: u64,
     error: Option<String>,
     note: Option<String>,
+    warning: Option<String>,
 }
 
 #[derive(Debug, Deserialize, PartialEq)]

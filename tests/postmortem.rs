@@ -466,7 +466,11 @@ fn empty_or_unreadable_audits_do_not_pass() {
     std::fs::write(&blank, "\n\n  \n").unwrap();
     let out = run(&[blank.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: no records were read"));
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        err.trim_end(),
+        format!("tape-audit: warning: {}: no records", blank.display())
+    );
     assert!(stdout(&out).contains("WARNING: no records were read"));
     assert_eq!(
         run(&[blank.to_str().unwrap(), "--allow-empty"])
@@ -478,7 +482,14 @@ fn empty_or_unreadable_audits_do_not_pass() {
     std::fs::write(&junk, "not json\nnot json either\n{\"status\":200}\n").unwrap();
     let out = run(&[junk.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("2 of 3 records (67%) could not be read"));
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "tape-audit: warning: {}: 2 of 3 records could not be read",
+            junk.display()
+        )
+    );
     assert_eq!(
         run(&[junk.to_str().unwrap(), "--allow-empty"])
             .status

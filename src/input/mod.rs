@@ -114,10 +114,58 @@ fn walk(dir: &Path, out: &mut Vec<Source>, errors: &mut Vec<crate::error::Error>
         .collect();
     names.sort();
     for p in names {
+        // Symbolic links to directories are not followed (they can loop);
+        // links to files are read, and a dangling one reports its error.
+        let is_link = std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
         if p.is_dir() {
-            walk(&p, out, errors);
+            if !is_link {
+                walk(&p, out, errors);
+            }
         } else {
             out.push(Source::Walked(p));
+        }
+    }
+}
+
+/// Reads through to the inner reader until it fails, then records the
+/// error and reports the end of input, so that everything read before a
+/// failure (a truncated gzip stream, a disk error) is still audited.
+pub struct Latch<R> {
+    inner: R,
+    /// Bytes delivered so far.
+    pub offset: u64,
+    /// The error that ended the stream, if any.
+    pub error: Option<io::Error>,
+}
+
+impl<R: Read> Latch<R> {
+    /// Wraps a reader.
+    pub fn new(inner: R) -> Latch<R> {
+        Latch {
+            inner,
+            offset: 0,
+            error: None,
+        }
+    }
+}
+
+impl<R: Read> Read for Latch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.error.is_some() {
+            return Ok(0);
+        }
+        loop {
+            match self.inner.read(buf) {
+                Ok(n) => {
+                    self.offset += n as u64;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.error = Some(e);
+                    return Ok(0);
+                }
+            }
         }
     }
 }
@@ -234,7 +282,8 @@ pub fn sniff(head: &[u8]) -> Format {
         Some(i) => &t[..i],
         None => t,
     };
-    if serde_json::from_slice::<&RawValue>(trim_ws(line)).is_ok() {
+    let first_line = serde_json::from_slice::<&RawValue>(trim_ws(line));
+    if first_line.is_ok() {
         return Format::Jsonl;
     }
     if memchr::memmem::find(t, b"\"entries\"").is_some()
@@ -242,7 +291,12 @@ pub fn sniff(head: &[u8]) -> Format {
     {
         return Format::Har;
     }
-    Format::JsonDoc
+    // A first line that is broken JSON (not merely unfinished, as the first
+    // line of a pretty-printed document is) is a bad line of a log.
+    match first_line {
+        Err(e) if !e.is_eof() && memchr::memchr(b'\n', t).is_some() => Format::Jsonl,
+        _ => Format::JsonDoc,
+    }
 }
 
 fn trim_ws(mut t: &[u8]) -> &[u8] {
@@ -493,21 +547,38 @@ const CHUNK: usize = 1 << 20;
 pub fn read_source(
     file: u32,
     src: &Source,
-    mut r: Box<dyn Read + Send>,
+    r: Box<dyn Read + Send>,
     opts: &ReadOptions,
     info: &mut InputInfo,
     send: &mut dyn FnMut(Work),
     skip: &mut dyn FnMut(Locator, &'static str, String),
 ) {
-    let head = match read_head(&mut r) {
-        Ok(h) => h,
-        Err(e) => {
-            info.error = Some(format!("read error: {}", crate::error::io_message(&e)));
-            return;
-        }
-    };
+    let mut latch = Latch::new(r);
+    read_latched(file, src, &mut latch, opts, info, send, skip);
+    if let Some(e) = latch.error.take() {
+        info.error = Some(format!(
+            "read error at byte {} (records before it are counted): {}",
+            latch.offset,
+            crate::error::io_message(&e)
+        ));
+    }
+}
+
+fn read_latched(
+    file: u32,
+    src: &Source,
+    mut r: &mut Latch<Box<dyn Read + Send>>,
+    opts: &ReadOptions,
+    info: &mut InputInfo,
+    send: &mut dyn FnMut(Work),
+    skip: &mut dyn FnMut(Locator, &'static str, String),
+) {
+    // A latch never fails: an error ends the stream and is reported after.
+    let head = read_head(&mut r).unwrap_or_default();
     if head.is_empty() {
-        info.error = Some("empty input".into());
+        if r.error.is_none() {
+            info.error = Some("empty input".into());
+        }
         return;
     }
     let format = opts.format.unwrap_or_else(|| sniff(&head));
@@ -565,6 +636,7 @@ fn read_lines(
     let mut first = true;
     // While a line longer than the limit is being skipped: where it started.
     let mut skipping: Option<u64> = None;
+    let mut skipped_blank = true;
     loop {
         let old = buf.len();
         buf.resize(old + CHUNK, 0);
@@ -588,25 +660,28 @@ fn read_lines(
             }
         }
         if let Some(start) = skipping {
-            match memchr::memchr(b'\n', &buf) {
-                Some(i) => {
-                    buf.drain(..=i);
+            let end = memchr::memchr(b'\n', &buf);
+            let part = &buf[..end.unwrap_or(buf.len())];
+            skipped_blank &= part.iter().all(u8::is_ascii_whitespace);
+            if end.is_some() || eof {
+                // A huge run of whitespace is a blank line, not a record.
+                if !skipped_blank {
                     skip(
                         Locator { file, index: start },
                         "too_large",
                         format!("line longer than {} bytes", opts.max_record),
                     );
-                    skipping = None;
-                    line = start + 1;
+                }
+                skipping = None;
+                line = start + 1;
+            }
+            match end {
+                Some(i) => {
+                    buf.drain(..=i);
                 }
                 None => {
                     buf.clear();
                     if eof {
-                        skip(
-                            Locator { file, index: start },
-                            "too_large",
-                            format!("line longer than {} bytes", opts.max_record),
-                        );
                         break;
                     }
                     continue;
@@ -620,6 +695,7 @@ fn read_lines(
                 Some(i) => i + 1,
                 None if buf.len() > opts.max_record => {
                     skipping = Some(line);
+                    skipped_blank = buf.iter().all(u8::is_ascii_whitespace);
                     buf.clear();
                     continue;
                 }

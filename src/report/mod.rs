@@ -159,6 +159,8 @@ pub struct InputRow {
     pub error: Option<String>,
     /// Why a file found in a directory was left out.
     pub note: Option<String>,
+    /// Why this input's part of the report is thin (nothing read, mostly unreadable).
+    pub warning: Option<String>,
 }
 
 /// Filters in force.
@@ -400,6 +402,7 @@ impl Report {
                     excluded: t.excluded,
                     error: info.error.clone(),
                     note: info.note.clone(),
+                    warning: input_warning(&t, info, opts.max_skipped_share),
                 }
             })
             .collect();
@@ -586,6 +589,24 @@ impl Report {
     /// Rows of one class.
     pub fn rows_of(&self, c: Class) -> impl Iterator<Item = &CodeRow> {
         self.codes.iter().filter(move |r| r.class == c.name())
+    }
+}
+
+/// The warning for one input: it held no records, or mostly unreadable ones.
+fn input_warning(t: &crate::aggregate::FileTotals, info: &InputInfo, share: f64) -> Option<String> {
+    if info.error.is_some() || info.note.is_some() {
+        return None;
+    }
+    let unreadable = t.skipped - t.events;
+    if t.records == 0 {
+        Some("no records".to_string())
+    } else if unreadable as f64 > share * t.records as f64 {
+        Some(format!(
+            "{unreadable} of {} records could not be read",
+            t.records
+        ))
+    } else {
+        None
     }
 }
 
