@@ -1,0 +1,617 @@
+//! Properties of the aggregate, checked with proptest:
+//!
+//! - through the binary: the same records, cut into 1–4 files and read with
+//!   1–4 jobs, give the same `classes`, `violations`, `codes` and `totals` as
+//!   one file read with one job; the same records as a HAR document give the
+//!   same again; `records = responses + skipped` always;
+//! - in the library: `Summary::merge` is associative and commutative, and
+//!   `Summary::new(settings)` is its identity, over random splits of random
+//!   records.
+//!
+//! Locators differ between a split and the whole (file names, line numbers,
+//! entry indices), so examples are compared by record ordinal: the n-th
+//! non-blank line, the n-th HAR entry.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use proptest::prelude::*;
+use proptest::sample::Index;
+use serde_json::{json, Value};
+
+use tape_audit::aggregate::{Settings, Summary};
+use tape_audit::catalog::Catalog;
+use tape_audit::classify::classify;
+use tape_audit::exchange::{Body, Exchange, Locator};
+
+const STATUSES: &[u16] = &[0, 200, 201, 400, 401, 404, 409, 422, 429, 500, 502];
+
+const BODIES: &[&str] = &[
+    r#"{"error_code":"not_found","error_message":"gone"}"#,
+    r#"{"error_code":"too_many_requests","error_message":"slow down"}"#,
+    r#"{"error_code":"too_many_requets","error_message":"slow down"}"#,
+    r#"{"error_code":"conflict_error","error_message":"x","status_code":409}"#,
+    r#"{"error_code":"invalid_json","error_message":"x","status_code":500}"#,
+    r#"{"error_code":"record_not_exists","error_message":"x"}"#,
+    r#"{"error_code":"Validation-Error","error_message":"x","endpoint":"/v1/x"}"#,
+    r#"{"error_code":"not_found"}"#,
+    r#"{"error_code":404,"error_message":"x"}"#,
+    r#"{"error_code":"","error_message":"x"}"#,
+    r#"{"error_code":"not_found","error_message":null}"#,
+    r#"{"message":"no code here"}"#,
+    r#"{"error_code":"#,
+    "<html><body><h1>502 Bad Gateway</h1></body></html>",
+    "",
+    "   ",
+    "[1,2]",
+    r#""not_found""#,
+    "plain text error",
+];
+
+/// Lines a JSON-lines reader cannot read (and HAR entries that are not objects).
+const GARBAGE: &[&str] = &[
+    "DEBUG server started on :8080",
+    r#"{"status":404,"body":"#,
+    "[1,2,3]",
+    "42",
+];
+
+const BLANKS: &[&str] = &["", "   ", "\t"];
+
+const TOKENS: &[&str] = &["Bearer tok_alpha_1234567890", "Bearer tok_bravo_0987654321"];
+
+#[derive(Debug, Clone)]
+enum Rec {
+    Blank(usize),
+    Garbage(usize),
+    Ex {
+        status: u16,
+        /// Index in BODIES; None: no body captured.
+        body: Option<usize>,
+        /// JSON lines: the body as an embedded value instead of a string.
+        embedded: bool,
+        /// JSON lines: `response.status`/`response.body` instead of flat keys.
+        nested: bool,
+        minute: Option<u8>,
+        request_id: Option<u8>,
+        token: Option<usize>,
+    },
+}
+
+fn rec() -> impl Strategy<Value = Rec> {
+    prop_oneof![
+        1 => (0..BLANKS.len()).prop_map(Rec::Blank),
+        1 => (0..GARBAGE.len()).prop_map(Rec::Garbage),
+        8 => (
+            prop::sample::select(STATUSES),
+            prop::option::weighted(0.85, 0..BODIES.len()),
+            any::<bool>(),
+            any::<bool>(),
+            prop::option::of(0u8..60),
+            prop::option::of(0u8..8),
+            prop::option::of(0..TOKENS.len()),
+        )
+            .prop_map(|(status, body, embedded, nested, minute, request_id, token)| Rec::Ex {
+                status,
+                body,
+                embedded,
+                nested,
+                minute,
+                request_id,
+                token,
+            }),
+    ]
+}
+
+fn time_of(minute: u8) -> String {
+    format!("2024-06-11T09:{minute:02}:00.000Z")
+}
+
+/// The record as one JSON line.
+fn jsonl_line(r: &Rec) -> String {
+    match r {
+        Rec::Blank(i) => BLANKS[*i].to_string(),
+        Rec::Garbage(i) => GARBAGE[*i].to_string(),
+        Rec::Ex {
+            status,
+            body,
+            embedded,
+            nested,
+            minute,
+            request_id,
+            token,
+        } => {
+            let mut o = serde_json::Map::new();
+            o.insert("method".into(), json!("GET"));
+            o.insert("url".into(), json!("https://api.tapeapp.com/v1/record/7"));
+            if let Some(m) = minute {
+                o.insert("time".into(), json!(time_of(*m)));
+            }
+            if let Some(id) = request_id {
+                o.insert("request_id".into(), json!(format!("req-{id}")));
+            }
+            if let Some(t) = token {
+                o.insert("headers".into(), json!({ "Authorization": TOKENS[*t] }));
+            }
+            let body_value = body.map(|b| {
+                let text = BODIES[b];
+                match serde_json::from_str::<Value>(text) {
+                    Ok(v) if *embedded && (v.is_object() || v.is_array()) => v,
+                    _ => Value::String(text.to_string()),
+                }
+            });
+            if *nested {
+                let mut resp = serde_json::Map::new();
+                resp.insert("status".into(), json!(status));
+                if let Some(b) = body_value {
+                    resp.insert("body".into(), b);
+                }
+                o.insert("response".into(), Value::Object(resp));
+            } else {
+                o.insert("status".into(), json!(status));
+                if let Some(b) = body_value {
+                    o.insert("body".into(), b);
+                }
+            }
+            Value::Object(o).to_string()
+        }
+    }
+}
+
+/// The record as a HAR entry; blank lines have none.
+fn har_entry(r: &Rec) -> Option<String> {
+    match r {
+        Rec::Blank(_) => None,
+        Rec::Garbage(i) => Some(json!(GARBAGE[*i]).to_string()),
+        Rec::Ex {
+            status,
+            body,
+            minute,
+            request_id,
+            token,
+            ..
+        } => {
+            let mut headers = Vec::new();
+            if let Some(id) = request_id {
+                headers.push(json!({"name": "X-Request-Id", "value": format!("req-{id}")}));
+            }
+            if let Some(t) = token {
+                headers.push(json!({"name": "Authorization", "value": TOKENS[*t]}));
+            }
+            let mut content = json!({"size": 0});
+            if let Some(b) = body {
+                content["text"] = json!(BODIES[*b]);
+            }
+            let mut e = json!({
+                "request": {"method": "GET", "url": "https://api.tapeapp.com/v1/record/7", "headers": headers},
+                "response": {"status": status, "headers": [], "content": content},
+            });
+            if let Some(m) = minute {
+                e["startedDateTime"] = json!(time_of(*m));
+            }
+            Some(e.to_string())
+        }
+    }
+}
+
+fn har_doc(entries: &[String]) -> String {
+    format!(
+        "{{\"log\":{{\"version\":\"1.2\",\"creator\":{{\"name\":\"proptest\",\"version\":\"1\"}},\n\"entries\":[\n{}\n]}}}}\n",
+        entries.join(",\n")
+    )
+}
+
+/// Cuts `n` items at the given points into 1 + points.len() consecutive parts.
+fn cut<T: Clone>(items: &[T], points: &[Index]) -> Vec<Vec<T>> {
+    let mut at: Vec<usize> = points.iter().map(|i| i.index(items.len() + 1)).collect();
+    at.sort_unstable();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for a in at.into_iter().chain([items.len()]) {
+        parts.push(items[start..a].to_vec());
+        start = a;
+    }
+    parts
+}
+
+fn audit(paths: &[PathBuf], extra: &[&str]) -> Value {
+    let out = Command::cargo_bin("tape-audit")
+        .expect("binary built")
+        .args(paths)
+        .args(["--format", "json", "--no-progress"])
+        .args(extra)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "panicked: {stderr}");
+    assert!(
+        matches!(out.status.code(), Some(0..=2)),
+        "exit {:?}: {stderr}",
+        out.status.code()
+    );
+    let rep: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stderr}"));
+    let t = &rep["totals"];
+    assert_eq!(
+        t["records"].as_u64(),
+        Some(t["responses"].as_u64().unwrap() + t["skipped"].as_u64().unwrap()),
+        "records = responses + skipped: {t}"
+    );
+    rep
+}
+
+/// The compared sections, with every example locator replaced by the
+/// record ordinal `ordinal(file name, locator kind, index)` gives.
+fn comparable(rep: &Value, ordinal: &dyn Fn(&str, &str, u64) -> Option<u64>) -> Value {
+    let mut codes = rep["codes"].clone();
+    for row in codes.as_array_mut().expect("codes") {
+        if let Some(ex) = row.get_mut("examples").and_then(Value::as_array_mut) {
+            for place in ex.iter_mut() {
+                let file = place["file"].as_str().expect("file");
+                let name = Path::new(file)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                let (kind, index) = ["line", "entry", "value"]
+                    .iter()
+                    .find_map(|k| place[k].as_u64().map(|i| (*k, i)))
+                    .expect("an index");
+                *place = match ordinal(&name, kind, index) {
+                    Some(at) => json!({"at": at, "request_id": place["request_id"]}),
+                    // Not the kind of locator expected: keep it, so it shows.
+                    None => json!({"unexpected": {"file": name, kind: index}}),
+                };
+            }
+        }
+    }
+    json!({
+        "classes": rep["classes"],
+        "violations": rep["violations"],
+        "codes": codes,
+        "totals": rep["totals"],
+    })
+}
+
+/// JSON lines cut into parts: for each part's name, its first global line
+/// number; `ordinal` maps a global line to the record ordinal.
+struct Lines {
+    /// Non-blank line ordinal per global line (1-based lines).
+    ordinal_of_line: Vec<u64>,
+}
+
+impl Lines {
+    fn new(recs: &[Rec]) -> Lines {
+        let mut ordinal_of_line = vec![u64::MAX]; // line 0 does not exist
+        let mut n = 0;
+        for r in recs {
+            if matches!(r, Rec::Blank(_)) {
+                ordinal_of_line.push(u64::MAX);
+            } else {
+                ordinal_of_line.push(n);
+                n += 1;
+            }
+        }
+        Lines { ordinal_of_line }
+    }
+}
+
+fn write_lines(dir: &Path, name: &str, recs: &[Rec]) -> PathBuf {
+    let mut text = String::new();
+    for r in recs {
+        text.push_str(&jsonl_line(r));
+        text.push('\n');
+    }
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn check_jsonl_splits(
+    recs: &[Rec],
+    points: &[Index],
+    jobs: usize,
+    extra: &[&str],
+) -> Result<(), TestCaseError> {
+    let parts = cut(recs, points);
+    // Starts with no right answer, so not cases: one lone unfinished object
+    // (`{"status":404,"body":`) may be a cut JSON document, and a first line
+    // that is an array (`[1,2,3]`) may be a document's array of records.
+    let ambiguous = |p: &[Rec]| {
+        let mut it = p.iter().filter(|r| !matches!(r, Rec::Blank(_)));
+        match (it.next(), it.next()) {
+            (Some(Rec::Garbage(1)), None) => true,
+            (Some(Rec::Garbage(g)), _) => GARBAGE[*g].starts_with('['),
+            _ => false,
+        }
+    };
+    prop_assume!(!ambiguous(recs) && !parts.iter().any(|p| ambiguous(p)));
+    let dir = tempfile::tempdir().unwrap();
+    let whole = write_lines(dir.path(), "all.jsonl", recs);
+    let lines = Lines::new(recs);
+    let whole_rep = audit(&[whole], &[&["-j", "1"], extra].concat());
+    let want = comparable(&whole_rep, &|name, kind, line| {
+        (name == "all.jsonl" && kind == "line").then(|| lines.ordinal_of_line[line as usize])
+    });
+
+    let mut paths = Vec::new();
+    let mut first_line = std::collections::HashMap::new();
+    let mut offset = 0u64;
+    for (i, part) in parts.iter().enumerate() {
+        let name = format!("part{i}.jsonl");
+        paths.push(write_lines(dir.path(), &name, part));
+        first_line.insert(name, offset);
+        offset += part.len() as u64;
+    }
+    let jobs_s = jobs.to_string();
+    let parts_rep = audit(&paths, &[&["-j", &jobs_s], extra].concat());
+    let got = comparable(&parts_rep, &|name, kind, line| {
+        (kind == "line").then(|| lines.ordinal_of_line[(first_line[name] + line) as usize])
+    });
+    // Every file of JSON lines is read as JSON lines (empty ones as nothing).
+    for rep in [&whole_rep, &parts_rep] {
+        for input in rep["inputs"].as_array().expect("inputs") {
+            let path = input["path"].as_str().unwrap_or_default();
+            prop_assert!(
+                input["format"] == "jsonl" || input["format"].is_null(),
+                "{} read as {}: {:?}",
+                path,
+                input["format"],
+                std::fs::read_to_string(path).unwrap_or_default()
+            );
+        }
+    }
+    prop_assert_eq!(
+        &got,
+        &want,
+        "{} part(s), -j {} {:?}; parts: {:?}",
+        parts.len(),
+        jobs,
+        extra,
+        parts
+            .iter()
+            .map(|p| p.iter().map(jsonl_line).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+    );
+    Ok(())
+}
+
+/// A fixed seed, so that a run is reproducible and CI is not flaky;
+/// `PROPTEST_RNG_SEED=N` (or `PROPTEST_CASES`) explores further.
+fn config(cases: u32) -> ProptestConfig {
+    let mut c = ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+        c.rng_seed = proptest::test_runner::RngSeed::Fixed(SEED);
+    }
+    if let Some(n) = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        c.cases = n;
+    }
+    c
+}
+
+const SEED: u64 = 1;
+
+proptest! {
+    #![proptest_config(config(24))]
+
+    /// JSON lines read as JSON lines (`--input-format jsonl`): any split
+    /// into files and any number of jobs give the single-file report.
+    #[test]
+    fn jsonl_report_does_not_depend_on_files_or_jobs(
+        recs in prop::collection::vec(rec(), 0..40),
+        points in prop::collection::vec(any::<Index>(), 0..4),
+        jobs in 1usize..=4,
+    ) {
+        check_jsonl_splits(&recs, &points, jobs, &["--input-format", "jsonl"])?;
+    }
+
+    /// The same with the format detected from each file's content, as users
+    /// run it: a file that starts with an unreadable line is still JSON lines.
+    #[test]
+    fn jsonl_report_does_not_depend_on_files_or_jobs_detected(
+        recs in prop::collection::vec(rec(), 0..40),
+        points in prop::collection::vec(any::<Index>(), 0..4),
+        jobs in 1usize..=4,
+    ) {
+        check_jsonl_splits(&recs, &points, jobs, &[])?;
+    }
+
+    /// The records as HAR entries: any split into HAR files and any number
+    /// of jobs give the single-file report, which equals the JSON-lines one.
+    #[test]
+    fn har_report_does_not_depend_on_files_or_jobs_and_matches_jsonl(
+        recs in prop::collection::vec(rec(), 0..40),
+        points in prop::collection::vec(any::<Index>(), 0..4),
+        jobs in 1usize..=4,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let entries: Vec<String> = recs.iter().filter_map(har_entry).collect();
+        let whole = dir.path().join("all.har");
+        std::fs::write(&whole, har_doc(&entries)).unwrap();
+        let want = comparable(&audit(&[whole], &["-j", "1"]), &|name, kind, entry| {
+            (name == "all.har" && kind == "entry").then_some(entry)
+        });
+
+        let parts = cut(&entries, &points);
+        let mut paths = Vec::new();
+        let mut first_entry = std::collections::HashMap::new();
+        let mut offset = 0u64;
+        for (i, part) in parts.iter().enumerate() {
+            let name = format!("part{i}.har");
+            let p = dir.path().join(&name);
+            std::fs::write(&p, har_doc(part)).unwrap();
+            paths.push(p);
+            first_entry.insert(name, offset);
+            offset += part.len() as u64;
+        }
+        let jobs_s = jobs.to_string();
+        let got = comparable(&audit(&paths, &["-j", &jobs_s]), &|name, kind, entry| {
+            (kind == "entry").then(|| first_entry[name] + entry)
+        });
+        prop_assert_eq!(&got, &want, "{} HAR part(s), -j {}", parts.len(), jobs);
+
+        // The same records as JSON lines: the same report.
+        let jsonl = write_lines(dir.path(), "same.jsonl", &recs);
+        let lines = Lines::new(&recs);
+        let as_lines = comparable(
+            &audit(&[jsonl], &["-j", "1", "--input-format", "jsonl"]),
+            &|_, kind, line| (kind == "line").then(|| lines.ordinal_of_line[line as usize]),
+        );
+        prop_assert_eq!(&as_lines, &want, "JSON lines and HAR disagree");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Summary::merge, in the library.
+
+/// What one record adds to a summary.
+#[derive(Debug, Clone)]
+enum Item {
+    Exchange {
+        status: Option<u16>,
+        body: Option<usize>,
+        time_ms: Option<i64>,
+        url: Option<usize>,
+        request_id: Option<u8>,
+        token: Option<usize>,
+        content_type: Option<usize>,
+    },
+    Skipped(usize),
+    Excluded,
+}
+
+const URLS: &[&str] = &[
+    "https://api.tapeapp.com/v1/record/1",
+    "https://api.tapeapp.com/v1/record/2?x=1",
+    "/v1/app/9/records",
+    "/v1/workspace/token=abc123secret",
+];
+const TYPES: &[&str] = &["application/json", "text/html", "application/problem+json"];
+const REASONS: &[&str] = &["invalid_json", "not_json", "truncated", "no_status"];
+
+fn item() -> impl Strategy<Value = Item> {
+    prop_oneof![
+        8 => (
+            prop::option::weighted(0.9, prop::sample::select(STATUSES)),
+            prop::option::weighted(0.85, 0..BODIES.len()),
+            prop::option::of(1_718_096_400_000i64..1_718_100_000_000),
+            prop::option::of(0..URLS.len()),
+            prop::option::of(0u8..6),
+            prop::option::of(0..TOKENS.len()),
+            prop::option::of(0..TYPES.len()),
+        )
+            .prop_map(|(status, body, time_ms, url, request_id, token, content_type)| Item::Exchange {
+                status,
+                body,
+                time_ms,
+                url,
+                request_id,
+                token,
+                content_type,
+            }),
+        1 => (0..REASONS.len()).prop_map(Item::Skipped),
+        1 => Just(Item::Excluded),
+    ]
+}
+
+fn settings() -> impl Strategy<Value = Settings> {
+    (
+        1usize..6,
+        prop::sample::select(&[1_000i64, 60_000, 3_600_000][..]),
+        any::<bool>(),
+    )
+        .prop_map(|(samples, bucket_ms, redact)| Settings {
+            samples,
+            bucket_ms,
+            redact,
+        })
+}
+
+fn add(sum: &mut Summary, cat: &Catalog, loc: Locator, it: &Item) {
+    match it {
+        Item::Exchange {
+            status,
+            body,
+            time_ms,
+            url,
+            request_id,
+            token,
+            content_type,
+        } => {
+            let rid = request_id.map(|r| format!("req-{r}"));
+            let ex = Exchange {
+                status: *status,
+                body: body.map_or(Body::Missing, |b| Body::Text(Cow::Borrowed(BODIES[b]))),
+                time_ms: *time_ms,
+                url: url.map(|u| Cow::Borrowed(URLS[u])),
+                request_id: rid.map(Cow::Owned),
+                credential: token.map(|t| Cow::Borrowed(TOKENS[t])),
+                content_type: content_type.map(|c| Cow::Borrowed(TYPES[c])),
+                ..Exchange::default()
+            };
+            let v = classify(&ex, cat);
+            sum.add(loc, &ex, &v);
+        }
+        Item::Skipped(r) => sum.add_skipped(loc, REASONS[*r], &format!("detail of {}", loc.index)),
+        Item::Excluded => sum.add_excluded(loc),
+    }
+}
+
+/// Summaries of the items assigned to each of three parts (any items, not
+/// only runs of them), plus the summary of all items added in order.
+fn parts(items: &[(u32, Item)], owner: &[u8], settings: Settings) -> (Vec<Summary>, Summary) {
+    let cat = Catalog::builtin();
+    let mut parts = vec![Summary::new(settings); 3];
+    let mut all = Summary::new(settings);
+    for (i, (file, it)) in items.iter().enumerate() {
+        let loc = Locator {
+            file: *file,
+            index: i as u64,
+        };
+        add(&mut parts[owner[i] as usize % 3], &cat, loc, it);
+        add(&mut all, &cat, loc, it);
+    }
+    (parts, all)
+}
+
+fn merged(mut a: Summary, b: Summary) -> Summary {
+    a.merge(b);
+    a
+}
+
+proptest! {
+    #![proptest_config(config(128))]
+
+    #[test]
+    fn merge_is_associative_and_commutative_with_identity(
+        items in prop::collection::vec((0u32..3, item()), 0..60),
+        owner in prop::collection::vec(0u8..3, 60),
+        settings in settings(),
+    ) {
+        let (p, all) = parts(&items, &owner, settings);
+        let (a, b, c) = (p[0].clone(), p[1].clone(), p[2].clone());
+        let empty = Summary::new(settings);
+
+        // Identity, on both sides.
+        prop_assert_eq!(&merged(a.clone(), empty.clone()), &a);
+        prop_assert_eq!(&merged(empty.clone(), a.clone()), &a);
+        // Commutative.
+        prop_assert_eq!(&merged(a.clone(), b.clone()), &merged(b.clone(), a.clone()));
+        // Associative.
+        let left = merged(merged(a.clone(), b.clone()), c.clone());
+        let right = merged(a.clone(), merged(b.clone(), c.clone()));
+        prop_assert_eq!(&left, &right);
+        // And the merge of the parts is the summary of the whole.
+        prop_assert_eq!(&left, &all);
+        prop_assert_eq!(left.records(), left.responses() + left.skipped_count() + left.excluded());
+        prop_assert_eq!(left.records(), items.len() as u64);
+    }
+}
