@@ -295,8 +295,29 @@ pub fn sniff(head: &[u8]) -> Format {
     // line of a pretty-printed document is) is a bad line of a log.
     match first_line {
         Err(e) if !e.is_eof() && memchr::memchr(b'\n', t).is_some() => Format::Jsonl,
+        // A first line cut short, followed by lines that are objects on
+        // their own, is a log whose first record is damaged; the lines of a
+        // pretty-printed document do not stand alone.
+        _ if next_lines_are_objects(t) => Format::Jsonl,
         _ => Format::JsonDoc,
     }
+}
+
+/// Whether the non-blank lines after the first (up to five) parse as JSON
+/// objects each on its own.
+fn next_lines_are_objects(t: &[u8]) -> bool {
+    let mut lines = t
+        .split(|&b| b == b'\n')
+        .skip(1)
+        .map(trim_ws)
+        .filter(|l| !l.is_empty());
+    // The head may end inside a line: never judge by the last one.
+    let sample: Vec<&[u8]> = lines.by_ref().take(6).collect();
+    let whole = &sample[..sample.len().saturating_sub(1)];
+    !whole.is_empty()
+        && whole.iter().all(|l| {
+            l.starts_with(b"{") && serde_json::from_slice::<serde::de::IgnoredAny>(l).is_ok()
+        })
 }
 
 fn trim_ws(mut t: &[u8]) -> &[u8] {
@@ -827,6 +848,14 @@ mod tests {
         );
         assert_eq!(sniff(b"{\n  \"httpRequest\": {\n"), Format::JsonDoc);
         assert_eq!(sniff(b"[{\"status\":1}]"), Format::JsonDoc);
+        assert_eq!(
+            sniff(b"{\"status\":404,\"body\":{\"error_co\n{\"status\":200}\n{\"status\":201}\n{\"status\":202}\n"),
+            Format::Jsonl
+        );
+        assert_eq!(
+            sniff(b"{\n  \"a\": {\"b\": 1},\n  \"c\": 2\n}\n"),
+            Format::JsonDoc
+        );
         assert_eq!(
             sniff(b"2024-01-01T00:00:00Z stdout F {\"a\":1}\n"),
             Format::Jsonl
