@@ -331,21 +331,21 @@ impl<R: Read> Scanner<R> {
             self.base += drop as u64;
         }
         let old = self.buf.len();
-        self.buf.resize(old + READ_SIZE, 0);
-        let n = loop {
-            match self.r.read(&mut self.buf[old..]) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.buf.truncate(old);
-                    let msg = crate::error::io_message(&e);
-                    self.io_error = Some(e);
-                    return Err(ScanError {
-                        offset: self.base + old as u64,
-                        msg: format!("read error: {msg}"),
-                        cut_entry: None,
-                    });
-                }
+        // read_to_end appends without zeroing the buffer first.
+        let n = match (&mut self.r)
+            .take(READ_SIZE as u64)
+            .read_to_end(&mut self.buf)
+        {
+            Ok(n) => n,
+            Err(e) => {
+                self.buf.truncate(old);
+                let msg = crate::error::io_message(&e);
+                self.io_error = Some(e);
+                return Err(ScanError {
+                    offset: self.base + old as u64,
+                    msg: format!("read error: {msg}"),
+                    cut_entry: None,
+                });
             }
         };
         self.buf.truncate(old + n);

@@ -660,8 +660,8 @@ fn read_lines(
     let mut skipped_blank = true;
     loop {
         let old = buf.len();
-        buf.resize(old + CHUNK, 0);
-        let n = match read_full(&mut stream, &mut buf[old..]) {
+        // read_to_end appends without zeroing the buffer first.
+        let n = match (&mut stream).take(CHUNK as u64).read_to_end(&mut buf) {
             Ok(n) => n,
             Err(e) => {
                 buf.truncate(old);
@@ -746,19 +746,6 @@ fn read_lines(
             break;
         }
     }
-}
-
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 /// Largest JSON document read whole (pretty-printed logs are small).
