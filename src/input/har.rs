@@ -477,8 +477,9 @@ struct Request<'a> {
     method: Option<&'a RawValue>,
     #[serde(borrow, default)]
     url: Option<&'a RawValue>,
+    /// Parsed only when a header is needed (most entries never need one).
     #[serde(borrow, default)]
-    headers: Option<Vec<Header<'a>>>,
+    headers: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -486,7 +487,7 @@ struct Response<'a> {
     #[serde(borrow, default)]
     status: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    headers: Option<Vec<Header<'a>>>,
+    headers: Option<&'a RawValue>,
     #[serde(borrow, default)]
     content: Option<Content<'a>>,
 }
@@ -535,19 +536,18 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
     if let Some(req) = &e.request {
         ex.method = req.method.and_then(as_str);
         ex.url = req.url.and_then(as_str);
-        let hs = req.headers.as_deref().unwrap_or_default();
-        ex.request_id = header(hs, REQUEST_ID_HEADERS);
-        ex.credential = header(hs, CREDENTIAL_HEADERS);
     }
     let Some(resp) = e.response else {
-        return Ok(ex);
-    };
-    if ex.request_id.is_none() {
         ex.request_id = header(
-            resp.headers.as_deref().unwrap_or_default(),
+            e.request.as_ref().and_then(|r| r.headers),
             REQUEST_ID_HEADERS,
         );
-    }
+        ex.credential = header(
+            e.request.as_ref().and_then(|r| r.headers),
+            CREDENTIAL_HEADERS,
+        );
+        return Ok(ex);
+    };
     ex.status = match resp.status {
         None => None,
         Some(v) if first_byte(v) == b'n' => None,
@@ -589,10 +589,20 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
         }
     }
     if ex.content_type.is_none() {
-        ex.content_type = header(
-            resp.headers.as_deref().unwrap_or_default(),
-            &["content-type"],
-        );
+        ex.content_type = header(resp.headers, &["content-type"]);
+    }
+    // Request ids and credentials are reported only for records that are
+    // not `ok`: skip the header lists of plain successes.
+    static KEY: std::sync::OnceLock<memchr::memmem::Finder<'static>> = std::sync::OnceLock::new();
+    let notable = ex.status.is_none_or(|s| s == 0 || s >= 400)
+        || ex
+            .body
+            .may_contain(KEY.get_or_init(|| memchr::memmem::Finder::new("error_code")));
+    if notable {
+        let req_headers = e.request.as_ref().and_then(|r| r.headers);
+        ex.request_id = header(req_headers, REQUEST_ID_HEADERS)
+            .or_else(|| header(resp.headers, REQUEST_ID_HEADERS));
+        ex.credential = header(req_headers, CREDENTIAL_HEADERS);
     }
     Ok(ex)
 }
@@ -610,8 +620,10 @@ pub const REQUEST_ID_HEADERS: &[&str] = &[
 /// Headers that carry a credential.
 pub const CREDENTIAL_HEADERS: &[&str] = &["authorization", "x-api-key", "api-key", "x-auth-token"];
 
-/// The value of the first header (case-insensitive) among `names`.
-fn header<'a>(hs: &[Header<'a>], names: &[&str]) -> Option<Cow<'a, str>> {
+/// The value of the first header (case-insensitive) among `names`, from a
+/// raw HAR header list; a list that is not an array of objects has none.
+fn header<'a>(raw: Option<&'a RawValue>, names: &[&str]) -> Option<Cow<'a, str>> {
+    let hs: Vec<Header<'a>> = serde_json::from_str(raw?.get()).ok()?;
     names.iter().find_map(|want| {
         hs.iter().find_map(|h| {
             let name = h.name.and_then(as_str)?;
