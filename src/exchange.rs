@@ -46,7 +46,7 @@ pub enum Body<'a> {
     Text(Cow<'a, str>),
     /// A JSON string whose content is the body text, not yet unescaped
     /// (most success bodies are never looked at, so never unescaped).
-    Escaped(&'a serde_json::value::RawValue),
+    Escaped(crate::rawjson::Raw<'a>),
 }
 
 /// Bodies are equal when they hold the same text, however it is stored.
@@ -62,7 +62,7 @@ impl Body<'_> {
         match self {
             Body::Missing => None,
             Body::Text(t) => Some(Cow::Borrowed(t)),
-            Body::Escaped(v) => crate::rawjson::as_str(v).or(Some(Cow::Borrowed(v.get()))),
+            Body::Escaped(v) => crate::rawjson::as_str(*v).or(Some(Cow::Borrowed(v.get()))),
         }
     }
 

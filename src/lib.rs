@@ -16,6 +16,7 @@ pub mod error;
 pub mod exchange;
 pub mod filter;
 pub mod input;
+pub mod jsonscan;
 pub mod partial;
 pub mod pipeline;
 pub mod rawjson;

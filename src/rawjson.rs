@@ -2,145 +2,293 @@
 //! reader looks at the few fields it needs without building a tree.
 
 use std::borrow::Cow;
-use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
+use crate::jsonscan;
+
 /// A JSON object's members, values left unparsed.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct RawObject<'a> {
     /// Keys (unescaped) and raw values, in document order.
-    pub members: Vec<(Cow<'a, str>, &'a RawValue)>,
-    /// One bit per key (`key_bit`): a path whose `path_mask` shares no bit
-    /// with it cannot be in the object, and is not looked for.
+    pub members: Vec<Member<'a>>,
+    /// One bit per key: a path (`PathKey`) whose bits it does not meet
+    /// cannot be in the object, and is not looked for.
     pub mask: Mask,
 }
 
-/// A 256-bit filter of key hashes.
+/// A 64-bit filter of key hashes.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Mask([u64; 4]);
+pub struct Mask(u64);
 
 impl Mask {
     /// Every bit set: rules nothing out.
-    pub const ALL: Mask = Mask([u64::MAX; 4]);
+    pub const ALL: Mask = Mask(u64::MAX);
 
     /// Whether the two filters share a bit.
     pub fn meets(self, other: Mask) -> bool {
-        self.0.iter().zip(other.0).any(|(a, b)| a & b != 0)
+        self.0 & other.0 != 0
     }
 
     fn add(&mut self, other: Mask) {
-        for (a, b) in self.0.iter_mut().zip(other.0) {
-            *a |= b;
+        self.0 |= other.0;
+    }
+}
+
+/// A hash of a key, eight bytes at a time: members are compared by hash
+/// before their text.
+#[inline]
+pub fn key_hash(key: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
+    let mut h = key.len() as u64;
+    let mut words = key.chunks_exact(8);
+    for w in &mut words {
+        h = mix(h, u64::from_le_bytes(w.try_into().expect("8 bytes")));
+    }
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        let mut buf = [0u8; 8];
+        buf[..rest.len()].copy_from_slice(rest);
+        h = mix(h, u64::from_le_bytes(buf));
+    }
+    h
+}
+
+fn hash_bit(h: u64) -> Mask {
+    Mask(1 << (h >> 58))
+}
+
+/// A dotted path prepared for many lookups: its hashes are computed once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathKey {
+    /// The dotted path.
+    pub path: String,
+    hash: u64,
+    /// Bits of every top-level key the path could start with: the whole
+    /// path as one flat key, and each prefix before a dot.
+    mask: Mask,
+    /// Each dot's index with the hash of the prefix before it.
+    heads: Vec<(usize, u64)>,
+}
+
+impl PathKey {
+    /// Prepares `path`.
+    pub fn new(path: &str) -> PathKey {
+        let hash = key_hash(path.as_bytes());
+        let mut mask = hash_bit(hash);
+        let mut heads = Vec::new();
+        for (i, _) in path.match_indices('.') {
+            let h = key_hash(&path.as_bytes()[..i]);
+            mask.add(hash_bit(h));
+            heads.push((i, h));
+        }
+        PathKey {
+            path: path.to_string(),
+            hash,
+            mask,
+            heads,
         }
     }
 }
 
-/// The filter bit of a key (FNV-1a, folded to 8 bits).
-pub fn key_bit(key: &str) -> Mask {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in key.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x100000001b3);
+/// The text of one JSON value that the scanner has validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Raw<'a>(&'a str);
+
+impl<'a> Raw<'a> {
+    /// The value's JSON text.
+    pub fn get(self) -> &'a str {
+        self.0
     }
-    let bit = ((h ^ (h >> 29)) & 255) as usize;
-    let mut m = Mask::default();
-    m.0[bit / 64] = 1 << (bit % 64);
-    m
 }
 
-/// The bits of every top-level key a dotted path could start with: the
-/// whole path as one flat key, and each prefix before a dot.
-pub fn path_mask(path: &str) -> Mask {
-    let mut m = key_bit(path);
-    for (i, _) in path.match_indices('.') {
-        m.add(key_bit(&path[..i]));
+impl<'a> From<&'a RawValue> for Raw<'a> {
+    fn from(v: &'a RawValue) -> Raw<'a> {
+        Raw(v.get())
     }
-    m
 }
 
-struct Key<'a>(Cow<'a, str>);
+/// One member of an object: key, raw value and, when the value is an
+/// object the caller asked to descend into (`Tree`), its members.
+#[derive(Debug, Clone)]
+pub struct Member<'a> {
+    /// The key, unescaped.
+    pub key: Cow<'a, str>,
+    /// `key_hash` of the key.
+    pub hash: u64,
+    /// The value's text.
+    pub value: Raw<'a>,
+    /// The value's members, parsed in the same pass.
+    pub child: Option<Box<RawObject<'a>>>,
+}
 
-impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Cow<'de, str>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string key")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Cow::Borrowed(v))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Cow::Owned(v.to_owned()))
-            }
+/// Which nested objects to parse in the same pass as their parent: a key
+/// and the tree below it. Built from dotted paths (`Tree::from_paths`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tree {
+    kids: Vec<(u64, String, Tree)>,
+}
+
+impl Tree {
+    /// The tree that descends along every way a dotted path can be read:
+    /// each prefix before a dot is a key whose object holds the rest.
+    pub fn from_paths<'p>(paths: impl IntoIterator<Item = &'p str>) -> Tree {
+        let mut t = Tree::default();
+        for p in paths {
+            t.add(p);
         }
-        d.deserialize_str(V).map(Key)
+        t
     }
-}
 
-impl<'de: 'a, 'a> Deserialize<'de> for RawObject<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawObject<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<Self::Value, M::Error> {
-                let mut members = Vec::with_capacity(m.size_hint().unwrap_or(16));
-                let mut mask = Mask::default();
-                while let Some(Key(k)) = m.next_key::<Key<'de>>()? {
-                    let v: &'de RawValue = m.next_value()?;
-                    mask.add(key_bit(&k));
-                    members.push((k, v));
+    fn add(&mut self, path: &str) {
+        for (i, _) in path.match_indices('.') {
+            let (head, rest) = (&path[..i], &path[i + 1..]);
+            let pos = match self.kids.iter().position(|(_, k, _)| k == head) {
+                Some(p) => p,
+                None => {
+                    let h = key_hash(head.as_bytes());
+                    self.kids.push((h, head.to_string(), Tree::default()));
+                    self.kids.len() - 1
                 }
-                Ok(RawObject { members, mask })
-            }
+            };
+            self.kids[pos].2.add(rest);
         }
-        d.deserialize_map(V)
     }
+
+    /// A tree with the given keys to descend into, each with its own tree.
+    pub fn with(kids: Vec<(&str, Tree)>) -> Tree {
+        Tree {
+            kids: kids
+                .into_iter()
+                .map(|(k, t)| (key_hash(k.as_bytes()), k.to_string(), t))
+                .collect(),
+        }
+    }
+
+    fn kid(&self, key: &str, hash: u64) -> Option<&Tree> {
+        self.kids
+            .iter()
+            .find(|(h, k, _)| *h == hash && k == key)
+            .map(|(_, _, t)| t)
+    }
+}
+
+static EMPTY_TREE: Tree = Tree { kids: Vec::new() };
+
+/// Scans the object at `start` of `text`, descending into the members that
+/// `tree` names. Returns the object and where it ends.
+fn scan_object<'a>(
+    text: &'a str,
+    start: usize,
+    depth: u32,
+    tree: &Tree,
+) -> Result<(RawObject<'a>, usize), jsonscan::Invalid> {
+    let b = text.as_bytes();
+    let mut obj = RawObject {
+        members: Vec::with_capacity(16),
+        mask: Mask::default(),
+    };
+    let end = jsonscan::object(b, start, depth, &mut |m| {
+        let key_text = &text[m.key.0..m.key.1];
+        let key = if m.escaped {
+            Cow::Owned(
+                serde_json::from_str::<String>(&text[m.key.0 - 1..m.key.1 + 1]).unwrap_or_default(),
+            )
+        } else {
+            Cow::Borrowed(key_text)
+        };
+        let hash = key_hash(key.as_bytes());
+        let (end, child) = match tree.kid(&key, hash) {
+            Some(sub) if b.get(m.value) == Some(&b'{') => {
+                let (child, end) = scan_object(text, m.value, m.depth + 1, sub)?;
+                (end, Some(Box::new(child)))
+            }
+            _ => (jsonscan::value(b, m.value)?, None),
+        };
+        obj.mask.add(hash_bit(hash));
+        obj.members.push(Member {
+            key,
+            hash,
+            value: Raw(&text[m.value..end]),
+            child,
+        });
+        Ok(Some(end))
+    })?;
+    Ok((obj, end))
 }
 
 impl<'a> RawObject<'a> {
     /// Parses `text` as an object; `None` when it is not JSON or not an object.
     pub fn parse(text: &'a str) -> Option<RawObject<'a>> {
-        serde_json::from_str(text).ok()
+        Self::parse_tree(text, &EMPTY_TREE)
+    }
+
+    /// `parse`, also parsing the nested objects `tree` names in the same pass.
+    pub fn parse_tree(text: &'a str, tree: &Tree) -> Option<RawObject<'a>> {
+        let b = text.as_bytes();
+        let start = jsonscan::skip_ws(b, 0);
+        if b.get(start) != Some(&b'{') {
+            return None;
+        }
+        let (obj, end) = scan_object(text, start, 1, tree).ok()?;
+        (jsonscan::skip_ws(b, end) == b.len()).then_some(obj)
     }
 
     /// The last member named `key` (the last one wins, as in most parsers).
-    pub fn get(&self, key: &str) -> Option<&'a RawValue> {
+    pub fn member(&self, key: &str) -> Option<&Member<'a>> {
+        self.member_hashed(key, key_hash(key.as_bytes()))
+    }
+
+    fn member_hashed(&self, key: &str, hash: u64) -> Option<&Member<'a>> {
         self.members
             .iter()
             .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| *v)
+            .find(|m| m.hash == hash && m.key == key)
+    }
+
+    /// The value of the last member named `key`.
+    pub fn get(&self, key: &str) -> Option<Raw<'a>> {
+        self.member(key).map(|m| m.value)
+    }
+
+    /// The members of the object under `key`: parsed already when the tree
+    /// asked for it, else parsed now.
+    pub fn object(&self, key: &str) -> Option<Cow<'_, RawObject<'a>>> {
+        let m = self.member(key)?;
+        match &m.child {
+            Some(c) => Some(Cow::Borrowed(c.as_ref())),
+            None => as_object(m.value).map(Cow::Owned),
+        }
     }
 
     /// Resolves a dotted path. A literal key that contains dots wins over
     /// nesting (`"http.response.status_code"` as one flat key), then the path
     /// is split at each dot in turn and the rest looked up in the nested object.
-    pub fn path(&self, path: &str) -> Option<&'a RawValue> {
-        self.path_masked(path, Mask::ALL)
+    pub fn path(&self, path: &str) -> Option<Raw<'a>> {
+        self.find(&PathKey::new(path))
     }
 
-    /// `path`, skipped at once when `mask` (from `path_mask`) rules it out.
-    pub fn path_masked(&self, path: &str, mask: Mask) -> Option<&'a RawValue> {
-        if !self.mask.meets(mask) {
+    /// `path` with the hashes prepared; skipped at once when no top-level
+    /// key could start the path.
+    pub fn find(&self, k: &PathKey) -> Option<Raw<'a>> {
+        if !self.mask.meets(k.mask) {
             return None;
         }
-        if let Some(v) = self.get(path) {
-            return Some(v);
+        if let Some(m) = self.member_hashed(&k.path, k.hash) {
+            return Some(m.value);
         }
-        for (i, _) in path.match_indices('.') {
-            let (head, rest) = (&path[..i], &path[i + 1..]);
-            if let Some(v) = self.get(head) {
-                if let Some(inner) = as_object(v) {
-                    if let Some(found) = inner.path(rest) {
-                        return Some(found);
-                    }
-                }
+        for &(i, h) in &k.heads {
+            let Some(m) = self.member_hashed(&k.path[..i], h) else {
+                continue;
+            };
+            let rest = &k.path[i + 1..];
+            let found = match &m.child {
+                Some(c) => c.path(rest),
+                None => as_object(m.value).and_then(|o| o.path(rest)),
+            };
+            if found.is_some() {
+                return found;
             }
         }
         None
@@ -148,12 +296,12 @@ impl<'a> RawObject<'a> {
 }
 
 /// The first non-whitespace byte of a raw value.
-pub fn first_byte(v: &RawValue) -> u8 {
+pub fn first_byte(v: Raw<'_>) -> u8 {
     v.get().as_bytes().first().copied().unwrap_or(b' ')
 }
 
 /// A raw value as an object, when it is one.
-pub fn as_object(v: &RawValue) -> Option<RawObject<'_>> {
+pub fn as_object(v: Raw<'_>) -> Option<RawObject<'_>> {
     if first_byte(v) == b'{' {
         RawObject::parse(v.get())
     } else {
@@ -162,7 +310,7 @@ pub fn as_object(v: &RawValue) -> Option<RawObject<'_>> {
 }
 
 /// A raw value as a string, when it is one (unescaped lazily).
-pub fn as_str(v: &RawValue) -> Option<Cow<'_, str>> {
+pub fn as_str(v: Raw<'_>) -> Option<Cow<'_, str>> {
     if first_byte(v) != b'"' {
         return None;
     }
@@ -174,7 +322,7 @@ pub fn as_str(v: &RawValue) -> Option<Cow<'_, str>> {
 }
 
 /// A raw value as a number, when it is a JSON number.
-pub fn as_f64(v: &RawValue) -> Option<f64> {
+pub fn as_f64(v: Raw<'_>) -> Option<f64> {
     match first_byte(v) {
         b'-' | b'0'..=b'9' => v.get().parse().ok(),
         _ => None,
@@ -182,7 +330,7 @@ pub fn as_f64(v: &RawValue) -> Option<f64> {
 }
 
 /// An HTTP status from a number or a numeric string (`"405"`).
-pub fn as_status(v: &RawValue) -> Option<u16> {
+pub fn as_status(v: Raw<'_>) -> Option<u16> {
     let n = match first_byte(v) {
         b'"' => as_str(v)?.trim().parse::<u32>().ok()?,
         b'0'..=b'9' => v.get().parse::<u32>().ok()?,

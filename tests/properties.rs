@@ -615,3 +615,152 @@ proptest! {
         prop_assert_eq!(left.records(), items.len() as u64);
     }
 }
+
+/// Pieces that JSON text (valid or not) is made of, weighted toward the
+/// ones that stress the scanner: quotes, backslashes, escapes, controls.
+const PIECES: &[&str] = &[
+    "{",
+    "}",
+    "[",
+    "]",
+    ":",
+    ",",
+    " ",
+    "\n",
+    "\"",
+    "\\",
+    "\\\"",
+    "\\\\",
+    "\\u",
+    "\\u00e9",
+    "\\uD83D",
+    "\\n",
+    "\\x",
+    "\\/",
+    "a",
+    "é",
+    "✓",
+    "0",
+    "1",
+    "-",
+    ".",
+    "e",
+    "E",
+    "+",
+    "true",
+    "fals",
+    "null",
+    "\u{1}",
+    "\t",
+    "\"k\":",
+    "\"v\"",
+    "12.5e3",
+    "01",
+    "xyzxyzxyzxyzxyz",
+];
+
+fn json_ish() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(PIECES), 0..120).prop_map(|v| v.concat())
+}
+
+/// A string literal of 0..300 bytes, so closing quotes and escapes fall on
+/// every position of the 64-byte blocks the scanner reads.
+fn string_literal() -> impl Strategy<Value = String> {
+    let inner = prop::collection::vec(
+        prop::sample::select(
+            &[
+                "a", "\\\"", "\\\\", "\\", "\"", "\\n", "\\u12ab", "\\u12", "\\x", "\u{1f}", "é",
+                "\t",
+            ][..],
+        ),
+        0..150,
+    );
+    (inner, 0usize..70).prop_map(|(v, pad)| format!("{}\"{}\"", " ".repeat(pad), v.concat()))
+}
+
+/// Valid JSON: nested arrays and objects of numbers, literals and strings
+/// with escapes.
+fn json_value() -> impl Strategy<Value = String> {
+    let text = prop::collection::vec(
+        prop::sample::select(&["a", "\\\"", "\\\\", "\\n", "\\u00e9", "\\/", "é", " "][..]),
+        0..40,
+    )
+    .prop_map(|v| format!("\"{}\"", v.concat()));
+    let leaf = prop_oneof![
+        Just("null".to_string()),
+        Just("true".to_string()),
+        Just("false".to_string()),
+        any::<i64>().prop_map(|n| n.to_string()),
+        any::<f64>().prop_map(|f| serde_json::to_string(&f).unwrap()),
+        Just("-0.5e-3".to_string()),
+        text.clone(),
+    ];
+    leaf.prop_recursive(5, 48, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(|v| format!("[{}]", v.join(","))),
+            prop::collection::vec((text.clone(), inner), 0..6).prop_map(|v| {
+                let m: Vec<String> = v.into_iter().map(|(k, x)| format!("{k} : {x}")).collect();
+                format!("{{ {} }}", m.join(" ,"))
+            }),
+        ]
+    })
+}
+
+/// Valid JSON with up to three edits: a piece inserted, or bytes removed.
+fn mutated_json() -> impl Strategy<Value = String> {
+    let edit = (any::<Index>(), prop::sample::select(PIECES), 0usize..4);
+    (json_value(), prop::collection::vec(edit, 0..3)).prop_map(|(mut s, edits)| {
+        for (at, piece, n) in edits {
+            let mut i = at.index(s.len() + 1);
+            while !s.is_char_boundary(i) {
+                i -= 1;
+            }
+            if n == 0 {
+                s.insert_str(i, piece);
+            } else {
+                let mut j = (i + n).min(s.len());
+                while !s.is_char_boundary(j) {
+                    j += 1;
+                }
+                s.replace_range(i..j, "");
+            }
+        }
+        s
+    })
+}
+
+proptest! {
+    #![proptest_config(config(4096))]
+
+    /// The validating scanner accepts exactly what serde_json accepts.
+    #[test]
+    fn scanner_agrees_with_serde_json(
+        text in prop_oneof![json_ish(), string_literal(), mutated_json()],
+    ) {
+        let serde_ok = serde_json::from_str::<serde::de::IgnoredAny>(&text).is_ok();
+        prop_assert_eq!(tape_audit::jsonscan::is_json(text.as_bytes()), serde_ok, "{:?}", text);
+    }
+
+    /// Inside an object, each member's raw value is what serde_json reads.
+    #[test]
+    fn raw_members_match_serde_json(
+        members in prop::collection::vec((string_literal(), mutated_json()), 0..6),
+    ) {
+        let body = members
+            .iter()
+            .enumerate()
+            .map(|(i, (s, v))| format!("\"k{i}\":{s},\"j{i}\":{v}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let text = format!("{{{body}}}");
+        let ours = tape_audit::rawjson::RawObject::parse(&text);
+        let theirs: Result<std::collections::BTreeMap<String, &serde_json::value::RawValue>, _> =
+            serde_json::from_str(&text);
+        prop_assert_eq!(ours.is_some(), theirs.is_ok(), "{:?}", text);
+        if let (Some(o), Ok(t)) = (ours, theirs) {
+            for (k, v) in &t {
+                prop_assert_eq!(o.get(k).map(|r| r.get()), Some(v.get()));
+            }
+        }
+    }
+}

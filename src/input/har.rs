@@ -14,7 +14,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::exchange::{parse_time_str, Body, Exchange};
-use crate::rawjson::{as_f64, as_status, as_str, first_byte};
+use crate::jsonscan;
+use crate::rawjson::{as_f64, as_status, as_str, first_byte, Raw, RawObject, Tree};
 
 /// Bytes read from the input at a time.
 const READ_SIZE: usize = 1 << 20;
@@ -458,58 +459,6 @@ impl<R: Read> Scanner<R> {
     }
 }
 
-/// The parts of a HAR entry the audit reads; everything else is ignored.
-#[derive(Deserialize)]
-struct Entry<'a> {
-    #[serde(borrow, rename = "startedDateTime", default)]
-    started: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    request: Option<Request<'a>>,
-    #[serde(borrow, default)]
-    response: Option<Response<'a>>,
-    #[serde(borrow, default)]
-    time: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct Request<'a> {
-    #[serde(borrow, default)]
-    method: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    url: Option<&'a RawValue>,
-    /// Parsed only when a header is needed (most entries never need one).
-    #[serde(borrow, default)]
-    headers: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct Response<'a> {
-    #[serde(borrow, default)]
-    status: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    headers: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    content: Option<Content<'a>>,
-}
-
-#[derive(Deserialize)]
-struct Header<'a> {
-    #[serde(borrow, default)]
-    name: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    value: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct Content<'a> {
-    #[serde(borrow, default)]
-    text: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    encoding: Option<&'a RawValue>,
-    #[serde(borrow, default, rename = "mimeType")]
-    mime_type: Option<&'a RawValue>,
-}
-
 /// Why an entry could not be read: a short reason key and a detail.
 pub type EntryError = (&'static str, String);
 
@@ -519,36 +468,35 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
     if !t.starts_with('{') {
         return Err(("entry_not_object", "the entry is not a JSON object".into()));
     }
-    let e: Entry<'_> = serde_json::from_str(text).map_err(|e| {
-        let msg = e.to_string();
-        let reason = if e.is_syntax() || e.is_eof() {
-            "invalid_json"
-        } else {
-            "malformed_entry"
-        };
-        (reason, msg)
+    let e = RawObject::parse_tree(t, entry_tree()).ok_or_else(|| {
+        let at = jsonscan_error_at(t);
+        (
+            "invalid_json",
+            format!("invalid JSON at byte {at} of the entry"),
+        )
     })?;
+    let request = part(&e, "request")?;
+    let response = part(&e, "response")?;
     let mut ex = Exchange {
-        time_ms: e.started.and_then(as_str).and_then(|s| parse_time_str(&s)),
+        time_ms: e
+            .get("startedDateTime")
+            .and_then(as_str)
+            .and_then(|s| parse_time_str(&s)),
         ..Exchange::default()
     };
-    ex.duration_ms = e.time.and_then(as_f64).filter(|t| *t >= 0.0);
-    if let Some(req) = &e.request {
-        ex.method = req.method.and_then(as_str);
-        ex.url = req.url.and_then(as_str);
+    ex.duration_ms = e.get("time").and_then(as_f64).filter(|t| *t >= 0.0);
+    let req_headers = request.as_ref().and_then(|r| r.get("headers"));
+    if let Some(req) = &request {
+        ex.method = req.get("method").and_then(as_str);
+        ex.url = req.get("url").and_then(as_str);
     }
-    let Some(resp) = e.response else {
-        ex.request_id = header(
-            e.request.as_ref().and_then(|r| r.headers),
-            REQUEST_ID_HEADERS,
-        );
-        ex.credential = header(
-            e.request.as_ref().and_then(|r| r.headers),
-            CREDENTIAL_HEADERS,
-        );
+    let Some(resp) = response else {
+        ex.request_id = header(req_headers, REQUEST_ID_HEADERS);
+        ex.credential = header(req_headers, CREDENTIAL_HEADERS);
         return Ok(ex);
     };
-    ex.status = match resp.status {
+    let resp_headers = resp.get("headers");
+    ex.status = match resp.get("status") {
         None => None,
         Some(v) if first_byte(v) == b'n' => None,
         Some(v) => match as_status(v) {
@@ -563,9 +511,9 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
             }
         },
     };
-    if let Some(c) = &resp.content {
-        ex.content_type = c.mime_type.and_then(as_str).filter(|s| !s.is_empty());
-        if let Some(text) = c.text.filter(|v| first_byte(v) != b'n') {
+    if let Some(c) = part(&resp, "content")? {
+        ex.content_type = c.get("mimeType").and_then(as_str).filter(|s| !s.is_empty());
+        if let Some(text) = c.get("text").filter(|v| first_byte(*v) != b'n') {
             let Some(text) = as_str(text) else {
                 return Err((
                     "malformed_entry",
@@ -573,7 +521,7 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
                 ));
             };
             let base64 = c
-                .encoding
+                .get("encoding")
                 .and_then(as_str)
                 .is_some_and(|enc| enc.eq_ignore_ascii_case("base64"));
             ex.body = Body::Text(if base64 {
@@ -589,7 +537,7 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
         }
     }
     if ex.content_type.is_none() {
-        ex.content_type = header(resp.headers, &["content-type"]);
+        ex.content_type = header(resp_headers, &["content-type"]);
     }
     // Request ids and credentials are reported only for records that are
     // not `ok`: skip the header lists of plain successes.
@@ -599,9 +547,8 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
             .body
             .may_contain(KEY.get_or_init(|| memchr::memmem::Finder::new("error_code")));
     if notable {
-        let req_headers = e.request.as_ref().and_then(|r| r.headers);
         ex.request_id = header(req_headers, REQUEST_ID_HEADERS)
-            .or_else(|| header(resp.headers, REQUEST_ID_HEADERS));
+            .or_else(|| header(resp_headers, REQUEST_ID_HEADERS));
         ex.credential = header(req_headers, CREDENTIAL_HEADERS);
     }
     Ok(ex)
@@ -622,18 +569,75 @@ pub const CREDENTIAL_HEADERS: &[&str] = &["authorization", "x-api-key", "api-key
 
 /// The value of the first header (case-insensitive) among `names`, from a
 /// raw HAR header list; a list that is not an array of objects has none.
-fn header<'a>(raw: Option<&'a RawValue>, names: &[&str]) -> Option<Cow<'a, str>> {
+fn header<'a>(raw: Option<Raw<'a>>, names: &[&str]) -> Option<Cow<'a, str>> {
     let hs: Vec<Header<'a>> = serde_json::from_str(raw?.get()).ok()?;
     names.iter().find_map(|want| {
         hs.iter().find_map(|h| {
-            let name = h.name.and_then(as_str)?;
+            let name = h.name.map(Raw::from).and_then(as_str)?;
             if name.eq_ignore_ascii_case(want) {
-                h.value.and_then(as_str).filter(|v| !v.is_empty())
+                h.value
+                    .map(Raw::from)
+                    .and_then(as_str)
+                    .filter(|v| !v.is_empty())
             } else {
                 None
             }
         })
     })
+}
+
+#[derive(Deserialize)]
+struct Header<'a> {
+    #[serde(borrow, default)]
+    name: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    value: Option<&'a RawValue>,
+}
+
+/// The nested objects a HAR entry is read through, parsed in one pass.
+fn entry_tree() -> &'static Tree {
+    static TREE: std::sync::OnceLock<Tree> = std::sync::OnceLock::new();
+    TREE.get_or_init(|| {
+        Tree::with(vec![
+            ("request", Tree::default()),
+            ("response", Tree::with(vec![("content", Tree::default())])),
+        ])
+    })
+}
+
+/// An entry part that must be an object when present (`request`,
+/// `response`, `content`); `null` counts as absent.
+fn part<'o, 'a>(
+    obj: &'o RawObject<'a>,
+    key: &'static str,
+) -> Result<Option<Cow<'o, RawObject<'a>>>, EntryError> {
+    match obj.get(key) {
+        None => Ok(None),
+        Some(v) if first_byte(v) == b'n' => Ok(None),
+        Some(v) => match obj.object(key) {
+            Some(o) => Ok(Some(o)),
+            None => Err((
+                "malformed_entry",
+                format!("`{key}` is not an object: {}", excerpt(v.get())),
+            )),
+        },
+    }
+}
+
+/// Where the scanner stopped reading `text` as JSON.
+fn jsonscan_error_at(text: &str) -> usize {
+    let b = text.as_bytes();
+    match jsonscan::value(b, jsonscan::skip_ws(b, 0)) {
+        Err(jsonscan::Invalid(at)) => at,
+        Ok(end) => jsonscan::skip_ws(b, end),
+    }
+}
+
+fn excerpt(s: &str) -> &str {
+    match s.char_indices().nth(40) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
 }
 
 /// Decodes base64 (standard or URL-safe alphabet, padding optional,

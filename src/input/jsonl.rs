@@ -5,12 +5,10 @@
 use std::borrow::Cow;
 use std::io::Read;
 
-use serde_json::value::RawValue;
-
 use super::har;
 use crate::exchange::{epoch_to_ms, parse_time_str, Body, Exchange};
 use crate::rawjson::{
-    as_f64, as_object, as_status, as_str, first_byte, path_mask, Mask, RawObject,
+    as_f64, as_object, as_status, as_str, first_byte, PathKey, Raw, RawObject, Tree,
 };
 
 /// The fields of an exchange a shape maps.
@@ -198,7 +196,7 @@ const CREDENTIAL: &[&str] = &[
 fn duration_of(obj: &RawObject<'_>, list: &[(Cand, f64)]) -> Option<f64> {
     list.iter().find_map(|(cand, unit)| {
         let unit = *unit;
-        let v = obj.path_masked(&cand.path, cand.mask)?;
+        let v = obj.find(cand)?;
         let n = match first_byte(v) {
             // "0.011213s", "12ms": a number with a unit suffix.
             b'"' => {
@@ -337,23 +335,12 @@ pub struct Shape {
     custom_body: bool,
     /// Lines are whole HAR entries.
     har_entry: bool,
+    /// The nested objects the paths go through, parsed with their line.
+    tree: Tree,
 }
 
-/// A candidate path with its key filter.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Cand {
-    path: String,
-    mask: Mask,
-}
-
-impl Cand {
-    fn new(path: &str) -> Cand {
-        Cand {
-            path: path.to_string(),
-            mask: path_mask(path),
-        }
-    }
-}
+/// A candidate path.
+type Cand = PathKey;
 
 fn owned(list: &[&str]) -> Vec<Cand> {
     list.iter().map(|s| Cand::new(s)).collect()
@@ -378,7 +365,38 @@ impl Shape {
             duration: DURATION.iter().map(|&(p, u)| (Cand::new(p), u)).collect(),
             custom_body: false,
             har_entry: false,
+            tree: Tree::default(),
         }
+    }
+
+    /// Computes the tree of nested objects from the paths in use.
+    fn with_tree(mut self) -> Shape {
+        let lists = [
+            &self.status,
+            &self.body,
+            &self.time,
+            &self.method,
+            &self.url,
+            &self.content_type,
+            &self.body_base64,
+            &self.content_encoding,
+            &self.host,
+            &self.request_id,
+            &self.credential,
+        ];
+        let paths = lists
+            .into_iter()
+            .flatten()
+            .chain(self.duration.iter().map(|(c, _)| c))
+            .map(|c| c.path.as_str());
+        self.tree = Tree::from_paths(paths);
+        self
+    }
+
+    /// Parses a line (see `parse_line`), with the nested objects the
+    /// shape's paths go through parsed in the same pass.
+    pub fn parse_line<'a>(&self, line: &'a str) -> Result<RawObject<'a>, &'static str> {
+        parse_line_in(line, &self.tree)
     }
 
     /// Detects the shape from sample lines, then applies `--field` overrides.
@@ -445,7 +463,7 @@ impl Shape {
                 *list = vec![Cand::new(path)];
             }
         }
-        shape
+        shape.with_tree()
     }
 
     /// Maps a parsed line to an exchange; `None` when the line carries no
@@ -549,15 +567,13 @@ fn is_har_entry(obj: &RawObject<'_>) -> bool {
 fn first<'a, T>(
     obj: &RawObject<'a>,
     paths: &[Cand],
-    f: impl Fn(&'a RawValue) -> Option<T>,
+    f: impl Fn(Raw<'a>) -> Option<T>,
 ) -> Option<T> {
-    paths
-        .iter()
-        .find_map(|p| obj.path_masked(&p.path, p.mask).and_then(&f))
+    paths.iter().find_map(|p| obj.find(p).and_then(&f))
 }
 
 /// A body field: a string holds the body text; an object or array is the body.
-fn body_of(v: &RawValue) -> Body<'_> {
+fn body_of(v: Raw<'_>) -> Body<'_> {
     match first_byte(v) {
         b'n' => Body::Missing,
         // Unescaped only if the classifier needs the text.
@@ -593,8 +609,12 @@ fn decode_body_base64(b64: &str, gzip: bool) -> String {
 /// Parses one line: a JSON object, possibly after a prefix such as a CRI
 /// (`2024-… stdout F `) or syslog header. Returns the reason when it is not.
 pub fn parse_line(line: &str) -> Result<RawObject<'_>, &'static str> {
+    parse_line_in(line, &Tree::default())
+}
+
+fn parse_line_in<'a>(line: &'a str, tree: &Tree) -> Result<RawObject<'a>, &'static str> {
     let t = line.trim_start_matches('\u{feff}').trim();
-    if let Some(obj) = RawObject::parse(t) {
+    if let Some(obj) = RawObject::parse_tree(t, tree) {
         return Ok(obj);
     }
     if t.starts_with('{') {
@@ -611,7 +631,7 @@ pub fn parse_line(line: &str) -> Result<RawObject<'_>, &'static str> {
     // look like code (`x = {...}`, `f({...})`).
     if t.ends_with('}') {
         if let Some(i) = t.find('{').filter(|&i| !t[..i].contains(['=', '(', ';'])) {
-            if let Some(obj) = RawObject::parse(&t[i..]) {
+            if let Some(obj) = RawObject::parse_tree(&t[i..], tree) {
                 return Ok(obj);
             }
         }

@@ -473,7 +473,7 @@ fn line_record<'a>(raw: &'a [u8], shape: &Shape) -> Record<'a> {
             )
         }
     };
-    let obj = match jsonl::parse_line(text) {
+    let obj = match shape.parse_line(text) {
         Ok(o) => o,
         Err(reason) => {
             return match jsonl::parse_text_access(text) {

@@ -1,0 +1,490 @@
+//! A validating JSON scanner. It accepts exactly what `serde_json` accepts
+//! (RFC 8259: no trailing commas, no comments, strict numbers, no control
+//! characters or unknown escapes in strings; nesting of any depth, without
+//! recursion) and reports where each value ends, without building anything.
+//!
+//! Strings are most of the bytes of traffic logs (escaped response bodies),
+//! so they are scanned 64 bytes at a time: one pass yields bit masks of
+//! quotes, backslashes and control characters, and the escaped positions are
+//! worked out from the backslash mask with integer arithmetic, however dense
+//! the escapes are.
+
+/// Deepest nesting of objects scanned member by member (`object`), which
+/// recurse; values that are only skipped may nest to any depth.
+pub const MAX_DEPTH: u32 = 128;
+
+/// Where the text stopped being JSON (a byte offset).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Invalid(pub usize);
+
+/// A scan result: the end of what was scanned.
+pub type Scan<T> = Result<T, Invalid>;
+
+/// Skips JSON whitespace from `i`.
+#[inline]
+pub fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while let Some(&c) = b.get(i) {
+        if !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// Whether `text` is exactly one JSON value, with optional whitespace around.
+pub fn is_json(text: &[u8]) -> bool {
+    let i = skip_ws(text, 0);
+    matches!(value(text, i), Ok(end) if skip_ws(text, end) == text.len())
+}
+
+/// Validates the value at `i` (no leading whitespace) and returns its end.
+/// Nested arrays and objects are walked with an explicit stack.
+pub fn value(b: &[u8], i: usize) -> Scan<usize> {
+    match b.get(i) {
+        Some(b'{' | b'[') => container(b, i),
+        _ => scalar(b, i),
+    }
+}
+
+fn scalar(b: &[u8], i: usize) -> Scan<usize> {
+    match b.get(i) {
+        Some(b'"') => string(b, i).map(|(end, _)| end),
+        Some(b't') => literal(b, i, b"true"),
+        Some(b'f') => literal(b, i, b"false"),
+        Some(b'n') => literal(b, i, b"null"),
+        Some(b'-' | b'0'..=b'9') => number(b, i),
+        _ => Err(Invalid(i)),
+    }
+}
+
+/// Open containers, one bit each (1: object), 64 inline, more on the heap.
+#[derive(Default)]
+struct Stack {
+    low: u64,
+    high: Vec<u64>,
+    depth: usize,
+}
+
+impl Stack {
+    fn push(&mut self, object: bool) {
+        let d = self.depth;
+        let word = if d < 64 {
+            &mut self.low
+        } else {
+            let k = d / 64 - 1;
+            if self.high.len() <= k {
+                self.high.push(0);
+            }
+            &mut self.high[k]
+        };
+        let bit = 1u64 << (d % 64);
+        if object {
+            *word |= bit;
+        } else {
+            *word &= !bit;
+        }
+        self.depth += 1;
+    }
+
+    fn top_is_object(&self) -> bool {
+        let d = self.depth - 1;
+        let word = if d < 64 {
+            self.low
+        } else {
+            self.high[d / 64 - 1]
+        };
+        word >> (d % 64) & 1 == 1
+    }
+}
+
+/// Skips the array or object at `i` and everything inside it.
+fn container(b: &[u8], mut i: usize) -> Scan<usize> {
+    let mut stack = Stack::default();
+    // Invariant at the top of the loop: `i` is at the start of a value.
+    loop {
+        match b.get(i) {
+            Some(b'{') => {
+                stack.push(true);
+                i = skip_ws(b, i + 1);
+                if b.get(i) == Some(&b'}') {
+                    i += 1;
+                    stack.depth -= 1;
+                } else {
+                    i = key(b, i)?;
+                    continue;
+                }
+            }
+            Some(b'[') => {
+                stack.push(false);
+                i = skip_ws(b, i + 1);
+                if b.get(i) == Some(&b']') {
+                    i += 1;
+                    stack.depth -= 1;
+                } else {
+                    continue;
+                }
+            }
+            _ => i = scalar(b, i)?,
+        }
+        // After a value: close containers or move to the next member.
+        loop {
+            if stack.depth == 0 {
+                return Ok(i);
+            }
+            i = skip_ws(b, i);
+            let object = stack.top_is_object();
+            match b.get(i) {
+                Some(b',') if object => {
+                    i = key(b, skip_ws(b, i + 1))?;
+                    break;
+                }
+                Some(b',') => {
+                    i = skip_ws(b, i + 1);
+                    break;
+                }
+                Some(b'}') if object => {
+                    i += 1;
+                    stack.depth -= 1;
+                }
+                Some(b']') if !object => {
+                    i += 1;
+                    stack.depth -= 1;
+                }
+                _ => return Err(Invalid(i)),
+            }
+        }
+    }
+}
+
+/// Scans `"key":` at `i` and returns where the member's value starts.
+fn key(b: &[u8], i: usize) -> Scan<usize> {
+    if b.get(i) != Some(&b'"') {
+        return Err(Invalid(i));
+    }
+    let (end, _) = string(b, i)?;
+    let i = skip_ws(b, end);
+    if b.get(i) != Some(&b':') {
+        return Err(Invalid(i));
+    }
+    Ok(skip_ws(b, i + 1))
+}
+
+/// A member found by `object`: the key's span inside its quotes, whether
+/// the key has escapes, where the value starts and the object's depth.
+#[derive(Debug, Clone, Copy)]
+pub struct MemberAt {
+    /// Key text span (without the quotes).
+    pub key: (usize, usize),
+    /// Whether the key holds escapes (and needs unescaping).
+    pub escaped: bool,
+    /// Index of the value's first byte.
+    pub value: usize,
+    /// Depth of the object holding the member.
+    pub depth: u32,
+}
+
+/// Scans the object at `i` (`b[i] == b'{'`). For each member `on_member`
+/// returns `Some(end)` when it scanned the value itself (into a nested
+/// object, say), or `None` to have it validated and skipped.
+pub fn object(
+    b: &[u8],
+    i: usize,
+    depth: u32,
+    on_member: &mut dyn FnMut(MemberAt) -> Scan<Option<usize>>,
+) -> Scan<usize> {
+    if depth > MAX_DEPTH {
+        return Err(Invalid(i));
+    }
+    let mut i = skip_ws(b, i + 1);
+    if b.get(i) == Some(&b'}') {
+        return Ok(i + 1);
+    }
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return Err(Invalid(i));
+        }
+        let (key_end, escaped) = string(b, i)?;
+        let key = (i + 1, key_end - 1);
+        i = skip_ws(b, key_end);
+        if b.get(i) != Some(&b':') {
+            return Err(Invalid(i));
+        }
+        let start = skip_ws(b, i + 1);
+        let member = MemberAt {
+            key,
+            escaped,
+            value: start,
+            depth,
+        };
+        let end = match on_member(member)? {
+            Some(end) => end,
+            None => value(b, start)?,
+        };
+        i = skip_ws(b, end);
+        match b.get(i) {
+            Some(b',') => i = skip_ws(b, i + 1),
+            Some(b'}') => return Ok(i + 1),
+            _ => return Err(Invalid(i)),
+        }
+    }
+}
+
+fn literal(b: &[u8], i: usize, word: &[u8]) -> Scan<usize> {
+    match b.get(i..i + word.len()) {
+        Some(w) if w == word => Ok(i + word.len()),
+        _ => Err(Invalid(i)),
+    }
+}
+
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+pub fn number(b: &[u8], i: usize) -> Scan<usize> {
+    let digits = |mut j: usize| {
+        let s = j;
+        while b.get(j).is_some_and(u8::is_ascii_digit) {
+            j += 1;
+        }
+        (j, j > s)
+    };
+    let mut j = i + usize::from(b.get(i) == Some(&b'-'));
+    match b.get(j) {
+        Some(b'0') => j += 1,
+        Some(b'1'..=b'9') => j = digits(j).0,
+        _ => return Err(Invalid(j)),
+    }
+    if b.get(j) == Some(&b'.') {
+        let (k, any) = digits(j + 1);
+        if !any {
+            return Err(Invalid(k));
+        }
+        j = k;
+    }
+    if matches!(b.get(j), Some(b'e' | b'E')) {
+        j += 1;
+        if matches!(b.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        let (k, any) = digits(j);
+        if !any {
+            return Err(Invalid(k));
+        }
+        j = k;
+    }
+    Ok(j)
+}
+
+const EVEN: u64 = 0x5555_5555_5555_5555;
+
+/// The escaped positions of a 64-byte block, given its backslash mask and
+/// whether its first byte is escaped by the block before (`carry`, 0 or 1).
+/// Updates `carry` for the next block. An escaped position is the byte after
+/// an odd-length run of backslashes counted from the run's start.
+#[inline(always)]
+fn escaped_bits(bs: u64, carry: &mut u64) -> u64 {
+    let bs = bs & !*carry;
+    let follows = (bs << 1) | *carry;
+    let odd_starts = bs & !EVEN & !follows;
+    let (runs_from_even, overflow) = odd_starts.overflowing_add(bs);
+    *carry = u64::from(overflow);
+    (EVEN ^ (runs_from_even << 1)) & follows
+}
+
+/// Masks of quotes, backslashes and control characters (< 0x20) of 64 bytes.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(unused_unsafe)]
+fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of the x86_64 baseline; the loads read 16 bytes
+    // at offsets 0..48 of a 64-byte array.
+    unsafe {
+        let quote = _mm_set1_epi8(b'"' as i8);
+        let bslash = _mm_set1_epi8(b'\\' as i8);
+        let ctl = _mm_set1_epi8(0x1f);
+        let (mut q, mut bs, mut c) = (0u64, 0u64, 0u64);
+        for k in 0..4 {
+            let v = _mm_loadu_si128(block.as_ptr().add(16 * k).cast::<__m128i>());
+            let bits = |m: __m128i| u64::from(_mm_movemask_epi8(m) as u16) << (16 * k);
+            q |= bits(_mm_cmpeq_epi8(v, quote));
+            bs |= bits(_mm_cmpeq_epi8(v, bslash));
+            c |= bits(_mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
+        }
+        (q, bs, c)
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
+    let (mut q, mut bs, mut c) = (0u64, 0u64, 0u64);
+    for (k, &x) in block.iter().enumerate() {
+        q |= u64::from(x == b'"') << k;
+        bs |= u64::from(x == b'\\') << k;
+        c |= u64::from(x < 0x20) << k;
+    }
+    (q, bs, c)
+}
+
+/// Scans the string at `i` (`b[i] == b'"'`): returns the index after the
+/// closing quote and whether the string has escapes.
+#[inline]
+pub fn string(b: &[u8], i: usize) -> Scan<(usize, bool)> {
+    let start = i + 1;
+    // Short strings (keys, small values) end in their first bytes: look
+    // for the closing quote before setting up a block.
+    if let Some(head) = b.get(start..start + 16) {
+        for (k, &c) in head.iter().enumerate() {
+            match c {
+                b'"' => return Ok((start + k + 1, false)),
+                b'\\' | 0..=0x1f => break,
+                _ => {}
+            }
+        }
+    }
+    let mut pos = start;
+    let mut carry = 0u64;
+    let mut any_escape = false;
+    loop {
+        let mut tail = [b' '; 64];
+        let block: &[u8; 64] = match b.get(pos..pos + 64) {
+            Some(s) => s.try_into().expect("64 bytes"),
+            None => {
+                let rest = &b[pos.min(b.len())..];
+                tail[..rest.len()].copy_from_slice(rest);
+                &tail
+            }
+        };
+        let (q, bs, ctl) = masks(block);
+        let escaped = escaped_bits(bs, &mut carry);
+        let closing = q & !escaped;
+        let len = closing.trailing_zeros();
+        let inside = if len == 64 {
+            u64::MAX
+        } else {
+            (1u64 << len) - 1
+        };
+        if ctl & inside != 0 {
+            return Err(Invalid(pos + (ctl & inside).trailing_zeros() as usize));
+        }
+        let esc = escaped & inside;
+        if esc != 0 {
+            any_escape = true;
+            // `\"` and `\\` are valid; anything else must be /bfnrt or u+4 hex.
+            let mut other = esc & !q & !bs;
+            while other != 0 {
+                let at = pos + other.trailing_zeros() as usize;
+                other &= other - 1;
+                match b.get(at) {
+                    Some(b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {}
+                    Some(b'u') => match b.get(at + 1..at + 5) {
+                        Some(h) if h.iter().all(u8::is_ascii_hexdigit) => {}
+                        _ => return Err(Invalid(at)),
+                    },
+                    _ => return Err(Invalid(at)),
+                }
+            }
+        }
+        if len < 64 {
+            let end = pos + len as usize;
+            if end >= b.len() {
+                return Err(Invalid(b.len()));
+            }
+            return Ok((end + 1, any_escape));
+        }
+        pos += 64;
+        if pos >= b.len() {
+            return Err(Invalid(b.len()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn escaped_reference(block: &[u8], carry_in: bool) -> (u64, bool) {
+        let mut out = 0u64;
+        let mut esc = carry_in;
+        for (k, &c) in block.iter().enumerate() {
+            if esc {
+                out |= 1 << k;
+                esc = false;
+            } else if c == b'\\' {
+                esc = true;
+            }
+        }
+        (out, esc)
+    }
+
+    #[test]
+    fn escape_bits_match_a_byte_by_byte_walk() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            let mut block = [b'a'; 64];
+            let mut bs = 0u64;
+            for (k, c) in block.iter_mut().enumerate() {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                if seed % 3 != 0 {
+                    *c = b'\\';
+                    bs |= 1 << k;
+                }
+            }
+            for carry_in in [false, true] {
+                let mut carry = u64::from(carry_in);
+                let got = escaped_bits(bs, &mut carry);
+                let (want, out) = escaped_reference(&block, carry_in);
+                assert_eq!(got, want, "{bs:064b} carry {carry_in}");
+                assert_eq!(carry == 1, out);
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_serde_json() {
+        let cases: &[&str] = &[
+            r#"{}"#,
+            r#"{"a":1}"#,
+            r#"{"a":[1,2,{"b":null}],"c":"x\"y\\"}"#,
+            r#"{"a":1,}"#,
+            r#"[1,]"#,
+            r#"01"#,
+            r#"-"#,
+            r#"1."#,
+            r#"1e"#,
+            r#"1e+5"#,
+            r#"-0.5E-3"#,
+            r#""\u12""#,
+            r#""\u12af""#,
+            r#""\x""#,
+            "\"a\tb\"",
+            r#""unterminated"#,
+            r#""ends in backslash\"#,
+            r#"tru"#,
+            r#"true false"#,
+            r#"{"a" 1}"#,
+            r#"{1:2}"#,
+            "[\"\\/\\b\\f\\n\\r\\t\"]",
+            "\"é ünïcödé ✓\"",
+        ];
+        for c in cases {
+            let want = serde_json::from_str::<serde::de::IgnoredAny>(c).is_ok();
+            assert_eq!(is_json(c.as_bytes()), want, "{c}");
+        }
+        let long = format!(r#"{{"body":"{}"}}"#, "x\\\"y".repeat(500));
+        assert!(is_json(long.as_bytes()));
+        for n in [1, 63, 64, 65, 128, 129, 5000] {
+            let deep = "[".repeat(n) + &"]".repeat(n);
+            assert!(is_json(deep.as_bytes()), "{n}");
+            let objs = r#"{"a":"#.repeat(n) + "1" + &"}".repeat(n);
+            assert!(is_json(objs.as_bytes()), "{n}");
+            let mixed = r#"{"a":["#.repeat(n) + &"]}".repeat(n);
+            assert!(is_json(mixed.as_bytes()), "{n}");
+            let bad = r#"{"a":["#.repeat(n) + &"}]".repeat(n);
+            assert!(!is_json(bad.as_bytes()), "{n}");
+            let cut = "[".repeat(n) + &"]".repeat(n - 1);
+            assert!(!is_json(cut.as_bytes()), "{n}");
+        }
+    }
+}
