@@ -325,6 +325,118 @@ fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
     (q, bs, c)
 }
 
+/// Masks of quotes, backslashes, openers (`{` `[`) and closers (`}` `]`).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(unused_unsafe)]
+fn structure_masks(block: &[u8; 64]) -> (u64, u64, u64, u64) {
+    use std::arch::x86_64::*;
+    // SAFETY: as in `masks`.
+    unsafe {
+        let quote = _mm_set1_epi8(b'"' as i8);
+        let bslash = _mm_set1_epi8(b'\\' as i8);
+        let lower = _mm_set1_epi8(0x20);
+        let open = _mm_set1_epi8(b'{' as i8);
+        let close = _mm_set1_epi8(b'}' as i8);
+        let (mut q, mut bs, mut o, mut c) = (0u64, 0u64, 0u64, 0u64);
+        for k in 0..4 {
+            let v = _mm_loadu_si128(block.as_ptr().add(16 * k).cast::<__m128i>());
+            let bits = |m: __m128i| u64::from(_mm_movemask_epi8(m) as u16) << (16 * k);
+            // `[` and `]` are `{` and `}` without the 0x20 bit.
+            let folded = _mm_or_si128(v, lower);
+            q |= bits(_mm_cmpeq_epi8(v, quote));
+            bs |= bits(_mm_cmpeq_epi8(v, bslash));
+            o |= bits(_mm_cmpeq_epi8(folded, open));
+            c |= bits(_mm_cmpeq_epi8(folded, close));
+        }
+        (q, bs, o, c)
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn structure_masks(block: &[u8; 64]) -> (u64, u64, u64, u64) {
+    let (mut q, mut bs, mut o, mut c) = (0u64, 0u64, 0u64, 0u64);
+    for (k, &x) in block.iter().enumerate() {
+        q |= u64::from(x == b'"') << k;
+        bs |= u64::from(x == b'\\') << k;
+        o |= u64::from(x | 0x20 == b'{') << k;
+        c |= u64::from(x | 0x20 == b'}') << k;
+    }
+    (q, bs, o, c)
+}
+
+/// Bit k is the XOR of bits 0..=k: 1 from an opening quote up to (not
+/// including) its closing quote.
+#[inline(always)]
+fn prefix_xor(mut x: u64) -> u64 {
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    x
+}
+
+/// Finds the end of an array or object arriving in pieces (a stream), 64
+/// bytes at a time, without validating it: strings are followed (escapes
+/// included) so that brackets inside them do not count.
+#[derive(Debug, Default, Clone)]
+pub struct SkipContainer {
+    depth: u64,
+    in_string: bool,
+    carry: u64,
+}
+
+impl SkipContainer {
+    /// Feeds `b` from `*i`, where the container starts (or where the last
+    /// call stopped). Returns the index just past the container's end, or
+    /// `None` with `*i` at the first byte not consumed: only whole 64-byte
+    /// blocks are consumed unless `last` says no more bytes will come.
+    pub fn feed(&mut self, b: &[u8], i: &mut usize, last: bool) -> Option<usize> {
+        loop {
+            let mut tail = [b' '; 64];
+            let block: &[u8; 64] = match b.get(*i..*i + 64) {
+                Some(s) => s.try_into().expect("64 bytes"),
+                None if last && *i < b.len() => {
+                    tail[..b.len() - *i].copy_from_slice(&b[*i..]);
+                    &tail
+                }
+                None => return None,
+            };
+            let (q, bs, open, close) = structure_masks(block);
+            let q = q & !escaped_bits(bs, &mut self.carry);
+            let mut inside = prefix_xor(q);
+            if self.in_string {
+                inside = !inside;
+            }
+            self.in_string = inside >> 63 == 1;
+            let open = open & !inside;
+            let close = close & !inside;
+            if u64::from(close.count_ones()) < self.depth {
+                self.depth =
+                    self.depth + u64::from(open.count_ones()) - u64::from(close.count_ones());
+            } else {
+                let mut all = open | close;
+                while all != 0 {
+                    let k = all.trailing_zeros();
+                    all &= all - 1;
+                    if open >> k & 1 == 1 {
+                        self.depth += 1;
+                    } else {
+                        self.depth -= 1;
+                        if self.depth == 0 {
+                            return Some(*i + k as usize + 1);
+                        }
+                    }
+                }
+            }
+            *i += 64;
+        }
+    }
+}
+
 /// Scans the string at `i` (`b[i] == b'"'`): returns the index after the
 /// closing quote and whether the string has escapes.
 #[inline]
@@ -439,6 +551,40 @@ mod tests {
                 assert_eq!(carry == 1, out);
             }
         }
+    }
+
+    #[test]
+    fn container_ends_in_any_piece_sizes() {
+        let doc = format!(
+            r#"{{"a":[1,{{"b":"x]}}\\\"}}{{"}}],"c":"{}","d":{{}}}}"#,
+            "\\\\\\\"[{{".repeat(40)
+        );
+        let text = format!("{doc}, 7 ]");
+        let want = serde_json::Deserializer::from_str(&text)
+            .into_iter::<&serde_json::value::RawValue>()
+            .next()
+            .unwrap()
+            .unwrap()
+            .get()
+            .len();
+        for piece in [1, 7, 63, 64, 65, 200, 10_000] {
+            let mut skip = SkipContainer::default();
+            let mut i = 0;
+            let mut have = 0;
+            let end = loop {
+                have = (have + piece).min(text.len());
+                let last = have == text.len();
+                if let Some(end) = skip.feed(&text.as_bytes()[..have], &mut i, last) {
+                    break Some(end);
+                }
+                if last {
+                    break None;
+                }
+            };
+            assert_eq!(end, Some(want), "piece {piece}");
+        }
+        let mut skip = SkipContainer::default();
+        assert_eq!(skip.feed(b"[1,[2]", &mut 0, true), None);
     }
 
     #[test]

@@ -244,7 +244,10 @@ impl<R: Read> Scanner<R> {
             }
             i = (self.pos - self.base) as usize;
         };
-        let scalar = !matches!(first, b'{' | b'[' | b'"');
+        if matches!(first, b'{' | b'[') {
+            return self.skip_container(i);
+        }
+        let scalar = first != b'"';
         loop {
             // Indices are relative to buf, which `fill` may shift: keep the
             // stream offset in `self.pos` and recompute after each fill.
@@ -312,6 +315,27 @@ impl<R: Read> Scanner<R> {
                 }
                 return Err(self.truncated());
             }
+            i = (consumed - self.base) as usize;
+        }
+    }
+
+    /// Skips the array or object starting at `buf[i]`, 64 bytes at a time.
+    fn skip_container(&mut self, mut i: usize) -> Res<u64> {
+        let mut skip = jsonscan::SkipContainer::default();
+        loop {
+            if let Some(end) = skip.feed(&self.buf, &mut i, self.eof) {
+                let end = self.base + end as u64;
+                self.pos = end;
+                return Ok(end);
+            }
+            if self.eof {
+                self.pos = self.base + self.buf.len() as u64;
+                return Err(self.truncated());
+            }
+            // Indices are relative to buf, which `fill` may shift.
+            let consumed = self.base + i as u64;
+            self.pos = consumed;
+            self.fill()?;
             i = (consumed - self.base) as usize;
         }
     }
