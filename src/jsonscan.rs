@@ -366,6 +366,35 @@ fn structure_masks(block: &[u8; 64]) -> (u64, u64, u64, u64) {
     (q, bs, o, c)
 }
 
+/// For 16 bytes: the quote mask, and the mask of backslashes and control
+/// characters (which need the full scan).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(unused_unsafe)]
+fn head_masks(head: &[u8; 16]) -> (u32, u32) {
+    use std::arch::x86_64::*;
+    // SAFETY: as in `masks`; the load reads the 16-byte array.
+    unsafe {
+        let v = _mm_loadu_si128(head.as_ptr().cast::<__m128i>());
+        let q = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8))) as u32;
+        let bs = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        let ctl = _mm_set1_epi8(0x1f);
+        let c = _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v);
+        (q, _mm_movemask_epi8(_mm_or_si128(bs, c)) as u32)
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn head_masks(head: &[u8; 16]) -> (u32, u32) {
+    let (mut q, mut special) = (0u32, 0u32);
+    for (k, &x) in head.iter().enumerate() {
+        q |= u32::from(x == b'"') << k;
+        special |= u32::from(x == b'\\' || x < 0x20) << k;
+    }
+    (q, special)
+}
+
 /// Bit k is the XOR of bits 0..=k: 1 from an opening quote up to (not
 /// including) its closing quote.
 #[inline(always)]
@@ -445,12 +474,9 @@ pub fn string(b: &[u8], i: usize) -> Scan<(usize, bool)> {
     // Short strings (keys, small values) end in their first bytes: look
     // for the closing quote before setting up a block.
     if let Some(head) = b.get(start..start + 16) {
-        for (k, &c) in head.iter().enumerate() {
-            match c {
-                b'"' => return Ok((start + k + 1, false)),
-                b'\\' | 0..=0x1f => break,
-                _ => {}
-            }
+        let (q, special) = head_masks(head.try_into().expect("16 bytes"));
+        if q != 0 && q.trailing_zeros() <= special.trailing_zeros() {
+            return Ok((start + q.trailing_zeros() as usize + 1, false));
         }
     }
     let mut pos = start;

@@ -97,6 +97,11 @@ impl PathKey {
 pub struct Raw<'a>(&'a str);
 
 impl<'a> Raw<'a> {
+    /// Wraps text the scanner has validated as one JSON value.
+    pub(crate) fn new(text: &'a str) -> Raw<'a> {
+        Raw(text)
+    }
+
     /// The value's JSON text.
     pub fn get(self) -> &'a str {
         self.0
@@ -306,6 +311,30 @@ pub fn as_object(v: Raw<'_>) -> Option<RawObject<'_>> {
         RawObject::parse(v.get())
     } else {
         None
+    }
+}
+
+/// The elements of a raw value, when it is an array.
+pub fn as_array(v: Raw<'_>) -> Option<Vec<Raw<'_>>> {
+    let text = v.get();
+    let b = text.as_bytes();
+    if b.first() != Some(&b'[') {
+        return None;
+    }
+    let mut items = Vec::new();
+    let mut i = jsonscan::skip_ws(b, 1);
+    if b.get(i) == Some(&b']') {
+        return Some(items);
+    }
+    loop {
+        let end = jsonscan::value(b, i).ok()?;
+        items.push(Raw(&text[i..end]));
+        i = jsonscan::skip_ws(b, end);
+        match b.get(i) {
+            Some(b',') => i = jsonscan::skip_ws(b, i + 1),
+            Some(b']') => return Some(items),
+            _ => return None,
+        }
     }
 }
 

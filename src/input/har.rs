@@ -10,12 +10,10 @@ use std::borrow::Cow;
 use std::io::Read;
 
 use base64::Engine;
-use serde::Deserialize;
-use serde_json::value::RawValue;
 
 use crate::exchange::{parse_time_str, Body, Exchange};
 use crate::jsonscan;
-use crate::rawjson::{as_f64, as_status, as_str, first_byte, Raw, RawObject, Tree};
+use crate::rawjson::{as_array, as_f64, as_status, as_str, first_byte, Raw, RawObject, Tree};
 
 /// Bytes read from the input at a time.
 const READ_SIZE: usize = 1 << 20;
@@ -515,8 +513,9 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
         ex.url = req.get("url").and_then(as_str);
     }
     let Some(resp) = response else {
-        ex.request_id = header(req_headers, REQUEST_ID_HEADERS);
-        ex.credential = header(req_headers, CREDENTIAL_HEADERS);
+        let req_pairs = header_pairs(req_headers);
+        ex.request_id = find_header(&req_pairs, REQUEST_ID_HEADERS);
+        ex.credential = find_header(&req_pairs, CREDENTIAL_HEADERS);
         return Ok(ex);
     };
     let resp_headers = resp.get("headers");
@@ -549,12 +548,21 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
                 .and_then(as_str)
                 .is_some_and(|enc| enc.eq_ignore_ascii_case("base64"));
             ex.body = Body::Text(if base64 {
-                Cow::Owned(decode_base64(&text).ok_or_else(|| {
+                let bytes = decode_base64_bytes(&text).ok_or_else(|| {
                     (
                         "malformed_entry",
                         "response.content.text is not valid base64".to_string(),
                     )
-                })?)
+                })?;
+                // A success body is only ever looked at for an `error_code`
+                // (error_on_success): images and other binaries without
+                // one are not turned into text.
+                let success = ex.status.is_some_and(|s| (1..400).contains(&s));
+                if success && memchr::memmem::find(&bytes, b"error_code").is_none() {
+                    Cow::Borrowed("")
+                } else {
+                    Cow::Owned(bytes_to_text(bytes))
+                }
             } else {
                 text
             });
@@ -571,9 +579,10 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
             .body
             .may_contain(KEY.get_or_init(|| memchr::memmem::Finder::new("error_code")));
     if notable {
-        ex.request_id = header(req_headers, REQUEST_ID_HEADERS)
+        let req_pairs = header_pairs(req_headers);
+        ex.request_id = find_header(&req_pairs, REQUEST_ID_HEADERS)
             .or_else(|| header(resp_headers, REQUEST_ID_HEADERS));
-        ex.credential = header(req_headers, CREDENTIAL_HEADERS);
+        ex.credential = find_header(&req_pairs, CREDENTIAL_HEADERS);
     }
     Ok(ex)
 }
@@ -594,28 +603,51 @@ pub const CREDENTIAL_HEADERS: &[&str] = &["authorization", "x-api-key", "api-key
 /// The value of the first header (case-insensitive) among `names`, from a
 /// raw HAR header list; a list that is not an array of objects has none.
 fn header<'a>(raw: Option<Raw<'a>>, names: &[&str]) -> Option<Cow<'a, str>> {
-    let hs: Vec<Header<'a>> = serde_json::from_str(raw?.get()).ok()?;
+    find_header(&header_pairs(raw), names)
+}
+
+/// The (name, value) pairs of a raw HAR header list; items that are not
+/// objects with a string name are left out.
+fn header_pairs(raw: Option<Raw<'_>>) -> Vec<(Cow<'_, str>, Raw<'_>)> {
+    let Some(items) = raw.and_then(as_array) else {
+        return Vec::new();
+    };
+    items
+        .into_iter()
+        .filter_map(|h| {
+            let text = h.get();
+            let b = text.as_bytes();
+            let (mut name, mut value) = (None, None);
+            if b.first() != Some(&b'{') {
+                return None;
+            }
+            jsonscan::object(b, 0, 1, &mut |m| {
+                let end = jsonscan::value(b, m.value)?;
+                let v = Raw::new(&text[m.value..end]);
+                match &text[m.key.0..m.key.1] {
+                    "name" => name = Some(v),
+                    "value" => value = Some(v),
+                    _ => {}
+                }
+                Ok(Some(end))
+            })
+            .ok()?;
+            Some((as_str(name?)?, value?))
+        })
+        .collect()
+}
+
+/// The value of the first header among `names` (case-insensitive).
+fn find_header<'a>(pairs: &[(Cow<'a, str>, Raw<'a>)], names: &[&str]) -> Option<Cow<'a, str>> {
     names.iter().find_map(|want| {
-        hs.iter().find_map(|h| {
-            let name = h.name.map(Raw::from).and_then(as_str)?;
+        pairs.iter().find_map(|(name, value)| {
             if name.eq_ignore_ascii_case(want) {
-                h.value
-                    .map(Raw::from)
-                    .and_then(as_str)
-                    .filter(|v| !v.is_empty())
+                as_str(*value).filter(|v| !v.is_empty())
             } else {
                 None
             }
         })
     })
-}
-
-#[derive(Deserialize)]
-struct Header<'a> {
-    #[serde(borrow, default)]
-    name: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    value: Option<&'a RawValue>,
 }
 
 /// The nested objects a HAR entry is read through, parsed in one pass.
@@ -667,11 +699,15 @@ fn excerpt(s: &str) -> &str {
 /// Decodes base64 (standard or URL-safe alphabet, padding optional,
 /// whitespace ignored) into text, replacing invalid UTF-8.
 pub fn decode_base64(text: &str) -> Option<String> {
-    let bytes = decode_base64_bytes(text)?;
-    Some(match String::from_utf8(bytes) {
+    decode_base64_bytes(text).map(bytes_to_text)
+}
+
+/// Bytes as text, invalid UTF-8 replaced.
+fn bytes_to_text(bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    })
+    }
 }
 
 /// Decodes base64 (standard or URL-safe alphabet, padding optional,
