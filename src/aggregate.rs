@@ -363,7 +363,17 @@ impl Summary {
         }
         let code = v.code.as_deref().unwrap_or("");
         let group = self.codes.entry((v.status, v.class)).or_default();
-        let stat = match group.get_mut(code) {
+        // Most groups hold a handful of codes (`ok` holds only the empty
+        // one): a scan beats hashing the code for every response.
+        let found = if group.len() <= 4 {
+            group
+                .iter_mut()
+                .find(|(k, _)| k.len() == code.len() && k.as_bytes() == code.as_bytes())
+                .map(|(_, stat)| stat)
+        } else {
+            group.get_mut(code)
+        };
+        let stat = match found {
             Some(t) => t,
             None => group
                 .entry(redact::text(code, mode).into_owned())

@@ -17,21 +17,22 @@ pub struct RawObject<'a> {
     pub mask: Mask,
 }
 
-/// A 64-bit filter of key hashes.
+/// A 256-bit filter of key hashes.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Mask(u64);
+pub struct Mask([u64; 4]);
 
 impl Mask {
-    /// Every bit set: rules nothing out.
-    pub const ALL: Mask = Mask(u64::MAX);
-
-    /// Whether the two filters share a bit.
-    pub fn meets(self, other: Mask) -> bool {
-        self.0 & other.0 != 0
+    /// Whether the filter has the bit of hash `h`.
+    #[inline(always)]
+    fn has(&self, h: u64) -> bool {
+        let bit = h >> 56;
+        self.0[(bit >> 6) as usize] >> (bit & 63) & 1 == 1
     }
 
-    fn add(&mut self, other: Mask) {
-        self.0 |= other.0;
+    #[inline(always)]
+    fn add_hash(&mut self, h: u64) {
+        let bit = h >> 56;
+        self.0[(bit >> 6) as usize] |= 1 << (bit & 63);
     }
 }
 
@@ -55,19 +56,12 @@ pub fn key_hash(key: &[u8]) -> u64 {
     h
 }
 
-fn hash_bit(h: u64) -> Mask {
-    Mask(1 << (h >> 58))
-}
-
 /// A dotted path prepared for many lookups: its hashes are computed once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathKey {
     /// The dotted path.
     pub path: String,
     hash: u64,
-    /// Bits of every top-level key the path could start with: the whole
-    /// path as one flat key, and each prefix before a dot.
-    mask: Mask,
     /// Each dot's index with the hash of the prefix before it.
     heads: Vec<(usize, u64)>,
 }
@@ -76,17 +70,13 @@ impl PathKey {
     /// Prepares `path`.
     pub fn new(path: &str) -> PathKey {
         let hash = key_hash(path.as_bytes());
-        let mut mask = hash_bit(hash);
-        let mut heads = Vec::new();
-        for (i, _) in path.match_indices('.') {
-            let h = key_hash(&path.as_bytes()[..i]);
-            mask.add(hash_bit(h));
-            heads.push((i, h));
-        }
+        let heads = path
+            .match_indices('.')
+            .map(|(i, _)| (i, key_hash(&path.as_bytes()[..i])))
+            .collect();
         PathKey {
             path: path.to_string(),
             hash,
-            mask,
             heads,
         }
     }
@@ -133,6 +123,8 @@ pub struct Member<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tree {
     kids: Vec<(u64, String, Tree)>,
+    /// The kids' hash bits: most keys are ruled out without a search.
+    mask: Mask,
 }
 
 impl Tree {
@@ -153,6 +145,7 @@ impl Tree {
                 Some(p) => p,
                 None => {
                     let h = key_hash(head.as_bytes());
+                    self.mask.add_hash(h);
                     self.kids.push((h, head.to_string(), Tree::default()));
                     self.kids.len() - 1
                 }
@@ -163,23 +156,50 @@ impl Tree {
 
     /// A tree with the given keys to descend into, each with its own tree.
     pub fn with(kids: Vec<(&str, Tree)>) -> Tree {
-        Tree {
-            kids: kids
-                .into_iter()
-                .map(|(k, t)| (key_hash(k.as_bytes()), k.to_string(), t))
-                .collect(),
+        let kids: Vec<_> = kids
+            .into_iter()
+            .map(|(k, t)| (key_hash(k.as_bytes()), k.to_string(), t))
+            .collect();
+        let mut mask = Mask::default();
+        for (h, _, _) in &kids {
+            mask.add_hash(*h);
         }
+        Tree { kids, mask }
     }
 
+    #[inline]
     fn kid(&self, key: &str, hash: u64) -> Option<&Tree> {
+        if !self.mask.has(hash) {
+            return None;
+        }
         self.kids
             .iter()
-            .find(|(h, k, _)| *h == hash && k == key)
+            .find(|(h, k, _)| *h == hash && same_key(k, key))
             .map(|(_, _, t)| t)
     }
 }
 
-static EMPTY_TREE: Tree = Tree { kids: Vec::new() };
+static EMPTY_TREE: Tree = Tree {
+    kids: Vec::new(),
+    mask: Mask([0; 4]),
+};
+
+/// Key equality without a library call for the usual short keys (the
+/// hashes already matched, so this almost always says yes).
+#[inline(always)]
+fn same_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+    match n {
+        0..=7 => a.iter().zip(b).all(|(x, y)| x == y),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
 
 /// Scans the object at `start` of `text`, descending into the members that
 /// `tree` names. Returns the object and where it ends.
@@ -211,7 +231,7 @@ fn scan_object<'a>(
             }
             _ => (jsonscan::value(b, m.value)?, None),
         };
-        obj.mask.add(hash_bit(hash));
+        obj.mask.add_hash(hash);
         obj.members.push(Member {
             key,
             hash,
@@ -249,7 +269,7 @@ impl<'a> RawObject<'a> {
         self.members
             .iter()
             .rev()
-            .find(|m| m.hash == hash && m.key == key)
+            .find(|m| m.hash == hash && same_key(&m.key, key))
     }
 
     /// The value of the last member named `key`.
@@ -274,16 +294,18 @@ impl<'a> RawObject<'a> {
         self.find(&PathKey::new(path))
     }
 
-    /// `path` with the hashes prepared; skipped at once when no top-level
-    /// key could start the path.
+    /// `path` with the hashes prepared; the key filter rules out most
+    /// absent keys without a search.
     pub fn find(&self, k: &PathKey) -> Option<Raw<'a>> {
-        if !self.mask.meets(k.mask) {
-            return None;
-        }
-        if let Some(m) = self.member_hashed(&k.path, k.hash) {
-            return Some(m.value);
+        if self.mask.has(k.hash) {
+            if let Some(m) = self.member_hashed(&k.path, k.hash) {
+                return Some(m.value);
+            }
         }
         for &(i, h) in &k.heads {
+            if !self.mask.has(h) {
+                continue;
+            }
             let Some(m) = self.member_hashed(&k.path[..i], h) else {
                 continue;
             };
@@ -344,10 +366,57 @@ pub fn as_str(v: Raw<'_>) -> Option<Cow<'_, str>> {
         return None;
     }
     let inner = &v.get()[1..v.get().len() - 1];
-    if !inner.contains('\\') {
-        return Some(Cow::Borrowed(inner));
+    match memchr::memchr(b'\\', inner.as_bytes()) {
+        None => Some(Cow::Borrowed(inner)),
+        Some(first) => unescape(inner, first).map(Cow::Owned),
     }
-    serde_json::from_str::<String>(v.get()).ok().map(Cow::Owned)
+}
+
+/// Unescapes the inside of a string literal the scanner has validated,
+/// whose first backslash is at `first`. `None` for a lone surrogate, which
+/// has no UTF-8 form (as in `serde_json`).
+fn unescape(inner: &str, first: usize) -> Option<String> {
+    let b = inner.as_bytes();
+    let mut out = String::with_capacity(inner.len());
+    out.push_str(&inner[..first]);
+    let mut i = first;
+    let hex = |i: usize| u32::from_str_radix(inner.get(i..i + 4)?, 16).ok();
+    while i < b.len() {
+        // `b[i]` is a backslash; the escape is valid (the scanner checked).
+        let c = b.get(i + 1).copied()?;
+        i += 2;
+        let ch = match c {
+            b'n' => '\n',
+            b't' => '\t',
+            b'r' => '\r',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'u' => {
+                let hi = hex(i)?;
+                i += 4;
+                let code = if (0xD800..0xDC00).contains(&hi) {
+                    let lo = match inner.get(i..i + 2) {
+                        Some("\\u") => hex(i + 2)?,
+                        _ => return None,
+                    };
+                    if !(0xDC00..0xE000).contains(&lo) {
+                        return None;
+                    }
+                    i += 6;
+                    0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                } else {
+                    hi
+                };
+                char::from_u32(code)?
+            }
+            other => char::from(other),
+        };
+        out.push(ch);
+        let next = memchr::memchr(b'\\', &b[i..]).map_or(b.len(), |k| i + k);
+        out.push_str(&inner[i..next]);
+        i = next;
+    }
+    Some(out)
 }
 
 /// A raw value as a number, when it is a JSON number.
@@ -387,6 +456,25 @@ mod tests {
             "401"
         );
         assert!(nested.path("http.request").is_none());
+    }
+
+    #[test]
+    fn unescapes_like_serde_json() {
+        for lit in [
+            r#""plain""#,
+            r#""a\"b\\c\/d\n\t\r\b\f""#,
+            r#""\u00e9\u2713 \ud83d\ude00 end""#,
+            r#""\ud83d""#,
+            r#""\ude00x""#,
+            r#""\ud83d\u0041""#,
+            r#""é\"✓""#,
+        ] {
+            let doc = format!(r#"{{"k":{lit}}}"#);
+            let o = RawObject::parse(&doc).unwrap();
+            let ours = as_str(o.get("k").unwrap()).map(|c| c.into_owned());
+            let theirs = serde_json::from_str::<String>(lit).ok();
+            assert_eq!(ours, theirs, "{lit}");
+        }
     }
 
     #[test]

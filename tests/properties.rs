@@ -670,7 +670,7 @@ fn string_literal() -> impl Strategy<Value = String> {
         prop::sample::select(
             &[
                 "a", "\\\"", "\\\\", "\\", "\"", "\\n", "\\u12ab", "\\u12", "\\x", "\u{1f}", "é",
-                "\t",
+                "\\ud83d", "\\ude00", "\\uDBFF", "\t",
             ][..],
         ),
         0..150,
@@ -759,7 +759,12 @@ proptest! {
         prop_assert_eq!(ours.is_some(), theirs.is_ok(), "{:?}", text);
         if let (Some(o), Ok(t)) = (ours, theirs) {
             for (k, v) in &t {
-                prop_assert_eq!(o.get(k).map(|r| r.get()), Some(v.get()));
+                let raw = o.get(k);
+                prop_assert_eq!(raw.map(|r| r.get()), Some(v.get()));
+                if v.get().starts_with('"') {
+                    let ours = raw.and_then(tape_audit::rawjson::as_str).map(|c| c.into_owned());
+                    prop_assert_eq!(ours, serde_json::from_str::<String>(v.get()).ok());
+                }
             }
         }
     }
