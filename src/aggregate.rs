@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 
 use crate::classify::{Class, Verdict, Violation};
-use crate::exchange::{endpoint, Exchange, Locator};
+use crate::exchange::{endpoint_into, Exchange, Locator};
 use crate::redact::{self, Redact};
 
 /// Settings that change what a summary holds; summaries merge only when
@@ -368,7 +368,7 @@ impl Summary {
         let found = if group.len() <= 4 {
             group
                 .iter_mut()
-                .find(|(k, _)| k.len() == code.len() && k.as_bytes() == code.as_bytes())
+                .find(|(k, _)| crate::rawjson::same_key(k, code))
                 .map(|(_, stat)| stat)
         } else {
             group.get_mut(code)
@@ -404,17 +404,28 @@ impl Summary {
             self.json_with_non_json_type.add(loc, rid, limit);
         }
         let (_, path) = ex.host_and_path();
-        let ep = path.map_or_else(|| "-".to_string(), endpoint);
-        let stat = match self.endpoints.get_mut(ep.as_str()) {
-            Some(e) => e,
-            // Redact once, when an endpoint is first seen (the key is the
-            // redacted form, so a secret in a path is looked up again here).
-            None => self
-                .endpoints
-                .entry(redact::text(&ep, mode).into_owned())
-                .or_default(),
-        };
-        stat.classes[v.class as usize] += 1;
+        thread_local! {
+            static EP: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        EP.with_borrow_mut(|ep| {
+            match path {
+                Some(p) => endpoint_into(p, ep),
+                None => {
+                    ep.clear();
+                    ep.push('-');
+                }
+            }
+            let stat = match self.endpoints.get_mut(ep.as_str()) {
+                Some(e) => e,
+                // Redact once, when an endpoint is first seen (the key is the
+                // redacted form, so a secret in a path is looked up again here).
+                None => self
+                    .endpoints
+                    .entry(redact::text(ep, mode).into_owned())
+                    .or_default(),
+            };
+            stat.classes[v.class as usize] += 1;
+        });
         match ex.time_ms {
             Some(t) => {
                 self.first_ms = Some(self.first_ms.map_or(t, |f| f.min(t)));

@@ -160,13 +160,19 @@ pub fn split_url(url: &str) -> (Option<&str>, Option<&str>) {
 /// become `{id}`.
 pub fn endpoint(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
+    endpoint_into(path, &mut out);
+    out
+}
+
+/// `endpoint`, written into `out` (cleared first), to reuse its buffer.
+pub fn endpoint_into(path: &str, out: &mut String) {
+    out.clear();
     for (i, seg) in path.split('/').enumerate() {
         if i > 0 {
             out.push('/');
         }
         out.push_str(if is_id(seg) { "{id}" } else { seg });
     }
-    out
 }
 
 fn is_id(seg: &str) -> bool {

@@ -187,7 +187,7 @@ static EMPTY_TREE: Tree = Tree {
 /// Key equality without a library call for the usual short keys (the
 /// hashes already matched, so this almost always says yes).
 #[inline(always)]
-fn same_key(a: &str, b: &str) -> bool {
+pub(crate) fn same_key(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let n = a.len();
     if n != b.len() {

@@ -415,10 +415,14 @@ impl Work {
                 data,
                 shape,
             } => {
+                // One UTF-8 check for the whole block; lines of a block
+                // that fails are checked one by one, to name the bad line.
+                let text = simdutf8::basic::from_utf8(data).ok();
                 let mut start = 0;
                 let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
                 for (line, end) in (*first_line..).zip(ends) {
                     let raw = &data[start..end];
+                    let line_text = text.map(|t| &t[start..end]);
                     start = end + 1;
                     let loc = Locator {
                         file: *file,
@@ -427,7 +431,11 @@ impl Work {
                     if raw.iter().all(u8::is_ascii_whitespace) {
                         continue;
                     }
-                    f(loc, line_record(raw, shape));
+                    let rec = match line_text {
+                        Some(t) => text_record(t, shape),
+                        None => line_record(raw, shape),
+                    };
+                    f(loc, rec);
                 }
             }
             Work::Entries { file, batch } => {
@@ -463,7 +471,6 @@ impl Work {
 }
 
 fn line_record<'a>(raw: &'a [u8], shape: &Shape) -> Record<'a> {
-    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
     let text = match std::str::from_utf8(raw) {
         Ok(t) => t,
         Err(e) => {
@@ -473,6 +480,11 @@ fn line_record<'a>(raw: &'a [u8], shape: &Shape) -> Record<'a> {
             )
         }
     };
+    text_record(text, shape)
+}
+
+fn text_record<'a>(text: &'a str, shape: &Shape) -> Record<'a> {
+    let text = text.strip_suffix('\r').unwrap_or(text);
     let obj = match shape.parse_line(text) {
         Ok(o) => o,
         Err(reason) => {
