@@ -736,7 +736,11 @@ fn read_lines(
             }
         };
         if cut > 0 {
-            let rest = buf.split_off(cut);
+            // The next block gets its full size at once, so that reading
+            // into it does not grow it step by step.
+            let mut rest = Vec::with_capacity(CHUNK + (buf.len() - cut).max(CHUNK));
+            rest.extend_from_slice(&buf[cut..]);
+            buf.truncate(cut);
             let data = std::mem::replace(&mut buf, rest);
             let shape = shape
                 .get_or_insert_with(|| {
