@@ -42,18 +42,26 @@ impl Mask {
 pub fn key_hash(key: &[u8]) -> u64 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
     let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
-    let mut h = key.len() as u64;
-    let mut words = key.chunks_exact(8);
-    for w in &mut words {
-        h = mix(h, u64::from_le_bytes(w.try_into().expect("8 bytes")));
+    let n = key.len();
+    let word = |i: usize| u64::from_le_bytes(key[i..i + 8].try_into().expect("8 bytes"));
+    let half = |i: usize| u64::from(u32::from_le_bytes(key[i..i + 4].try_into().expect("4 bytes")));
+    let mut h = n as u64;
+    if n >= 8 {
+        let mut i = 0;
+        while i + 8 < n {
+            h = mix(h, word(i));
+            i += 8;
+        }
+        // The last word overlaps the one before when `n` is not a multiple of 8.
+        mix(h, word(n - 8))
+    } else if n >= 4 {
+        mix(h, half(0) << 32 | half(n - 4))
+    } else if n > 0 {
+        let b = |i: usize| u64::from(key[i]);
+        mix(h, b(0) << 16 | b(n / 2) << 8 | b(n - 1))
+    } else {
+        h
     }
-    let rest = words.remainder();
-    if !rest.is_empty() {
-        let mut buf = [0u8; 8];
-        buf[..rest.len()].copy_from_slice(rest);
-        h = mix(h, u64::from_le_bytes(buf));
-    }
-    h
 }
 
 /// A dotted path prepared for many lookups: its hashes are computed once.
