@@ -139,10 +139,15 @@ impl Exchange<'_> {
 /// Splits a URL or request target into host and path; the query string and
 /// fragment are dropped.
 pub fn split_url(url: &str) -> (Option<&str>, Option<&str>) {
-    let (host, rest) = match url.find("://") {
+    let b = url.as_bytes();
+    let scheme_end = memchr::memchr_iter(b':', b).find(|&i| b[i + 1..].starts_with(b"//"));
+    let (host, rest) = match scheme_end {
         Some(i) => {
             let after = &url[i + 3..];
-            let end = after.find(['/', '?', '#']).unwrap_or(after.len());
+            let end = after
+                .bytes()
+                .position(|c| matches!(c, b'/' | b'?' | b'#'))
+                .unwrap_or(after.len());
             let authority = &after[..end];
             // Drop userinfo: it may hold credentials.
             let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
@@ -150,7 +155,7 @@ pub fn split_url(url: &str) -> (Option<&str>, Option<&str>) {
         }
         None => (None, url),
     };
-    let end = rest.find(['?', '#']).unwrap_or(rest.len());
+    let end = memchr::memchr2(b'?', b'#', rest.as_bytes()).unwrap_or(rest.len());
     let path = &rest[..end];
     (host, Some(if path.is_empty() { "/" } else { path }))
 }
