@@ -74,7 +74,10 @@ impl Body<'_> {
             Body::Text(t) => needle.find(t.as_bytes()).is_some(),
             Body::Escaped(v) => {
                 let raw = v.get().as_bytes();
-                needle.find(raw).is_some() || memchr::memmem::find(raw, b"\\u").is_some()
+                static ESCAPE: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+                    std::sync::OnceLock::new();
+                let escape = ESCAPE.get_or_init(|| memchr::memmem::Finder::new("\\u"));
+                needle.find(raw).is_some() || escape.find(raw).is_some()
             }
         }
     }
