@@ -199,8 +199,10 @@ pub fn open(
             Box::new(f)
         }
     };
+    // A small buffer: the readers ask for large blocks, which then go
+    // straight from the file into them instead of through this buffer.
     let mut r = BufReader::with_capacity(
-        1 << 20,
+        64 << 10,
         Counting {
             inner: raw,
             counter,
