@@ -44,7 +44,11 @@ pub fn key_hash(key: &[u8]) -> u64 {
     let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
     let n = key.len();
     let word = |i: usize| u64::from_le_bytes(key[i..i + 8].try_into().expect("8 bytes"));
-    let half = |i: usize| u64::from(u32::from_le_bytes(key[i..i + 4].try_into().expect("4 bytes")));
+    let half = |i: usize| {
+        u64::from(u32::from_le_bytes(
+            key[i..i + 4].try_into().expect("4 bytes"),
+        ))
+    };
     let mut h = n as u64;
     if n >= 8 {
         let mut i = 0;

@@ -120,15 +120,25 @@ impl<R: Read> Scanner<R> {
         let mut first_index = 0u64;
         let mut ranges: Vec<(u64, u64)> = Vec::new();
         self.keep = self.pos;
-        let mut flush = |s: &mut Self, ranges: &mut Vec<(u64, u64)>, first: u64, start: u64| {
+        let mut flush = |s: &mut Self, ranges: &mut Vec<(u64, u64)>, first: u64| {
             if ranges.is_empty() {
                 return;
             }
+            // The batch takes the buffer up to its last entry (the bytes
+            // before its first entry come along unused); only what follows
+            // is copied, into the next buffer.
             let last = ranges[ranges.len() - 1].1;
-            let data = s.buf[(start - s.base) as usize..(last - s.base) as usize].to_vec();
+            let cut = (last - s.base) as usize;
+            let mut next = Vec::with_capacity(READ_SIZE * 2);
+            next.extend_from_slice(&s.buf[cut..]);
+            let mut data = std::mem::replace(&mut s.buf, next);
+            data.truncate(cut);
+            let base = s.base;
+            s.base = last;
+            s.keep = s.keep.max(last);
             let rs = ranges
                 .iter()
-                .map(|&(a, b)| ((a - start) as usize, (b - start) as usize))
+                .map(|&(a, b)| ((a - base) as usize, (b - base) as usize))
                 .collect();
             ranges.clear();
             emit(Batch {
@@ -153,7 +163,7 @@ impl<R: Read> Scanner<R> {
             let end = match self.skip_value() {
                 Ok(e) => e,
                 Err(mut e) => {
-                    flush(self, &mut ranges, first_index, batch_start);
+                    flush(self, &mut ranges, first_index);
                     if e.cut_entry.is_none() && self.eof && self.avail() == 0 {
                         e.cut_entry = Some(index);
                     }
@@ -163,7 +173,7 @@ impl<R: Read> Scanner<R> {
             ranges.push((start, end));
             index += 1;
             if (end - batch_start) as usize >= BATCH_BYTES || ranges.len() >= BATCH_ENTRIES {
-                flush(self, &mut ranges, first_index, batch_start);
+                flush(self, &mut ranges, first_index);
                 self.keep = end;
             }
             self.skip_ws()?;
@@ -171,16 +181,16 @@ impl<R: Read> Scanner<R> {
                 Some(b',') => continue,
                 Some(b']') => break,
                 Some(c) => {
-                    flush(self, &mut ranges, first_index, batch_start);
+                    flush(self, &mut ranges, first_index);
                     return Err(self.unexpected(c, "',' or ']' after an entry"));
                 }
                 None => {
-                    flush(self, &mut ranges, first_index, batch_start);
+                    flush(self, &mut ranges, first_index);
                     return Err(self.truncated());
                 }
             }
         }
-        flush(self, &mut ranges, first_index, batch_start);
+        flush(self, &mut ranges, first_index);
         self.keep = self.pos;
         Ok(index)
     }
