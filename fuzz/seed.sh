@@ -30,7 +30,8 @@ copy har_stream "${har[@]}"
 copy jsonl "${logs[@]}"
 copy catalog "${specs[@]}"
 copy input "${har[@]}" "${logs[@]}"
-for t in catalog har_stream jsonl input classify; do
+copy jsonscan "${har[@]}" "${logs[@]}"
+for t in catalog har_stream jsonl input classify jsonscan; do
   for f in "${regress[@]}"; do
     case "$(basename "$f")" in "$t"-*) copy "$t" "$f" ;; esac
   done
