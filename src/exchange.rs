@@ -175,32 +175,102 @@ pub fn endpoint(path: &str) -> String {
 /// `endpoint`, written into `out` (cleared first), to reuse its buffer.
 pub fn endpoint_into(path: &str, out: &mut String) {
     out.clear();
-    for (i, seg) in path.split('/').enumerate() {
-        if i > 0 {
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'/', path.as_bytes()).chain(std::iter::once(path.len())) {
+        let seg = &path[start..end];
+        out.push_str(if is_id(seg) { "{id}" } else { seg });
+        if end < path.len() {
             out.push('/');
         }
-        out.push_str(if is_id(seg) { "{id}" } else { seg });
+        start = end + 1;
     }
 }
 
+/// Whether a path segment is an id: all digits; hex (dashes allowed) of 8
+/// or more with a digit (UUIDs, hashes, object ids); or an opaque token of
+/// 16 or more letters, digits and `_-.~=` with at least two digits.
 fn is_id(seg: &str) -> bool {
-    if seg.is_empty() {
+    let b = seg.as_bytes();
+    if b.is_empty() {
         return false;
     }
-    let b = seg.as_bytes();
-    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
-    if digits == b.len() {
-        return true;
+    let (mut digits, mut hexish, mut token) = (0usize, true, true);
+    for &c in b {
+        if c.is_ascii_digit() {
+            digits += 1;
+        } else {
+            hexish &= c.is_ascii_hexdigit() || c == b'-';
+            token &= c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'~' | b'=');
+        }
     }
-    let hexish = b.iter().all(|c| c.is_ascii_hexdigit() || *c == b'-');
-    if hexish && b.len() >= 8 && digits > 0 {
-        return true; // UUIDs, hashes, object ids
+    digits == b.len()
+        || (hexish && b.len() >= 8 && digits > 0)
+        || (token && b.len() >= 16 && digits >= 2)
+}
+
+/// The common case, `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, without a general
+/// parser; anything else (offsets, leap seconds, odd forms) returns `None`
+/// and goes to chrono.
+fn utc_rfc3339_ms(b: &[u8]) -> Option<i64> {
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        b.get(r)?.iter().try_fold(0i64, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
+        })
+    };
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't')
+        || b[13] != b':'
+        || b[16] != b':'
+        || !matches!(b[b.len() - 1], b'Z' | b'z')
+    {
+        return None;
     }
-    // Opaque tokens: long, mixed letters and digits, no word separators.
-    b.len() >= 16
-        && digits >= 2
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'~' | b'='))
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&mo) || d < 1 || d > month_days[(mo - 1) as usize] {
+        return None;
+    }
+    if h > 23 || mi > 59 || sec > 59 {
+        return None;
+    }
+    let frac_ms = match &b[19..b.len() - 1] {
+        [] => 0,
+        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
+            let n = num(20..20 + digits.len())?;
+            let scale = 10i64.pow(digits.len() as u32);
+            n * 1000 / scale
+        }
+        _ => return None,
+    };
+    // Days from 1970-01-01 to the date (proleptic Gregorian calendar).
+    let (yy, mm) = if mo <= 2 {
+        (y - 1, mo + 9)
+    } else {
+        (y, mo - 3)
+    };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let doy = (153 * mm + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 24 + h) * 60 + mi) * 60_000 + sec * 1000 + frac_ms)
 }
 
 /// Parses a timestamp string: RFC 3339 (also with a space for `T`, a numeric
@@ -213,6 +283,9 @@ pub fn parse_time_str(s: &str) -> Option<i64> {
     }
     if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return s.parse::<f64>().ok().and_then(epoch_to_ms);
+    }
+    if let Some(ms) = utc_rfc3339_ms(s.as_bytes()) {
+        return Some(ms);
     }
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Some(t.timestamp_millis());
@@ -262,6 +335,43 @@ pub fn format_time(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_utc_times_agree_with_chrono() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for i in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let secs = (x % 8_000_000_000) as i64 - 1_000_000_000;
+            let frac = ["", ".5", ".123", ".123456", ".987654321", ".0"][i % 6];
+            let t = chrono::DateTime::from_timestamp(secs, 0).unwrap();
+            let text = format!("{}{frac}Z", t.format("%Y-%m-%dT%H:%M:%S"));
+            let want = chrono::DateTime::parse_from_rfc3339(&text)
+                .unwrap()
+                .timestamp_millis();
+            assert_eq!(utc_rfc3339_ms(text.as_bytes()), Some(want), "{text}");
+        }
+        for odd in [
+            "2024-02-30T00:00:00Z",
+            "2023-02-29T00:00:00Z",
+            "2024-06-11T24:00:00Z",
+            "2024-06-11T10:00:60Z",
+            "2024-06-11T10:00:00.Z",
+            "2024-06-11T10:00:00+00:00",
+            "2024-06-11 10:00:00Z",
+        ] {
+            assert_eq!(utc_rfc3339_ms(odd.as_bytes()), None, "{odd}");
+        }
+        assert_eq!(
+            parse_time_str("2024-02-29T23:59:59.999z"),
+            Some(
+                chrono::DateTime::parse_from_rfc3339("2024-02-29T23:59:59.999Z")
+                    .unwrap()
+                    .timestamp_millis()
+            )
+        );
+    }
 
     #[test]
     fn endpoints() {

@@ -485,15 +485,26 @@ impl Shape {
             match s.split_once(' ') {
                 Some((m, _)) if is_method(m) => Some(Cow::Owned(m.to_string())),
                 Some(_) => None,
-                None if is_method(&s) => Some(Cow::Owned(s.to_ascii_uppercase())),
+                None if is_method(&s) => Some(if s.bytes().all(|b| b.is_ascii_uppercase()) {
+                    s
+                } else {
+                    Cow::Owned(s.to_ascii_uppercase())
+                }),
                 None => None,
             }
         });
         let url = first(obj, &self.url, |v| {
             let s = as_str(v)?;
-            match s.split(' ').collect::<Vec<_>>().as_slice() {
-                [one] if !one.is_empty() => Some(s),
-                [m, u, ..] if is_method(m) => Some(Cow::Owned(u.to_string())),
+            if s.is_empty() {
+                return None;
+            }
+            if !s.contains(' ') {
+                return Some(s);
+            }
+            // "GET /path HTTP/1.1": the target after a method.
+            let mut words = s.split(' ');
+            match (words.next(), words.next()) {
+                (Some(m), Some(u)) if is_method(m) => Some(Cow::Owned(u.to_string())),
                 _ => None,
             }
         });
@@ -552,10 +563,10 @@ fn has_error_object(obj: &RawObject<'_>) -> bool {
 }
 
 fn is_method(s: &str) -> bool {
-    matches!(
-        s.to_ascii_uppercase().as_str(),
-        "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" | "TRACE" | "CONNECT"
-    )
+    const METHODS: [&str; 9] = [
+        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT",
+    ];
+    METHODS.iter().any(|m| m.eq_ignore_ascii_case(s))
 }
 
 fn is_har_entry(obj: &RawObject<'_>) -> bool {
