@@ -127,6 +127,19 @@ impl Default for Exchange<'_> {
 }
 
 impl Exchange<'_> {
+    /// Whether the exchange can get a class other than `ok`: no status, an
+    /// error status, or a body that mentions `error_code`. Readers fill the
+    /// fields only reported for such records (request id, credential,
+    /// duration, Content-Type) only when this holds.
+    pub fn may_be_notable(&self) -> bool {
+        static KEY: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+            std::sync::OnceLock::new();
+        self.status.is_none_or(|s| s == 0 || s >= 400)
+            || self
+                .body
+                .may_contain(KEY.get_or_init(|| memchr::memmem::Finder::new("error_code")))
+    }
+
     /// The host and the path (query and fragment dropped) of the request.
     pub fn host_and_path(&self) -> (Option<&str>, Option<&str>) {
         let (host, path) = match self.url.as_deref() {

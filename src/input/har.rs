@@ -583,12 +583,7 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
     }
     // Request ids and credentials are reported only for records that are
     // not `ok`: skip the header lists of plain successes.
-    static KEY: std::sync::OnceLock<memchr::memmem::Finder<'static>> = std::sync::OnceLock::new();
-    let notable = ex.status.is_none_or(|s| s == 0 || s >= 400)
-        || ex
-            .body
-            .may_contain(KEY.get_or_init(|| memchr::memmem::Finder::new("error_code")));
-    if notable {
+    if ex.may_be_notable() {
         let req_pairs = header_pairs(req_headers);
         ex.request_id = find_header(&req_pairs, REQUEST_ID_HEADERS)
             .or_else(|| header(resp_headers, REQUEST_ID_HEADERS));

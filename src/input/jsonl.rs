@@ -526,22 +526,8 @@ impl Shape {
                 b'"' => parse_time_str(&as_str(v)?),
                 _ => as_f64(v).and_then(epoch_to_ms),
             }),
-            content_type: first(obj, &self.content_type, as_str),
-            body: Body::Missing,
             host: first(obj, &self.host, as_str),
-            request_id: first(obj, &self.request_id, |v| match first_byte(v) {
-                b'"' => as_str(v).filter(|s| !s.is_empty() && s != "-"),
-                b'0'..=b'9' => Some(Cow::Borrowed(v.get())),
-                _ => None,
-            }),
-            duration_ms: duration_of(obj, &self.duration),
-            credential: first(obj, &self.credential, |v| match first_byte(v) {
-                b'[' => serde_json::from_str::<Vec<&str>>(v.get())
-                    .ok()?
-                    .first()
-                    .map(|s| Cow::Borrowed(*s)),
-                _ => as_str(v),
-            }),
+            ..Exchange::default()
         };
         if let Some(v) = first(obj, &self.body, Some) {
             ex.body = body_of(v);
@@ -551,6 +537,23 @@ impl Shape {
                     .is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
                 ex.body = Body::Text(Cow::Owned(decode_body_base64(&b64, gz)));
             }
+        }
+        // The rest is only reported for records that are not `ok`.
+        if ex.may_be_notable() {
+            ex.content_type = first(obj, &self.content_type, as_str);
+            ex.request_id = first(obj, &self.request_id, |v| match first_byte(v) {
+                b'"' => as_str(v).filter(|s| !s.is_empty() && s != "-"),
+                b'0'..=b'9' => Some(Cow::Borrowed(v.get())),
+                _ => None,
+            });
+            ex.duration_ms = duration_of(obj, &self.duration);
+            ex.credential = first(obj, &self.credential, |v| match first_byte(v) {
+                b'[' => serde_json::from_str::<Vec<&str>>(v.get())
+                    .ok()?
+                    .first()
+                    .map(|s| Cow::Borrowed(*s)),
+                _ => as_str(v),
+            });
         }
         Ok(Some(ex))
     }
