@@ -164,6 +164,7 @@ pub fn run(
                 if !rows.is_empty() {
                     sink(std::mem::take(&mut rows));
                 }
+                input::recycle(w);
                 counter.show(progress);
             },
         );
@@ -213,6 +214,7 @@ pub fn run(
                             // The row thread lives until every sender is gone.
                             let _ = row_tx.send((seq, rows));
                         }
+                        input::recycle(w);
                     }
                     done.lock().expect("no worker panicked").push(sum);
                 });

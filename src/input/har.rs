@@ -129,7 +129,7 @@ impl<R: Read> Scanner<R> {
             // is copied, into the next buffer.
             let last = ranges[ranges.len() - 1].1;
             let cut = (last - s.base) as usize;
-            let mut next = Vec::with_capacity(READ_SIZE * 2);
+            let mut next = super::block_buffer(READ_SIZE * 2);
             next.extend_from_slice(&s.buf[cut..]);
             let mut data = std::mem::replace(&mut s.buf, next);
             data.truncate(cut);

@@ -574,6 +574,39 @@ fn looks_like_data(head: &[u8], format: Format) -> bool {
         .any(|l| jsonl::parse_line(l).is_ok() || jsonl::parse_text_access(l).is_some())
 }
 
+/// Block buffers handed back by the workers (`recycle`), so that reading
+/// reuses memory instead of faulting fresh pages in for every block.
+static SPARE_BLOCKS: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+
+/// How many spare blocks are kept (a few MiB).
+const SPARE_MAX: usize = 8;
+
+/// An empty buffer of at least `capacity` bytes, reused when one is spare.
+pub(crate) fn block_buffer(capacity: usize) -> Vec<u8> {
+    let spare = SPARE_BLOCKS.lock().ok().and_then(|mut s| s.pop());
+    match spare {
+        Some(mut b) => {
+            b.clear();
+            b.reserve(capacity);
+            b
+        }
+        None => Vec::with_capacity(capacity),
+    }
+}
+
+/// Hands a processed unit's buffer back for reuse.
+pub fn recycle(work: Work) {
+    let data = match work {
+        Work::Lines { data, .. } => data,
+        Work::Entries { batch, .. } | Work::Values { batch, .. } => batch.data,
+    };
+    if let Ok(mut spare) = SPARE_BLOCKS.lock() {
+        if spare.len() < SPARE_MAX {
+            spare.push(data);
+        }
+    }
+}
+
 /// Bytes per JSON-lines chunk handed to a worker.
 const CHUNK: usize = 1 << 20;
 
@@ -740,7 +773,7 @@ fn read_lines(
         if cut > 0 {
             // The next block gets its full size at once, so that reading
             // into it does not grow it step by step.
-            let mut rest = Vec::with_capacity(CHUNK + (buf.len() - cut).max(CHUNK));
+            let mut rest = block_buffer(CHUNK + (buf.len() - cut).max(CHUNK));
             rest.extend_from_slice(&buf[cut..]);
             buf.truncate(cut);
             let data = std::mem::replace(&mut buf, rest);
