@@ -104,24 +104,18 @@ fn container(b: &[u8], mut i: usize) -> Scan<usize> {
     // Invariant at the top of the loop: `i` is at the start of a value.
     loop {
         match b.get(i) {
-            Some(b'{') => {
-                stack.push(true);
+            Some(&open @ (b'{' | b'[')) => {
+                let object = open == b'{';
+                stack.push(object);
                 i = skip_ws(b, i + 1);
-                if b.get(i) == Some(&b'}') {
+                // `}` and `]` are two past `{` and `[`.
+                if b.get(i) == Some(&(open + 2)) {
                     i += 1;
                     stack.depth -= 1;
                 } else {
-                    i = key(b, i)?;
-                    continue;
-                }
-            }
-            Some(b'[') => {
-                stack.push(false);
-                i = skip_ws(b, i + 1);
-                if b.get(i) == Some(&b']') {
-                    i += 1;
-                    stack.depth -= 1;
-                } else {
+                    if object {
+                        i = key(b, i)?;
+                    }
                     continue;
                 }
             }
