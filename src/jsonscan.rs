@@ -460,6 +460,23 @@ impl SkipContainer {
     }
 }
 
+/// Where the array or object at the start of `text` ends, with the bytes
+/// arriving `piece` at a time as from a stream (used by tests and fuzzing).
+pub fn container_end_in_pieces(text: &[u8], piece: usize) -> Option<usize> {
+    let mut skip = SkipContainer::default();
+    let (mut i, mut have) = (0, 0);
+    loop {
+        have = (have + piece.max(1)).min(text.len());
+        let last = have == text.len();
+        if let Some(end) = skip.feed(&text[..have], &mut i, last) {
+            return Some(end);
+        }
+        if last {
+            return None;
+        }
+    }
+}
+
 /// Scans the string at `i` (`b[i] == b'"'`): returns the index after the
 /// closing quote and whether the string has escapes.
 #[inline]
@@ -588,19 +605,7 @@ mod tests {
             .get()
             .len();
         for piece in [1, 7, 63, 64, 65, 200, 10_000] {
-            let mut skip = SkipContainer::default();
-            let mut i = 0;
-            let mut have = 0;
-            let end = loop {
-                have = (have + piece).min(text.len());
-                let last = have == text.len();
-                if let Some(end) = skip.feed(&text.as_bytes()[..have], &mut i, last) {
-                    break Some(end);
-                }
-                if last {
-                    break None;
-                }
-            };
+            let end = container_end_in_pieces(text.as_bytes(), piece);
             assert_eq!(end, Some(want), "piece {piece}");
         }
         let mut skip = SkipContainer::default();

@@ -303,25 +303,39 @@ impl<'a> RawObject<'a> {
     /// nesting (`"http.response.status_code"` as one flat key), then the path
     /// is split at each dot in turn and the rest looked up in the nested object.
     pub fn path(&self, path: &str) -> Option<Raw<'a>> {
-        self.find(&PathKey::new(path))
+        let heads = path
+            .match_indices('.')
+            .map(|(i, _)| (i, key_hash(&path.as_bytes()[..i])));
+        self.resolve(path, key_hash(path.as_bytes()), heads)
     }
 
-    /// `path` with the hashes prepared; the key filter rules out most
-    /// absent keys without a search.
+    /// `path` with the hashes prepared once (candidate paths of a shape).
     pub fn find(&self, k: &PathKey) -> Option<Raw<'a>> {
-        if self.mask.has(k.hash) {
-            if let Some(m) = self.member_hashed(&k.path, k.hash) {
+        self.resolve(&k.path, k.hash, k.heads.iter().copied())
+    }
+
+    /// Looks `path` up, given its hash and each dot's index with the hash
+    /// of the part before it; the key filter rules out most absent keys
+    /// without a search.
+    fn resolve(
+        &self,
+        path: &str,
+        hash: u64,
+        heads: impl Iterator<Item = (usize, u64)>,
+    ) -> Option<Raw<'a>> {
+        if self.mask.has(hash) {
+            if let Some(m) = self.member_hashed(path, hash) {
                 return Some(m.value);
             }
         }
-        for &(i, h) in &k.heads {
+        for (i, h) in heads {
             if !self.mask.has(h) {
                 continue;
             }
-            let Some(m) = self.member_hashed(&k.path[..i], h) else {
+            let Some(m) = self.member_hashed(&path[..i], h) else {
                 continue;
             };
-            let rest = &k.path[i + 1..];
+            let rest = &path[i + 1..];
             let found = match &m.child {
                 Some(c) => c.path(rest),
                 None => as_object(m.value).and_then(|o| o.path(rest)),

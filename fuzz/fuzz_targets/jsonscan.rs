@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::value::RawValue;
-use tape_audit::jsonscan::{self, SkipContainer};
+use tape_audit::jsonscan;
 use tape_audit::rawjson::{as_str, RawObject};
 
 fuzz_target!(|data: &[u8]| {
@@ -40,19 +40,7 @@ fuzz_target!(|data: &[u8]| {
     if ours && (t.starts_with('{') || t.starts_with('[')) {
         let whole = t.trim_end_matches([' ', '\n', '\r', '\t']).len();
         let piece = 1 + data.len() % 97;
-        let mut skip = SkipContainer::default();
-        let mut i = 0;
-        let mut have = 0;
-        let end = loop {
-            have = (have + piece).min(t.len());
-            let last = have == t.len();
-            if let Some(end) = skip.feed(&t.as_bytes()[..have], &mut i, last) {
-                break Some(end);
-            }
-            if last {
-                break None;
-            }
-        };
+        let end = jsonscan::container_end_in_pieces(t.as_bytes(), piece);
         assert_eq!(end, Some(whole));
     }
 });
