@@ -123,12 +123,7 @@ pub fn classify<'a>(ex: &'a Exchange<'_>, cat: &Catalog) -> Verdict<'a> {
     if status < 400 {
         // Only a body that mentions the key can carry it: skip the parse
         // for the vast majority of success bodies.
-        static KEY: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
-            std::sync::OnceLock::new();
-        if ex
-            .body
-            .may_contain(KEY.get_or_init(|| memchr::memmem::Finder::new("error_code")))
-        {
+        if ex.body_mentions_code() {
             if let Some(t) = ex.body.text() {
                 if let Some(obj) = RawObject::parse(t.trim_start_matches('\u{feff}')) {
                     if let Some(c) = obj.get("error_code") {

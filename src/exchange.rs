@@ -83,6 +83,10 @@ impl Body<'_> {
     }
 }
 
+/// A remembered answer about an exchange, filled on first use.
+#[derive(Debug, Clone, Default)]
+pub struct Memo(std::cell::Cell<Option<bool>>);
+
 /// One HTTP exchange.
 #[derive(Debug, Clone)]
 pub struct Exchange<'a> {
@@ -107,6 +111,10 @@ pub struct Exchange<'a> {
     /// The credential the request carried (Authorization, API key); only
     /// ever reported as a fingerprint.
     pub credential: Option<Cow<'a, str>>,
+    /// Whether the body mentions `error_code`, once asked
+    /// (`body_mentions_code`): a success body is searched once, not by the
+    /// reader and again by the classifier. Set `body` before asking.
+    pub mentions_code: Memo,
 }
 
 impl Default for Exchange<'_> {
@@ -122,6 +130,7 @@ impl Default for Exchange<'_> {
             request_id: None,
             duration_ms: None,
             credential: None,
+            mentions_code: Memo::default(),
         }
     }
 }
@@ -132,12 +141,22 @@ impl Exchange<'_> {
     /// fields only reported for such records (request id, credential,
     /// duration, Content-Type) only when this holds.
     pub fn may_be_notable(&self) -> bool {
+        self.status.is_none_or(|s| s == 0 || s >= 400) || self.body_mentions_code()
+    }
+
+    /// Whether the body may contain the key `error_code` (no false
+    /// negatives), searched for once per exchange.
+    pub fn body_mentions_code(&self) -> bool {
+        if let Some(m) = self.mentions_code.0.get() {
+            return m;
+        }
         static KEY: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
             std::sync::OnceLock::new();
-        self.status.is_none_or(|s| s == 0 || s >= 400)
-            || self
-                .body
-                .may_contain(KEY.get_or_init(|| memchr::memmem::Finder::new("error_code")))
+        let m = self
+            .body
+            .may_contain(KEY.get_or_init(|| memchr::memmem::Finder::new("error_code")));
+        self.mentions_code.0.set(Some(m));
+        m
     }
 
     /// The host and the path (query and fragment dropped) of the request.
