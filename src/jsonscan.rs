@@ -185,7 +185,7 @@ pub fn object(
     b: &[u8],
     i: usize,
     depth: u32,
-    on_member: &mut dyn FnMut(MemberAt) -> Scan<Option<usize>>,
+    mut on_member: impl FnMut(MemberAt) -> Scan<Option<usize>>,
 ) -> Scan<usize> {
     if depth > MAX_DEPTH {
         return Err(Invalid(i));

@@ -137,20 +137,36 @@ pub struct Tree {
     kids: Vec<(u64, String, Tree)>,
     /// The kids' hash bits: most keys are ruled out without a search.
     mask: Mask,
+    /// When set, only members whose key hash meets `keep` are recorded (the
+    /// rest are validated and skipped): the keys a reader may look up.
+    filter: bool,
+    keep: Mask,
 }
 
 impl Tree {
     /// The tree that descends along every way a dotted path can be read:
     /// each prefix before a dot is a key whose object holds the rest.
+    ///
+    /// Objects parsed with it hold only the members the paths can reach
+    /// (plus any named with `keep_also`): looking up any other key finds
+    /// nothing.
     pub fn from_paths<'p>(paths: impl IntoIterator<Item = &'p str>) -> Tree {
-        let mut t = Tree::default();
+        let mut t = Tree::filtered();
         for p in paths {
             t.add(p);
         }
         t
     }
 
+    fn filtered() -> Tree {
+        Tree {
+            filter: true,
+            ..Tree::default()
+        }
+    }
+
     fn add(&mut self, path: &str) {
+        self.keep.add_hash(key_hash(path.as_bytes()));
         for (i, _) in path.match_indices('.') {
             let (head, rest) = (&path[..i], &path[i + 1..]);
             let pos = match self.kids.iter().position(|(_, k, _)| k == head) {
@@ -158,12 +174,27 @@ impl Tree {
                 None => {
                     let h = key_hash(head.as_bytes());
                     self.mask.add_hash(h);
-                    self.kids.push((h, head.to_string(), Tree::default()));
+                    self.keep.add_hash(h);
+                    self.kids.push((h, head.to_string(), Tree::filtered()));
                     self.kids.len() - 1
                 }
             };
             self.kids[pos].2.add(rest);
         }
+    }
+
+    /// Also records the top-level members named `keys`.
+    pub fn keep_also(mut self, keys: &[&str]) -> Tree {
+        for k in keys {
+            self.keep.add_hash(key_hash(k.as_bytes()));
+        }
+        self
+    }
+
+    /// Whether a member with this key hash is recorded.
+    #[inline(always)]
+    fn keeps(&self, hash: u64) -> bool {
+        !self.filter || self.keep.has(hash)
     }
 
     /// A tree with the given keys to descend into, each with its own tree.
@@ -176,7 +207,12 @@ impl Tree {
         for (h, _, _) in &kids {
             mask.add_hash(*h);
         }
-        Tree { kids, mask }
+        Tree {
+            kids,
+            mask,
+            filter: false,
+            keep: Mask::default(),
+        }
     }
 
     #[inline]
@@ -194,6 +230,8 @@ impl Tree {
 static EMPTY_TREE: Tree = Tree {
     kids: Vec::new(),
     mask: Mask([0; 4]),
+    filter: false,
+    keep: Mask([0; 4]),
 };
 
 /// Key equality without a library call for the usual short keys (the
@@ -226,7 +264,7 @@ fn scan_object<'a>(
         members: Vec::with_capacity(16),
         mask: Mask::default(),
     };
-    let end = jsonscan::object(b, start, depth, &mut |m| {
+    let end = jsonscan::object(b, start, depth, |m| {
         let key_text = &text[m.key.0..m.key.1];
         let key = if m.escaped {
             Cow::Owned(
@@ -236,6 +274,9 @@ fn scan_object<'a>(
             Cow::Borrowed(key_text)
         };
         let hash = key_hash(key.as_bytes());
+        if !tree.keeps(hash) {
+            return Ok(None);
+        }
         let (end, child) = match tree.kid(&key, hash) {
             Some(sub) if b.get(m.value) == Some(&b'{') => {
                 let (child, end) = scan_object(text, m.value, m.depth + 1, sub)?;

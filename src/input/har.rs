@@ -626,7 +626,7 @@ fn header_pairs(raw: Option<Raw<'_>>) -> Vec<(Cow<'_, str>, Raw<'_>)> {
             if b.first() != Some(&b'{') {
                 return None;
             }
-            jsonscan::object(b, 0, 1, &mut |m| {
+            jsonscan::object(b, 0, 1, |m| {
                 let end = jsonscan::value(b, m.value)?;
                 let v = Raw::new(&text[m.value..end]);
                 match &text[m.key.0..m.key.1] {

@@ -389,12 +389,20 @@ impl Shape {
             .flatten()
             .chain(self.duration.iter().map(|(c, _)| c))
             .map(|c| c.path.as_str());
-        self.tree = Tree::from_paths(paths);
+        // `map` also looks for HAR entries and HTTP clients' error objects.
+        self.tree = Tree::from_paths(paths).keep_also(&[
+            "request",
+            "response",
+            "err",
+            "error",
+            "exception",
+        ]);
         self
     }
 
     /// Parses a line (see `parse_line`), with the nested objects the
-    /// shape's paths go through parsed in the same pass.
+    /// shape's paths go through parsed in the same pass. Only the members
+    /// `map` may read are kept.
     pub fn parse_line<'a>(&self, line: &'a str) -> Result<RawObject<'a>, &'static str> {
         parse_line_in(line, &self.tree)
     }
