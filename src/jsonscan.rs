@@ -283,81 +283,163 @@ fn escaped_bits(bs: u64, carry: &mut u64) -> u64 {
     (EVEN ^ (runs_from_even << 1)) & follows
 }
 
-/// Masks of quotes, backslashes and control characters (< 0x20) of 64 bytes.
+/// The bit masks a 64-byte block yields, one bit per byte. The scanning
+/// loops are compiled once per implementation; the widest the CPU has is
+/// chosen at run time (`dispatch!`).
+trait Masks {
+    /// Quotes, backslashes and control characters (< 0x20).
+    fn masks(block: &[u8; 64]) -> (u64, u64, u64);
+    /// Quotes, backslashes, openers (`{` `[`) and closers (`}` `]`).
+    fn structure_masks(block: &[u8; 64]) -> (u64, u64, u64, u64);
+}
+
+/// SSE2 (part of every x86_64) or, elsewhere, plain code.
+struct Base;
+
 #[cfg(target_arch = "x86_64")]
-#[inline(always)]
-#[allow(unused_unsafe)]
-fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
-    use std::arch::x86_64::*;
-    // SAFETY: SSE2 is part of the x86_64 baseline; the loads read 16 bytes
-    // at offsets 0..48 of a 64-byte array.
-    unsafe {
-        let quote = _mm_set1_epi8(b'"' as i8);
-        let bslash = _mm_set1_epi8(b'\\' as i8);
-        let ctl = _mm_set1_epi8(0x1f);
-        let (mut q, mut bs, mut c) = (0u64, 0u64, 0u64);
-        for k in 0..4 {
-            let v = _mm_loadu_si128(block.as_ptr().add(16 * k).cast::<__m128i>());
-            let bits = |m: __m128i| u64::from(_mm_movemask_epi8(m) as u16) << (16 * k);
-            q |= bits(_mm_cmpeq_epi8(v, quote));
-            bs |= bits(_mm_cmpeq_epi8(v, bslash));
-            c |= bits(_mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
+impl Masks for Base {
+    #[inline(always)]
+    #[allow(unused_unsafe)]
+    fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of the x86_64 baseline; the loads read 16
+        // bytes at offsets 0..48 of a 64-byte array.
+        unsafe {
+            let quote = _mm_set1_epi8(b'"' as i8);
+            let bslash = _mm_set1_epi8(b'\\' as i8);
+            let ctl = _mm_set1_epi8(0x1f);
+            let (mut q, mut bs, mut c) = (0u64, 0u64, 0u64);
+            for k in 0..4 {
+                let v = _mm_loadu_si128(block.as_ptr().add(16 * k).cast::<__m128i>());
+                let bits = |m: __m128i| u64::from(_mm_movemask_epi8(m) as u16) << (16 * k);
+                q |= bits(_mm_cmpeq_epi8(v, quote));
+                bs |= bits(_mm_cmpeq_epi8(v, bslash));
+                c |= bits(_mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
+            }
+            (q, bs, c)
         }
-        (q, bs, c)
+    }
+
+    #[inline(always)]
+    #[allow(unused_unsafe)]
+    fn structure_masks(block: &[u8; 64]) -> (u64, u64, u64, u64) {
+        use std::arch::x86_64::*;
+        // SAFETY: as in `masks`.
+        unsafe {
+            let quote = _mm_set1_epi8(b'"' as i8);
+            let bslash = _mm_set1_epi8(b'\\' as i8);
+            let lower = _mm_set1_epi8(0x20);
+            let open = _mm_set1_epi8(b'{' as i8);
+            let close = _mm_set1_epi8(b'}' as i8);
+            let (mut q, mut bs, mut o, mut c) = (0u64, 0u64, 0u64, 0u64);
+            for k in 0..4 {
+                let v = _mm_loadu_si128(block.as_ptr().add(16 * k).cast::<__m128i>());
+                let bits = |m: __m128i| u64::from(_mm_movemask_epi8(m) as u16) << (16 * k);
+                // `[` and `]` are `{` and `}` without the 0x20 bit.
+                let folded = _mm_or_si128(v, lower);
+                q |= bits(_mm_cmpeq_epi8(v, quote));
+                bs |= bits(_mm_cmpeq_epi8(v, bslash));
+                o |= bits(_mm_cmpeq_epi8(folded, open));
+                c |= bits(_mm_cmpeq_epi8(folded, close));
+            }
+            (q, bs, o, c)
+        }
     }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-#[inline(always)]
-fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
-    let (mut q, mut bs, mut c) = (0u64, 0u64, 0u64);
-    for (k, &x) in block.iter().enumerate() {
-        q |= u64::from(x == b'"') << k;
-        bs |= u64::from(x == b'\\') << k;
-        c |= u64::from(x < 0x20) << k;
+impl Masks for Base {
+    #[inline(always)]
+    fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
+        let (mut q, mut bs, mut c) = (0u64, 0u64, 0u64);
+        for (k, &x) in block.iter().enumerate() {
+            q |= u64::from(x == b'"') << k;
+            bs |= u64::from(x == b'\\') << k;
+            c |= u64::from(x < 0x20) << k;
+        }
+        (q, bs, c)
     }
-    (q, bs, c)
-}
 
-/// Masks of quotes, backslashes, openers (`{` `[`) and closers (`}` `]`).
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-#[allow(unused_unsafe)]
-fn structure_masks(block: &[u8; 64]) -> (u64, u64, u64, u64) {
-    use std::arch::x86_64::*;
-    // SAFETY: as in `masks`.
-    unsafe {
-        let quote = _mm_set1_epi8(b'"' as i8);
-        let bslash = _mm_set1_epi8(b'\\' as i8);
-        let lower = _mm_set1_epi8(0x20);
-        let open = _mm_set1_epi8(b'{' as i8);
-        let close = _mm_set1_epi8(b'}' as i8);
+    #[inline(always)]
+    fn structure_masks(block: &[u8; 64]) -> (u64, u64, u64, u64) {
         let (mut q, mut bs, mut o, mut c) = (0u64, 0u64, 0u64, 0u64);
-        for k in 0..4 {
-            let v = _mm_loadu_si128(block.as_ptr().add(16 * k).cast::<__m128i>());
-            let bits = |m: __m128i| u64::from(_mm_movemask_epi8(m) as u16) << (16 * k);
-            // `[` and `]` are `{` and `}` without the 0x20 bit.
-            let folded = _mm_or_si128(v, lower);
-            q |= bits(_mm_cmpeq_epi8(v, quote));
-            bs |= bits(_mm_cmpeq_epi8(v, bslash));
-            o |= bits(_mm_cmpeq_epi8(folded, open));
-            c |= bits(_mm_cmpeq_epi8(folded, close));
+        for (k, &x) in block.iter().enumerate() {
+            q |= u64::from(x == b'"') << k;
+            bs |= u64::from(x == b'\\') << k;
+            o |= u64::from(x | 0x20 == b'{') << k;
+            c |= u64::from(x | 0x20 == b'}') << k;
         }
         (q, bs, o, c)
     }
 }
 
-#[cfg(not(target_arch = "x86_64"))]
-#[inline(always)]
-fn structure_masks(block: &[u8; 64]) -> (u64, u64, u64, u64) {
-    let (mut q, mut bs, mut o, mut c) = (0u64, 0u64, 0u64, 0u64);
-    for (k, &x) in block.iter().enumerate() {
-        q |= u64::from(x == b'"') << k;
-        bs |= u64::from(x == b'\\') << k;
-        o |= u64::from(x | 0x20 == b'{') << k;
-        c |= u64::from(x | 0x20 == b'}') << k;
+/// AVX2: 32 bytes per compare. Only used inside functions compiled with
+/// the feature, called after `is_x86_feature_detected!("avx2")`.
+#[cfg(target_arch = "x86_64")]
+struct Avx2;
+
+#[cfg(target_arch = "x86_64")]
+impl Masks for Avx2 {
+    #[inline(always)]
+    #[allow(unused_unsafe)]
+    fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
+        use std::arch::x86_64::*;
+        // SAFETY: only reached from `#[target_feature(enable = "avx2")]`
+        // functions that run after the CPU was found to have AVX2; the
+        // loads read 32 bytes at offsets 0 and 32 of a 64-byte array.
+        unsafe {
+            let quote = _mm256_set1_epi8(b'"' as i8);
+            let bslash = _mm256_set1_epi8(b'\\' as i8);
+            let ctl = _mm256_set1_epi8(0x1f);
+            let (mut q, mut bs, mut c) = (0u64, 0u64, 0u64);
+            for k in 0..2 {
+                let v = _mm256_loadu_si256(block.as_ptr().add(32 * k).cast::<__m256i>());
+                let bits = |m: __m256i| u64::from(_mm256_movemask_epi8(m) as u32) << (32 * k);
+                q |= bits(_mm256_cmpeq_epi8(v, quote));
+                bs |= bits(_mm256_cmpeq_epi8(v, bslash));
+                c |= bits(_mm256_cmpeq_epi8(_mm256_min_epu8(v, ctl), v));
+            }
+            (q, bs, c)
+        }
     }
-    (q, bs, o, c)
+
+    #[inline(always)]
+    #[allow(unused_unsafe)]
+    fn structure_masks(block: &[u8; 64]) -> (u64, u64, u64, u64) {
+        use std::arch::x86_64::*;
+        // SAFETY: as in `masks`.
+        unsafe {
+            let quote = _mm256_set1_epi8(b'"' as i8);
+            let bslash = _mm256_set1_epi8(b'\\' as i8);
+            let lower = _mm256_set1_epi8(0x20);
+            let open = _mm256_set1_epi8(b'{' as i8);
+            let close = _mm256_set1_epi8(b'}' as i8);
+            let (mut q, mut bs, mut o, mut c) = (0u64, 0u64, 0u64, 0u64);
+            for k in 0..2 {
+                let v = _mm256_loadu_si256(block.as_ptr().add(32 * k).cast::<__m256i>());
+                let bits = |m: __m256i| u64::from(_mm256_movemask_epi8(m) as u32) << (32 * k);
+                let folded = _mm256_or_si256(v, lower);
+                q |= bits(_mm256_cmpeq_epi8(v, quote));
+                bs |= bits(_mm256_cmpeq_epi8(v, bslash));
+                o |= bits(_mm256_cmpeq_epi8(folded, open));
+                c |= bits(_mm256_cmpeq_epi8(folded, close));
+            }
+            (q, bs, o, c)
+        }
+    }
+}
+
+/// Whether the AVX2 loops can run here (checked once, then cached by std).
+#[inline(always)]
+fn has_avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 /// For 16 bytes: the quote mask, and the mask of backslashes and control
@@ -418,6 +500,25 @@ impl SkipContainer {
     /// `None` with `*i` at the first byte not consumed: only whole 64-byte
     /// blocks are consumed unless `last` says no more bytes will come.
     pub fn feed(&mut self, b: &[u8], i: &mut usize, last: bool) -> Option<usize> {
+        #[cfg(target_arch = "x86_64")]
+        if has_avx2() {
+            #[target_feature(enable = "avx2")]
+            unsafe fn feed_avx2(
+                s: &mut SkipContainer,
+                b: &[u8],
+                i: &mut usize,
+                last: bool,
+            ) -> Option<usize> {
+                s.feed_with::<Avx2>(b, i, last)
+            }
+            // SAFETY: the CPU has AVX2.
+            return unsafe { feed_avx2(self, b, i, last) };
+        }
+        self.feed_with::<Base>(b, i, last)
+    }
+
+    #[inline(always)]
+    fn feed_with<M: Masks>(&mut self, b: &[u8], i: &mut usize, last: bool) -> Option<usize> {
         loop {
             let mut tail = [b' '; 64];
             let block: &[u8; 64] = match b.get(*i..*i + 64) {
@@ -428,7 +529,7 @@ impl SkipContainer {
                 }
                 None => return None,
             };
-            let (q, bs, open, close) = structure_masks(block);
+            let (q, bs, open, close) = M::structure_masks(block);
             let q = q & !escaped_bits(bs, &mut self.carry);
             let mut inside = prefix_xor(q);
             if self.in_string {
@@ -490,6 +591,21 @@ pub fn string(b: &[u8], i: usize) -> Scan<(usize, bool)> {
             return Ok((start + q.trailing_zeros() as usize + 1, false));
         }
     }
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        #[target_feature(enable = "avx2")]
+        unsafe fn long_avx2(b: &[u8], start: usize) -> Scan<(usize, bool)> {
+            long_string::<Avx2>(b, start)
+        }
+        // SAFETY: the CPU has AVX2.
+        return unsafe { long_avx2(b, start) };
+    }
+    long_string::<Base>(b, start)
+}
+
+/// `string` past its first bytes, 64 bytes at a time from `start`.
+#[inline(always)]
+fn long_string<M: Masks>(b: &[u8], start: usize) -> Scan<(usize, bool)> {
     let mut pos = start;
     let mut carry = 0u64;
     let mut any_escape = false;
@@ -503,7 +619,7 @@ pub fn string(b: &[u8], i: usize) -> Scan<(usize, bool)> {
                 &tail
             }
         };
-        let (q, bs, ctl) = masks(block);
+        let (q, bs, ctl) = M::masks(block);
         let escaped = escaped_bits(bs, &mut carry);
         let closing = q & !escaped;
         let len = closing.trailing_zeros();
@@ -587,6 +703,47 @@ mod tests {
                 assert_eq!(got, want, "{bs:064b} carry {carry_in}");
                 assert_eq!(carry == 1, out);
             }
+        }
+    }
+
+    /// The SSE2 (or portable) and AVX2 loops give the same masks, string
+    /// ends and container ends, whichever one a machine runs.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn both_mask_widths_agree() {
+        if !has_avx2() {
+            return;
+        }
+        let alphabet = b"a\"\\{}[]u0\n\x01\xc3\xa9 ";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..5_000 {
+            let len = (next() % 300) as usize;
+            let mut text = vec![b'"'];
+            text.extend((0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]));
+            text.push(b'"');
+            let block: [u8; 64] = std::array::from_fn(|k| text.get(k).copied().unwrap_or(b' '));
+            assert_eq!(Base::masks(&block), Avx2::masks(&block));
+            assert_eq!(Base::structure_masks(&block), Avx2::structure_masks(&block));
+            let base = long_string::<Base>(&text, 1);
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2(b: &[u8]) -> Scan<(usize, bool)> {
+                long_string::<Avx2>(b, 1)
+            }
+            // SAFETY: the CPU has AVX2 (checked above).
+            assert_eq!(base, unsafe { avx2(&text) });
+            text[0] = b'[';
+            let (mut i, mut j) = (0, 0);
+            let (mut a, mut b) = (SkipContainer::default(), SkipContainer::default());
+            assert_eq!(
+                a.feed_with::<Base>(&text, &mut i, true),
+                b.feed_with::<Avx2>(&text, &mut j, true)
+            );
         }
     }
 
