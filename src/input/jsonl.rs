@@ -490,8 +490,8 @@ impl Shape {
         });
         let method = first(obj, &self.method, |v| {
             let s = as_str(v)?;
-            match s.split_once(' ') {
-                Some((m, _)) if is_method(m) => Some(Cow::Owned(m.to_string())),
+            match memchr::memchr(b' ', s.as_bytes()).map(|i| &s[..i]) {
+                Some(m) if is_method(m) => Some(Cow::Owned(m.to_string())),
                 Some(_) => None,
                 None if is_method(&s) => Some(if s.bytes().all(|b| b.is_ascii_uppercase()) {
                     s
@@ -506,7 +506,7 @@ impl Shape {
             if s.is_empty() {
                 return None;
             }
-            if !s.contains(' ') {
+            if memchr::memchr(b' ', s.as_bytes()).is_none() {
                 return Some(s);
             }
             // "GET /path HTTP/1.1": the target after a method.
