@@ -441,12 +441,18 @@ impl Work {
                 }
             }
             Work::Entries { file, batch } => {
+                // One UTF-8 check per batch, as for lines.
+                let text = simdutf8::basic::from_utf8(&batch.data).ok();
                 for (i, &(a, b)) in batch.ranges.iter().enumerate() {
                     let loc = Locator {
                         file: *file,
                         index: batch.first_index + i as u64,
                     };
-                    let rec = match std::str::from_utf8(&batch.data[a..b]) {
+                    let entry = match text.and_then(|t| t.get(a..b)) {
+                        Some(t) => Ok(t),
+                        None => std::str::from_utf8(&batch.data[a..b]),
+                    };
+                    let rec = match entry {
                         Err(e) => Record::Skipped(
                             "invalid_utf8",
                             format!("invalid UTF-8 at byte {} of the entry", e.valid_up_to()),
