@@ -113,7 +113,9 @@ pub struct Exchange<'a> {
     pub credential: Option<Cow<'a, str>>,
     /// Whether the body mentions `error_code`, once asked
     /// (`body_mentions_code`): a success body is searched once, not by the
-    /// reader and again by the classifier. Set `body` before asking.
+    /// reader and again by the classifier. Leave it at its default, and set
+    /// `body` before asking: the answer is not recomputed when `body`
+    /// changes afterwards.
     pub mentions_code: Memo,
 }
 

@@ -285,12 +285,26 @@ fn escaped_bits(bs: u64, carry: &mut u64) -> u64 {
 
 /// The bit masks a 64-byte block yields, one bit per byte. The scanning
 /// loops are compiled once per implementation; the widest the CPU has is
-/// chosen at run time (`dispatch!`).
+/// chosen at run time (`has_avx2`).
+///
+/// # Safety
+///
+/// An implementation may use instructions beyond the target's baseline:
+/// its functions, and the loops generic over it, may only be called on a
+/// CPU that has them (`Base` needs nothing; `Avx2` needs AVX2).
 trait Masks {
     /// Quotes, backslashes and control characters (< 0x20).
-    fn masks(block: &[u8; 64]) -> (u64, u64, u64);
+    ///
+    /// # Safety
+    ///
+    /// The CPU has the implementation's instructions.
+    unsafe fn masks(block: &[u8; 64]) -> (u64, u64, u64);
     /// Quotes, backslashes, openers (`{` `[`) and closers (`}` `]`).
-    fn structure_masks(block: &[u8; 64]) -> (u64, u64, u64, u64);
+    ///
+    /// # Safety
+    ///
+    /// As for `masks`.
+    unsafe fn structure_masks(block: &[u8; 64]) -> (u64, u64, u64, u64);
 }
 
 /// SSE2 (part of every x86_64) or, elsewhere, plain code.
@@ -300,7 +314,7 @@ struct Base;
 impl Masks for Base {
     #[inline(always)]
     #[allow(unused_unsafe)]
-    fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
+    unsafe fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
         use std::arch::x86_64::*;
         // SAFETY: SSE2 is part of the x86_64 baseline; the loads read 16
         // bytes at offsets 0..48 of a 64-byte array.
@@ -322,7 +336,7 @@ impl Masks for Base {
 
     #[inline(always)]
     #[allow(unused_unsafe)]
-    fn structure_masks(block: &[u8; 64]) -> (u64, u64, u64, u64) {
+    unsafe fn structure_masks(block: &[u8; 64]) -> (u64, u64, u64, u64) {
         use std::arch::x86_64::*;
         // SAFETY: as in `masks`.
         unsafe {
@@ -350,7 +364,7 @@ impl Masks for Base {
 #[cfg(not(target_arch = "x86_64"))]
 impl Masks for Base {
     #[inline(always)]
-    fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
+    unsafe fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
         let (mut q, mut bs, mut c) = (0u64, 0u64, 0u64);
         for (k, &x) in block.iter().enumerate() {
             q |= u64::from(x == b'"') << k;
@@ -361,7 +375,7 @@ impl Masks for Base {
     }
 
     #[inline(always)]
-    fn structure_masks(block: &[u8; 64]) -> (u64, u64, u64, u64) {
+    unsafe fn structure_masks(block: &[u8; 64]) -> (u64, u64, u64, u64) {
         let (mut q, mut bs, mut o, mut c) = (0u64, 0u64, 0u64, 0u64);
         for (k, &x) in block.iter().enumerate() {
             q |= u64::from(x == b'"') << k;
@@ -382,7 +396,7 @@ struct Avx2;
 impl Masks for Avx2 {
     #[inline(always)]
     #[allow(unused_unsafe)]
-    fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
+    unsafe fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
         use std::arch::x86_64::*;
         // SAFETY: only reached from `#[target_feature(enable = "avx2")]`
         // functions that run after the CPU was found to have AVX2; the
@@ -405,7 +419,7 @@ impl Masks for Avx2 {
 
     #[inline(always)]
     #[allow(unused_unsafe)]
-    fn structure_masks(block: &[u8; 64]) -> (u64, u64, u64, u64) {
+    unsafe fn structure_masks(block: &[u8; 64]) -> (u64, u64, u64, u64) {
         use std::arch::x86_64::*;
         // SAFETY: as in `masks`.
         unsafe {
@@ -430,16 +444,10 @@ impl Masks for Avx2 {
 }
 
 /// Whether the AVX2 loops can run here (checked once, then cached by std).
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn has_avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    std::arch::is_x86_feature_detected!("avx2")
 }
 
 /// For 16 bytes: the quote mask, and the mask of backslashes and control
@@ -514,11 +522,17 @@ impl SkipContainer {
             // SAFETY: the CPU has AVX2.
             return unsafe { feed_avx2(self, b, i, last) };
         }
-        self.feed_with::<Base>(b, i, last)
+        // SAFETY: `Base` needs only the baseline instructions.
+        unsafe { self.feed_with::<Base>(b, i, last) }
     }
 
+    /// `feed` with the masks of `M`.
+    ///
+    /// # Safety
+    ///
+    /// The CPU has `M`'s instructions.
     #[inline(always)]
-    fn feed_with<M: Masks>(&mut self, b: &[u8], i: &mut usize, last: bool) -> Option<usize> {
+    unsafe fn feed_with<M: Masks>(&mut self, b: &[u8], i: &mut usize, last: bool) -> Option<usize> {
         loop {
             let mut tail = [b' '; 64];
             let block: &[u8; 64] = match b.get(*i..*i + 64) {
@@ -529,7 +543,8 @@ impl SkipContainer {
                 }
                 None => return None,
             };
-            let (q, bs, open, close) = M::structure_masks(block);
+            // SAFETY: the caller vouches for `M`.
+            let (q, bs, open, close) = unsafe { M::structure_masks(block) };
             let q = q & !escaped_bits(bs, &mut self.carry);
             let mut inside = prefix_xor(q);
             if self.in_string {
@@ -600,12 +615,17 @@ pub fn string(b: &[u8], i: usize) -> Scan<(usize, bool)> {
         // SAFETY: the CPU has AVX2.
         return unsafe { long_avx2(b, start) };
     }
-    long_string::<Base>(b, start)
+    // SAFETY: `Base` needs only the baseline instructions.
+    unsafe { long_string::<Base>(b, start) }
 }
 
 /// `string` past its first bytes, 64 bytes at a time from `start`.
+///
+/// # Safety
+///
+/// The CPU has `M`'s instructions.
 #[inline(always)]
-fn long_string<M: Masks>(b: &[u8], start: usize) -> Scan<(usize, bool)> {
+unsafe fn long_string<M: Masks>(b: &[u8], start: usize) -> Scan<(usize, bool)> {
     let mut pos = start;
     let mut carry = 0u64;
     let mut any_escape = false;
@@ -619,7 +639,8 @@ fn long_string<M: Masks>(b: &[u8], start: usize) -> Scan<(usize, bool)> {
                 &tail
             }
         };
-        let (q, bs, ctl) = M::masks(block);
+        // SAFETY: the caller vouches for `M`.
+        let (q, bs, ctl) = unsafe { M::masks(block) };
         let escaped = escaped_bits(bs, &mut carry);
         let closing = q & !escaped;
         let len = closing.trailing_zeros();
@@ -728,22 +749,21 @@ mod tests {
             text.extend((0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]));
             text.push(b'"');
             let block: [u8; 64] = std::array::from_fn(|k| text.get(k).copied().unwrap_or(b' '));
-            assert_eq!(Base::masks(&block), Avx2::masks(&block));
-            assert_eq!(Base::structure_masks(&block), Avx2::structure_masks(&block));
-            let base = long_string::<Base>(&text, 1);
-            #[target_feature(enable = "avx2")]
-            unsafe fn avx2(b: &[u8]) -> Scan<(usize, bool)> {
-                long_string::<Avx2>(b, 1)
+            // SAFETY (all blocks below): the CPU has AVX2 (checked above).
+            unsafe {
+                assert_eq!(Base::masks(&block), Avx2::masks(&block));
+                assert_eq!(Base::structure_masks(&block), Avx2::structure_masks(&block));
+                assert_eq!(long_string::<Base>(&text, 1), long_string::<Avx2>(&text, 1));
             }
-            // SAFETY: the CPU has AVX2 (checked above).
-            assert_eq!(base, unsafe { avx2(&text) });
             text[0] = b'[';
             let (mut i, mut j) = (0, 0);
             let (mut a, mut b) = (SkipContainer::default(), SkipContainer::default());
-            assert_eq!(
-                a.feed_with::<Base>(&text, &mut i, true),
-                b.feed_with::<Avx2>(&text, &mut j, true)
-            );
+            unsafe {
+                assert_eq!(
+                    a.feed_with::<Base>(&text, &mut i, true),
+                    b.feed_with::<Avx2>(&text, &mut j, true)
+                );
+            }
         }
     }
 
