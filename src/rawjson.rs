@@ -140,7 +140,26 @@ pub struct Tree {
     /// When set, only members whose key hash meets `keep` are recorded (the
     /// rest are validated and skipped): the keys a reader may look up.
     filter: bool,
-    keep: Mask,
+    keep: KeepMask,
+}
+
+/// A 1024-bit filter of key hashes (bits other than `Mask`'s): the keys a
+/// reader wants are a hundred or more, too many for 256 bits to rule much
+/// out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct KeepMask([u64; 16]);
+
+impl KeepMask {
+    #[inline(always)]
+    fn has(&self, h: u64) -> bool {
+        let bit = (h >> 40) & 1023;
+        self.0[(bit >> 6) as usize] >> (bit & 63) & 1 == 1
+    }
+
+    fn add_hash(&mut self, h: u64) {
+        let bit = (h >> 40) & 1023;
+        self.0[(bit >> 6) as usize] |= 1 << (bit & 63);
+    }
 }
 
 impl Tree {
@@ -211,7 +230,7 @@ impl Tree {
             kids,
             mask,
             filter: false,
-            keep: Mask::default(),
+            keep: KeepMask::default(),
         }
     }
 
@@ -231,7 +250,7 @@ static EMPTY_TREE: Tree = Tree {
     kids: Vec::new(),
     mask: Mask([0; 4]),
     filter: false,
-    keep: Mask([0; 4]),
+    keep: KeepMask([0; 16]),
 };
 
 /// Key equality without a library call for the usual short keys (the
@@ -542,6 +561,29 @@ mod tests {
             let theirs = serde_json::from_str::<String>(lit).ok();
             assert_eq!(ours, theirs, "{lit}");
         }
+    }
+
+    #[test]
+    fn a_path_tree_keeps_only_what_its_paths_reach() {
+        let text = r#"{"a":1,"b.c":2,"b":{"c":3,"d":4,"e":5},"x":{"y":6},"z":[7]}"#;
+        let tree = Tree::from_paths(["b.c", "b.d", "z"]).keep_also(&["x"]);
+        let obj = RawObject::parse_tree(text, &tree).unwrap();
+        // A flat key with dots wins over nesting; nested paths still resolve.
+        assert_eq!(obj.path("b.c").map(Raw::get), Some("2"));
+        assert_eq!(obj.path("b.d").map(Raw::get), Some("4"));
+        assert_eq!(obj.get("z").map(Raw::get), Some("[7]"));
+        assert_eq!(obj.path("x.y").map(Raw::get), Some("6"));
+        // Keys no path reaches are not recorded.
+        assert_eq!(obj.get("a"), None);
+        assert_eq!(obj.path("b.e"), None);
+        // Invalid JSON in a dropped member still fails the whole object.
+        assert!(RawObject::parse_tree(r#"{"a":01,"z":1}"#, &tree).is_none());
+        // Trees built by hand, and the default, keep everything.
+        let all = RawObject::parse_tree(text, &Tree::default()).unwrap();
+        assert_eq!(all.get("a").map(Raw::get), Some("1"));
+        let with = Tree::with(vec![("b", Tree::default())]);
+        let obj = RawObject::parse_tree(text, &with).unwrap();
+        assert_eq!(obj.path("b.e").map(Raw::get), Some("5"));
     }
 
     #[test]
