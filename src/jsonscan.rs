@@ -7,7 +7,8 @@
 //! so they are scanned 64 bytes at a time: one pass yields bit masks of
 //! quotes, backslashes and control characters, and the escaped positions are
 //! worked out from the backslash mask with integer arithmetic, however dense
-//! the escapes are.
+//! the escapes are. The masks come from AVX2 where the CPU has it (detected
+//! at run time), else from SSE2 (every x86_64) or plain code elsewhere.
 
 /// Deepest nesting of objects scanned member by member (`object`), which
 /// recurse; values that are only skipped may nest to any depth.
