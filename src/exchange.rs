@@ -66,21 +66,28 @@ impl Body<'_> {
         }
     }
 
-    /// Whether the body may contain `needle` (no false negatives; cheap for
-    /// escaped bodies that have no `\u` escapes).
-    pub fn may_contain(&self, needle: &memchr::memmem::Finder<'_>) -> bool {
+    /// Whether the body may contain the key `error_code` (no false
+    /// negatives): an escaped body is also a candidate when it has `\u`
+    /// escapes, which could spell the key.
+    pub fn may_mention_code(&self) -> bool {
         match self {
             Body::Missing => false,
-            Body::Text(t) => needle.find(t.as_bytes()).is_some(),
+            Body::Text(t) => mentions_error_code(t.as_bytes()),
             Body::Escaped(v) => {
                 let raw = v.get().as_bytes();
-                static ESCAPE: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
-                    std::sync::OnceLock::new();
-                let escape = ESCAPE.get_or_init(|| memchr::memmem::Finder::new("\\u"));
-                needle.find(raw).is_some() || escape.find(raw).is_some()
+                mentions_error_code(raw) || memchr::memmem::find(raw, b"\\u").is_some()
             }
         }
     }
+}
+
+/// Whether `bytes` contain `error_code`: only such a body can carry an error
+/// code, so the rest are never parsed.
+pub fn mentions_error_code(bytes: &[u8]) -> bool {
+    static KEY: std::sync::OnceLock<memchr::memmem::Finder<'static>> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| memchr::memmem::Finder::new("error_code"))
+        .find(bytes)
+        .is_some()
 }
 
 /// A remembered answer about an exchange, filled on first use.
@@ -152,11 +159,7 @@ impl Exchange<'_> {
         if let Some(m) = self.mentions_code.0.get() {
             return m;
         }
-        static KEY: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
-            std::sync::OnceLock::new();
-        let m = self
-            .body
-            .may_contain(KEY.get_or_init(|| memchr::memmem::Finder::new("error_code")));
+        let m = self.body.may_mention_code();
         self.mentions_code.0.set(Some(m));
         m
     }

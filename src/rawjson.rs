@@ -270,6 +270,17 @@ pub(crate) fn same_key(a: &str, b: &str) -> bool {
     }
 }
 
+/// The key of a member the scanner found in `text`, unescaped when needed.
+pub(crate) fn member_key<'a>(text: &'a str, m: &jsonscan::MemberAt) -> Cow<'a, str> {
+    let inner = &text[m.key.0..m.key.1];
+    if m.escaped {
+        // A lone surrogate has no UTF-8 form: such a key matches nothing.
+        Cow::Owned(unescape(inner, inner.find('\\').unwrap_or(0)).unwrap_or_default())
+    } else {
+        Cow::Borrowed(inner)
+    }
+}
+
 /// Scans the object at `start` of `text`, descending into the members that
 /// `tree` names. Returns the object and where it ends.
 fn scan_object<'a>(
@@ -284,14 +295,7 @@ fn scan_object<'a>(
         mask: Mask::default(),
     };
     let end = jsonscan::object(b, start, depth, |m| {
-        let key_text = &text[m.key.0..m.key.1];
-        let key = if m.escaped {
-            Cow::Owned(
-                serde_json::from_str::<String>(&text[m.key.0 - 1..m.key.1 + 1]).unwrap_or_default(),
-            )
-        } else {
-            Cow::Borrowed(key_text)
-        };
+        let key = member_key(text, &m);
         let hash = key_hash(key.as_bytes());
         if !tree.keeps(hash) {
             return Ok(None);

@@ -13,7 +13,9 @@ use base64::Engine;
 
 use crate::exchange::{parse_time_str, Body, Exchange};
 use crate::jsonscan;
-use crate::rawjson::{as_array, as_f64, as_status, as_str, first_byte, Raw, RawObject, Tree};
+use crate::rawjson::{
+    as_array, as_f64, as_status, as_str, first_byte, member_key, Raw, RawObject, Tree,
+};
 
 /// Bytes read from the input at a time.
 const READ_SIZE: usize = 1 << 20;
@@ -568,7 +570,7 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
                 // (error_on_success): images and other binaries without
                 // one are not turned into text.
                 let success = ex.status.is_some_and(|s| (1..400).contains(&s));
-                if success && memchr::memmem::find(&bytes, b"error_code").is_none() {
+                if success && !crate::exchange::mentions_error_code(&bytes) {
                     Cow::Borrowed("")
                 } else {
                     Cow::Owned(bytes_to_text(bytes))
@@ -629,7 +631,8 @@ fn header_pairs(raw: Option<Raw<'_>>) -> Vec<(Cow<'_, str>, Raw<'_>)> {
             jsonscan::object(b, 0, 1, |m| {
                 let end = jsonscan::value(b, m.value)?;
                 let v = Raw::new(&text[m.value..end]);
-                match &text[m.key.0..m.key.1] {
+                // Keys may be escaped (`"na\u006de"`).
+                match member_key(text, &m).as_ref() {
                     "name" => name = Some(v),
                     "value" => value = Some(v),
                     _ => {}
@@ -794,6 +797,19 @@ mod tests {
         let (out, r) = scan(doc.as_bytes());
         assert_eq!(r.unwrap(), 2);
         assert_eq!(out[0].len(), body.len() + 8);
+    }
+
+    #[test]
+    fn header_keys_with_escapes() {
+        let e = parse_entry(
+            r#"{"request":{"method":"GET","url":"https://x/y","headers":[
+                {"na\u006de":"X-Request-Id","value":"r-1"},
+                {"name":"Authorization","val\u0075e":"Bearer abcdef123456"}]},
+            "response":{"status":500,"content":{"text":"oops","mimeType":"text/plain"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(e.request_id.as_deref(), Some("r-1"));
+        assert_eq!(e.credential.as_deref(), Some("Bearer abcdef123456"));
     }
 
     #[test]
