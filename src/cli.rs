@@ -1,4 +1,5 @@
-//! The command line: clap definitions turned into a `Config`. No I/O here.
+//! The command line: clap definitions, turned into a [`crate::config::Config`]
+//! by the configuration stage. No I/O here.
 
 use std::path::PathBuf;
 
@@ -126,9 +127,9 @@ pub struct Cli {
 /// Options shared by the audit and `merge`: the report and its gates.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReportArgs {
-    /// Output format of the report.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub format: OutputFormat,
+    /// Output format of the report [default: table].
+    #[arg(long, value_enum)]
+    pub format: Option<OutputFormat>,
     /// Catalog to audit against: a Markdown page with a status and an
     /// error_code column, or a JSON or TOML catalog. Repeat to merge.
     /// Default: the embedded Tape errors page.

@@ -67,6 +67,10 @@ pub enum Exit {
     Findings = 1,
     /// Usage, I/O or input errors.
     Error = 2,
+    /// Stopped by SIGINT (Ctrl-C); no output was written.
+    Interrupted = 130,
+    /// Stopped by SIGTERM; no output was written.
+    Terminated = 143,
 }
 
 impl Exit {

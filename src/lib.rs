@@ -12,11 +12,13 @@ pub mod aggregate;
 pub mod catalog;
 pub mod classify;
 pub mod cli;
+pub mod config;
 pub mod error;
 pub mod exchange;
 pub mod filter;
 pub mod input;
 pub mod jsonscan;
+pub mod outputs;
 pub mod partial;
 pub mod pipeline;
 pub mod rawjson;
@@ -26,113 +28,89 @@ pub mod row;
 pub mod sanitize;
 
 use std::io::{IsTerminal, Write};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use aggregate::Settings;
 use catalog::Catalog;
-use classify::Class;
-use cli::{CatalogFormat, Cli, ColorWhen, Command, FailOn, OutputFormat, ReportArgs, ShowClass};
-use error::{Error, Exit};
-use filter::Filter;
-use input::{ReadOptions, Source};
+use cli::{CatalogFormat, OutputFormat};
+use config::{AuditConfig, Config, ReportConfig, Task};
+use error::Exit;
+use input::Source;
+use outputs::{Control, Outputs};
 use report::{Report, ReportOptions};
-use row::Row;
 
-/// Runs the command line; returns the exit code. Diagnostics go to stderr,
-/// prefixed `tape-audit:`; the report alone goes to stdout.
-pub fn run(cli: Cli) -> anyhow::Result<Exit> {
-    match &cli.command {
-        Some(Command::Catalog { spec, format }) => {
-            let cat = load_catalog(spec)?;
-            print_catalog(&cat, *format)?;
+/// Carries out a validated configuration; returns the exit code.
+/// Diagnostics go to stderr, prefixed `tape-audit:`; the report alone goes
+/// to stdout. An error returned here is a failed write or a failure to
+/// start, and exits 2.
+pub fn run(config: Config) -> anyhow::Result<Exit> {
+    let Config {
+        task,
+        catalog,
+        report,
+        mut outputs,
+        control,
+    } = config;
+    outputs::handle_signals(&control);
+    match task {
+        Task::Catalog(format) => {
+            if let Some(out) = outputs.report.as_mut() {
+                print_catalog(&catalog, format, out)?;
+            }
+            outputs.finish()?;
             Ok(Exit::Ok)
         }
-        Some(Command::Merge { parts, report }) => merge(parts, report),
-        None => audit(&cli),
+        Task::Merge(parts) => merge(&parts, &catalog, &report, outputs),
+        Task::Audit(a) => audit(&a, &catalog, &report, outputs, &control),
     }
 }
 
 /// `tape-audit merge PART...`.
-fn merge(parts: &[String], args: &ReportArgs) -> anyhow::Result<Exit> {
-    let cat = load_catalog(&args.spec)?;
+fn merge(
+    parts: &[String],
+    cat: &Catalog,
+    rc: &ReportConfig,
+    outputs: Outputs,
+) -> anyhow::Result<Exit> {
     let merged = partial::merge(partial::load(parts)?)?;
-    let id = partial::CatalogId::of(&cat);
+    let id = partial::CatalogId::of(cat);
     if merged.catalog.fingerprint != id.fingerprint {
-        return Err(Error::Usage(format!(
+        return Err(error::Error::Usage(format!(
             "the partials were made with another catalog ({}) than this one ({}): pass the same --spec",
             merged.catalog.source, id.source
         ))
         .into());
     }
     let options = merged.options.clone();
-    let mut exit = Exit::Ok;
     let audit = merged.into_audit();
-    for e in audit.errors() {
-        eprintln!("tape-audit: {}", sanitize::terminal(&e));
-        exit = Exit::Error;
-    }
-    if let Some(p) = &args.timeline_csv {
-        report::csv::write_timeline(&audit.summary, create(p)?)
-            .map_err(|e| anyhow::anyhow!("{p}: {e}"))?;
-    }
-    finish(&audit, &cat, args, options, false, exit)
+    conclude(&audit, cat, rc, options, outputs, Exit::Ok)
 }
 
 /// The audit itself.
-fn audit(cli: &Cli) -> anyhow::Result<Exit> {
-    let args = &cli.report;
-    let cat = load_catalog(&args.spec)?;
-    if cli.csv.as_deref() == Some("-") && args.timeline_csv.as_deref() == Some("-") {
-        return Err(Error::Usage(
-            "--csv and --timeline-csv cannot both write to standard output".into(),
-        )
-        .into());
-    }
-    if cli.unsafe_show_secrets {
+fn audit(
+    a: &AuditConfig,
+    cat: &Catalog,
+    rc: &ReportConfig,
+    mut outputs: Outputs,
+    control: &Arc<Control>,
+) -> anyhow::Result<Exit> {
+    if a.unsafe_show_secrets {
         eprintln!("tape-audit: warning: --unsafe-show-secrets: tokens, cookies and keys from the traffic will appear in the output");
     }
-    let mut inputs = cli.inputs.clone();
-    if inputs.is_empty() {
-        if std::io::stdin().is_terminal() {
-            return Err(Error::Usage(
-                "no input given (pass HAR or JSON-lines files, directories, or - for standard input)".into(),
-            )
-            .into());
-        }
-        inputs.push("-".into());
-    }
-    let (mut sources, walk_errors) = input::expand(&inputs);
-    // Inputs are read in name order, whatever order they were given in, so
-    // that partials of any split of them merge into this very report.
-    sources.sort_by_key(Source::name);
-    if let Some((k, n)) = cli.shard {
-        sources.retain(|s| partial::in_shard(&s.name(), k, n));
-    }
     let mut exit = Exit::Ok;
-    for e in &walk_errors {
-        eprintln!("tape-audit: {}", sanitize::terminal(&e.to_string()));
+    for e in &a.list_errors {
+        eprintln!("tape-audit: {}", sanitize::terminal(e));
         exit = Exit::Error;
     }
-    let read = ReadOptions {
-        format: cli.input_format.forced(),
-        fields: cli.fields.clone(),
-        max_record: cli.max_record_mib as usize * (1 << 20),
-    };
-    let mut filter = Filter {
-        since: cli.since,
-        until: cli.until,
-        statuses: cli.status.clone(),
-        codes: cli.code.clone(),
-        classes: cli.class.clone(),
-        hosts: cli.host.clone(),
-        path_prefix: cli.path_prefix.clone(),
-        endpoint: cli.endpoint.clone(),
-        ..Filter::default()
-    };
+    for n in &a.list_notes {
+        eprintln!("tape-audit: note: {}", sanitize::terminal(n));
+    }
+    let mut filter = a.filter.clone();
     let first_ms = if filter.needs_capture_day() {
-        sources.iter().find_map(|s| pipeline::first_time(s, &read))
+        a.sources
+            .iter()
+            .find_map(|s| pipeline::first_time(s, &a.read))
     } else {
         None
     };
@@ -141,121 +119,99 @@ fn audit(cli: &Cli) -> anyhow::Result<Exit> {
         .map_or(0, |d| d.as_millis() as i64);
     filter.resolve(first_ms, now_ms)?;
 
-    // Per-record outputs, fed in input order by the pipeline.
-    let mut csv_out = match &cli.csv {
-        Some(p) => {
-            Some(report::csv::RowWriter::new(create(p)?).map_err(|e| anyhow::anyhow!("{p}: {e}"))?)
-        }
-        None => None,
-    };
-    // Open the exports now, so a bad path fails before the work.
-    let timeline_out = args.timeline_csv.as_deref().map(create).transpose()?;
-    let show: Option<Vec<ShowClass>> = (!cli.show.is_empty()).then(|| cli.show.clone());
-    let write_failed: Arc<Mutex<Option<String>>> = Arc::default();
-    let stdout_shown = std::io::stdout();
-    let mut sink = {
-        let write_failed = write_failed.clone();
-        let show = show.clone();
-        move |rows: Vec<Row>| {
-            if write_failed.lock().map(|f| f.is_some()).unwrap_or(true) {
-                return;
-            }
-            let res: std::io::Result<()> = (|| {
-                if let Some(w) = csv_out.as_mut() {
-                    w.write(&rows).map_err(std::io::Error::other)?;
-                }
-                if let Some(classes) = &show {
-                    let mut out = stdout_shown.lock();
-                    for r in rows.iter().filter(|r| shows(classes, r.class)) {
-                        writeln!(out, "{}", show_line(r))?;
-                    }
-                }
-                Ok(())
-            })();
-            if let Err(e) = res {
-                if let Ok(mut f) = write_failed.lock() {
-                    *f = Some(error::io_message(&e));
-                }
-            }
-        }
-    };
-
-    let settings = Settings {
-        samples: usize::from(cli.samples),
-        bucket_ms: cli.bucket,
-        redact: !cli.unsafe_show_secrets,
-    };
-    let jobs = cli
-        .jobs
-        .map(usize::from)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let job = pipeline::Job {
-        catalog: &cat,
-        read: &read,
+        catalog: cat,
+        read: &a.read,
         filter: &filter,
-        settings,
-        jobs,
-        rows: cli.csv.is_some() || show.is_some(),
+        settings: a.settings,
+        jobs: a.jobs,
     };
-    let progress = progress_bar(&sources, cli.no_progress);
-    let audit = pipeline::run(&sources, &job, &progress, &mut sink);
+    let progress = progress_bar(&a.sources, !a.progress);
+    let rows = &mut outputs.rows;
+    let wanted = rows.wanted();
+    let mut write_rows = |r: &[row::Row]| rows.write(r);
+    let sink: Option<&mut (dyn FnMut(&[row::Row]) + Send)> =
+        if wanted { Some(&mut write_rows) } else { None };
+    let audit = pipeline::run(&a.sources, &job, &progress, control, sink);
     progress.finish_and_clear();
-    drop(sink);
-    if let Some(msg) = write_failed.lock().ok().and_then(|f| f.clone()) {
-        if msg.contains("Broken pipe") {
-            return Ok(exit);
-        }
-        return Err(anyhow::anyhow!("writing rows: {msg}"));
+    let audit = audit?;
+    if control.stopped() {
+        return stopped(control, &audit, outputs);
     }
+    let partial_options = partial::Options {
+        settings: a.settings,
+        filters: filter.describe(),
+        input_format: a.read.format.map(|f| f.name().to_string()),
+        fields: a.fields.clone(),
+        max_record_mib: a.max_record_mib,
+    };
+    conclude(&audit, cat, rc, partial_options, outputs, exit)
+}
+
+/// A run whose reader was told to stop ends here: a signal, a failed
+/// write, or a closed pipe that may end the run.
+fn stopped(control: &Control, audit: &pipeline::Audit, outputs: Outputs) -> anyhow::Result<Exit> {
+    if let Some(sig) = control.signal() {
+        // Dropping the outputs removes their temporary files.
+        drop(outputs);
+        eprintln!("tape-audit: interrupted; no output was written");
+        return Ok(if sig == 15 {
+            Exit::Terminated
+        } else {
+            Exit::Interrupted
+        });
+    }
+    if control.failed.load(std::sync::atomic::Ordering::Relaxed) {
+        // `finish` names the output that failed.
+        outputs.finish()?;
+        return Err(anyhow::anyhow!("a write failed"));
+    }
+    // Standard output's reader went away, and nothing depends on reading
+    // to the end: stop quietly, unless an input error came first.
+    let _ = outputs.finish();
+    let mut exit = Exit::Ok;
     for e in audit.errors() {
         eprintln!("tape-audit: {}", sanitize::terminal(&e));
         exit = Exit::Error;
     }
-    let partial_options = partial::Options {
-        settings,
-        filters: filter.describe(),
-        input_format: read.format.map(|f| f.name().to_string()),
-        fields: cli
-            .fields
-            .iter()
-            .map(|(f, p)| format!("{f:?}={p}"))
-            .collect(),
-        max_record_mib: cli.max_record_mib,
-    };
-    if let (Some(w), Some(p)) = (timeline_out, &args.timeline_csv) {
-        report::csv::write_timeline(&audit.summary, w).map_err(|e| anyhow::anyhow!("{p}: {e}"))?;
-    }
-    let stdout_taken = cli.csv.as_deref() == Some("-") || show.is_some();
-    finish(&audit, &cat, args, partial_options, stdout_taken, exit)
+    Ok(exit)
 }
 
-/// Builds the report of an audit (or a merge), writes it, and decides the exit code.
-fn finish(
+/// Builds the report of an audit (or a merge), writes it and every
+/// whole-run export, closes the outputs, and decides the exit code.
+fn conclude(
     audit: &pipeline::Audit,
     cat: &Catalog,
-    args: &ReportArgs,
+    rc: &ReportConfig,
     options: partial::Options,
-    stdout_taken: bool,
+    mut outputs: Outputs,
     mut exit: Exit,
 ) -> anyhow::Result<Exit> {
-    let baseline = args
-        .baseline
-        .as_deref()
-        .map(report::baseline::Baseline::load)
-        .transpose()?;
+    for e in audit.errors() {
+        eprintln!("tape-audit: {}", sanitize::terminal(&e));
+        exit = Exit::Error;
+    }
     let mut report = Report::build(
         audit,
         cat,
         &ReportOptions {
             filters: options.filters.clone(),
-            top: args.top,
+            top: rc.top,
             max_skipped_share: 0.5,
         },
     );
-    report.baseline = baseline.map(|b| b.compare(&report, args.baseline_threshold / 100.0));
+    report.baseline = rc
+        .baseline
+        .as_ref()
+        .map(|b| b.compare(&report, rc.baseline_threshold));
+    report.gate = report::gate::evaluate(&report, &rc.fail_on);
     for i in report.inputs.iter() {
         if let Some(w) = &i.warning {
-            eprintln!("tape-audit: warning: {}: {w}", sanitize::terminal(&i.path));
+            eprintln!(
+                "tape-audit: warning: {}: {}",
+                sanitize::terminal(&i.path),
+                sanitize::terminal(w)
+            );
         }
     }
     let single_input_said_it = report.inputs.len() == 1 && report.inputs[0].warning.is_some();
@@ -263,130 +219,63 @@ fn finish(
         // After an error line, or the same warning about the only input, it
         // would only repeat.
         if exit != Exit::Error && !single_input_said_it {
-            eprintln!("tape-audit: warning: {w}");
+            eprintln!("tape-audit: warning: {}", sanitize::terminal(w));
         }
-        if !args.allow_empty {
+        if !rc.allow_empty {
             exit = Exit::Error;
         }
     }
-    let stdout_taken = stdout_taken || args.timeline_csv.as_deref() == Some("-");
-    if !stdout_taken {
-        let stdout = std::io::stdout();
-        let color = match args.color {
-            ColorWhen::Always => true,
-            ColorWhen::Never => false,
-            ColorWhen::Auto => {
-                stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            }
-        };
-        let mut out = std::io::BufWriter::new(stdout.lock());
-        match args.format {
-            OutputFormat::Table => report::table::write(
-                &report,
-                args.top,
-                report::table::Style::new(color),
-                &mut out,
-            )?,
-            OutputFormat::Json => report::json::write(&report, &mut out)?,
-            OutputFormat::Markdown => report::markdown::write(&report, args.top, &mut out)?,
-            OutputFormat::Partial => {
-                let p = partial::Partial::of(audit, cat, options);
-                serde_json::to_writer(&mut out, &p)?;
-                out.write_all(b"\n")?;
-            }
-        }
-        out.flush()?;
+    if let Some(w) = outputs.timeline.as_mut() {
+        let name = w.name().to_string();
+        report::csv::write_timeline(&audit.summary, w).map_err(|e| outputs::WriteError {
+            name,
+            source: outputs::csv_io(e),
+        })?;
     }
-    if fails(&report, &args.fail_on) {
-        exit = exit.merge(Exit::Findings);
+    if let Some(out) = outputs.report.as_mut() {
+        // Errors are kept by the output and returned by `finish`.
+        let _ = write_report(&report, audit, cat, rc, options, out);
+    }
+    outputs.finish()?;
+    if let Some(g) = &report.gate {
+        if let Some(msg) = g.message() {
+            eprintln!("tape-audit: {msg}");
+        }
+        if g.failed {
+            exit = exit.merge(Exit::Findings);
+        }
     }
     Ok(exit)
 }
 
-fn shows(classes: &[ShowClass], class: &str) -> bool {
-    classes.iter().any(|c| match c {
-        ShowClass::All => true,
-        ShowClass::One(c) => c.name() == class,
-    })
-}
-
-/// One `--show` line: locator, time, method, endpoint, status, code, message.
-fn show_line(r: &Row) -> String {
-    let code = if r.error_code.is_empty() {
-        "-"
-    } else {
-        &r.error_code
-    };
-    let what = if r.violation.is_empty() {
-        r.class.to_string()
-    } else {
-        format!("{} ({})", r.class, r.violation)
-    };
-    let line = format!(
-        "{} {}  {}  {} {}  {} {}  {}  {}",
-        r.source,
-        r.locator,
-        if r.timestamp.is_empty() {
-            "-"
-        } else {
-            &r.timestamp
-        },
-        if r.method.is_empty() { "-" } else { &r.method },
-        if r.endpoint.is_empty() {
-            "-"
-        } else {
-            &r.endpoint
-        },
-        r.status,
-        code,
-        what,
-        r.error_message
-    );
-    sanitize::terminal(line.trim_end()).into_owned()
-}
-
-/// Opens an export target; `-` is standard output.
-fn create(path: &str) -> Result<Box<dyn Write + Send>, Error> {
-    if path == "-" {
-        return Ok(Box::new(std::io::stdout()));
+fn write_report(
+    report: &Report,
+    audit: &pipeline::Audit,
+    cat: &Catalog,
+    rc: &ReportConfig,
+    options: partial::Options,
+    out: &mut outputs::Output,
+) -> anyhow::Result<()> {
+    match rc.format {
+        OutputFormat::Table => {
+            report::table::write(report, rc.top, report::table::Style::new(rc.color), out)?
+        }
+        OutputFormat::Json => report::json::write(report, out)?,
+        OutputFormat::Markdown => report::markdown::write(report, rc.top, out)?,
+        OutputFormat::Partial => {
+            let p = partial::Partial::of(audit, cat, options);
+            serde_json::to_writer(&mut *out, &p)?;
+            out.write_all(b"\n")?;
+        }
     }
-    let f = std::fs::File::create(path).map_err(|e| Error::io(std::path::Path::new(path), e))?;
-    Ok(Box::new(std::io::BufWriter::new(f)))
+    Ok(())
 }
 
-/// Whether any `--fail-on` condition holds.
-pub fn fails(r: &Report, on: &[FailOn]) -> bool {
-    on.iter().any(|f| match f {
-        FailOn::Violations => r.class(Class::EnvelopeViolation) > 0,
-        FailOn::Undocumented => r.class(Class::UndocumentedCode) > 0,
-        FailOn::Mismatch => r.class(Class::StatusMismatch) > 0,
-        FailOn::ErrorOnSuccess => r.class(Class::ErrorOnSuccess) > 0,
-        FailOn::UndocumentedStatus => !r.undocumented_statuses.is_empty(),
-        FailOn::Findings => fails(
-            r,
-            &[
-                FailOn::Violations,
-                FailOn::Undocumented,
-                FailOn::Mismatch,
-                FailOn::ErrorOnSuccess,
-            ],
-        ),
-        FailOn::AnyError => r.totals.error_responses > 0,
-        FailOn::Skipped => r.totals.skipped > 0,
-        FailOn::New => r.baseline.as_ref().is_some_and(|d| !d.new.is_empty()),
-    })
-}
-
-fn load_catalog(spec: &[std::path::PathBuf]) -> Result<Catalog, Error> {
-    if spec.is_empty() {
-        Ok(Catalog::builtin())
-    } else {
-        Catalog::from_files(spec)
-    }
-}
-
-fn print_catalog(cat: &Catalog, format: CatalogFormat) -> std::io::Result<()> {
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+fn print_catalog(
+    cat: &Catalog,
+    format: CatalogFormat,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     match format {
         CatalogFormat::Json => writeln!(out, "{}", cat.to_json())?,
         CatalogFormat::Table => {

@@ -1,12 +1,12 @@
-//! Wires the data flow: readers cut inputs into work units on the calling
-//! thread, `jobs` workers (a rayon pool) parse, classify, filter and
+//! Wires the data flow: the reader cuts inputs into work units on the
+//! calling thread, `jobs` worker threads parse, classify, filter and
 //! aggregate them into per-worker summaries, which are merged. Per-record
-//! rows, when asked for, reach the row sink in input order. With one job
-//! everything runs inline.
+//! rows, when asked for, reach the row sink in input order.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::Instant;
 
 use indicatif::ProgressBar;
@@ -16,6 +16,7 @@ use crate::catalog::Catalog;
 use crate::classify::classify;
 use crate::filter::Filter;
 use crate::input::{self, InputInfo, ReadOptions, Record, Source, Work};
+use crate::outputs::Control;
 use crate::redact::Redact;
 use crate::row::Row;
 
@@ -50,12 +51,7 @@ pub struct Job<'a> {
     pub settings: Settings,
     /// Worker threads.
     pub jobs: usize,
-    /// Whether per-record rows are wanted.
-    pub rows: bool,
 }
-
-/// Receives rows in input order.
-pub type RowSink<'a> = dyn FnMut(Vec<Row>) + Send + 'a;
 
 /// Classifies every record of a work unit into `sum`, collecting rows when
 /// `rows` is given; returns how many records the unit held.
@@ -132,74 +128,52 @@ impl Counter {
     }
 }
 
-/// Reads and audits all sources.
+/// Why a run could not be carried out at all.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// Not one worker thread could be started (a low process limit).
+    #[error("no worker thread could be started: {0}")]
+    NoThreads(#[source] std::io::Error),
+}
+
+/// Reads and audits all sources, on one path for any `jobs`: the calling
+/// thread reads and cuts work units; `jobs` workers parse, classify and
+/// aggregate them, each into its own summary returned when it is joined;
+/// when rows are wanted, a writer thread hands them to `rows` in input
+/// order. At most a bounded number of work units is in flight between the
+/// reader and the writer, so a slow reader of the rows (`--show | less`)
+/// holds the whole run back instead of filling memory.
+///
+/// The reader stops early when `control` asks it to (a signal, a failed
+/// write, a closed pipe that may end the run); the input being read then
+/// is marked as stopped and its error, if the cut caused one, dropped.
 pub fn run(
     sources: &[Source],
     job: &Job<'_>,
     progress: &ProgressBar,
-    sink: &mut RowSink<'_>,
-) -> Audit {
+    control: &Arc<Control>,
+    rows: Option<&mut (dyn FnMut(&[Row]) + Send)>,
+) -> Result<Audit, PipelineError> {
     let jobs = job.jobs.max(1);
     let names: Vec<String> = sources.iter().map(Source::name).collect();
     let mut audit = Audit::default();
     let mut reader_sum = Summary::new(job.settings);
     let counter = Counter::new();
-    if jobs == 1 {
-        let mut sum = Summary::new(job.settings);
-        let mut rows = Vec::new();
-        read_all(
-            sources,
-            job.read,
-            progress,
-            &mut audit.inputs,
-            &mut reader_sum,
-            &mut |w| {
-                counter.add(process(
-                    &w,
-                    job,
-                    &names,
-                    &mut sum,
-                    job.rows.then_some(&mut rows),
-                ));
-                if !rows.is_empty() {
-                    sink(std::mem::take(&mut rows));
-                }
-                input::recycle(w);
-                counter.show(progress);
-            },
-        );
-        reader_sum.merge(sum);
-        audit.summary = reader_sum;
-        return audit;
-    }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .thread_name(|i| format!("tape-audit-worker-{i}"))
-        .build()
-        .expect("a thread pool can be built");
-    let (tx, rx) = crossbeam_channel::bounded::<(u64, Work)>(jobs * 2);
-    let (row_tx, row_rx) = crossbeam_channel::unbounded::<(u64, Vec<Row>)>();
-    let done = Mutex::new(Vec::new());
-    std::thread::scope(|ts| {
-        // Rows come back in any order; hand them on in input order.
-        ts.spawn(move || {
-            let mut next = 0u64;
-            let mut waiting: BTreeMap<u64, Vec<Row>> = BTreeMap::new();
-            for (seq, rows) in row_rx {
-                waiting.insert(seq, rows);
-                while let Some(rows) = waiting.remove(&next) {
-                    if !rows.is_empty() {
-                        sink(rows);
-                    }
-                    next += 1;
-                }
-            }
-        });
-        pool.in_place_scope(|s| {
-            for _ in 0..jobs {
-                let (rx, row_tx) = (rx.clone(), row_tx.clone());
-                let (done, counter, names) = (&done, &counter, &names);
-                s.spawn(move |_| {
+    let want_rows = rows.is_some();
+    // Work units dispatched but not yet written: bounds the reorder buffer.
+    let in_flight = jobs * 4;
+    let (work_tx, work_rx) = crossbeam_channel::bounded::<(u64, Work)>(jobs * 2);
+    let (row_tx, row_rx) = crossbeam_channel::bounded::<(u64, Vec<Row>)>(in_flight);
+    let (ticket_tx, ticket_rx) = crossbeam_channel::bounded::<()>(in_flight);
+    let sums = std::thread::scope(|ts| {
+        let mut workers = Vec::with_capacity(jobs);
+        let mut spawn_error = None;
+        for i in 0..jobs {
+            let (rx, row_tx) = (work_rx.clone(), row_tx.clone());
+            let (counter, names) = (&counter, &names);
+            let spawned = std::thread::Builder::new()
+                .name(format!("tape-audit-worker-{i}"))
+                .spawn_scoped(ts, move || {
                     let mut sum = Summary::new(job.settings);
                     for (seq, w) in rx {
                         let mut rows = Vec::new();
@@ -208,46 +182,102 @@ pub fn run(
                             job,
                             names,
                             &mut sum,
-                            job.rows.then_some(&mut rows),
+                            want_rows.then_some(&mut rows),
                         ));
-                        if job.rows {
-                            // The row thread lives until every sender is gone.
+                        if want_rows {
+                            // The writer lives until every sender is gone.
                             let _ = row_tx.send((seq, rows));
                         }
                         input::recycle(w);
                     }
-                    done.lock().expect("no worker panicked").push(sum);
+                    sum
                 });
+            match spawned {
+                Ok(h) => workers.push(h),
+                Err(e) => {
+                    spawn_error = Some(e);
+                    break;
+                }
             }
-            drop((rx, row_tx));
-            let mut seq = 0u64;
-            read_all(
-                sources,
-                job.read,
-                progress,
-                &mut audit.inputs,
-                &mut reader_sum,
-                &mut |w| {
-                    // Workers only stop when the channel closes, so a send cannot fail.
-                    let _ = tx.send((seq, w));
-                    seq += 1;
-                    counter.show(progress);
-                },
-            );
-            drop(tx);
+        }
+        drop((work_rx, row_tx));
+        if workers.is_empty() {
+            return Err(PipelineError::NoThreads(
+                spawn_error.unwrap_or_else(|| std::io::Error::other("unknown")),
+            ));
+        }
+        let writer = rows.map(|sink| {
+            ts.spawn(move || {
+                let mut next = 0u64;
+                let mut waiting: BTreeMap<u64, Vec<Row>> = BTreeMap::new();
+                for (seq, rows) in row_rx {
+                    waiting.insert(seq, rows);
+                    while let Some(rows) = waiting.remove(&next) {
+                        if !rows.is_empty() {
+                            sink(&rows);
+                        }
+                        next += 1;
+                        let _ = ticket_rx.recv();
+                    }
+                }
+            })
         });
-    });
-    for sum in done.into_inner().expect("no worker panicked") {
+        let mut seq = 0u64;
+        read_all(
+            sources,
+            job.read,
+            progress,
+            control,
+            &mut audit.inputs,
+            &mut reader_sum,
+            &mut |w| {
+                if want_rows {
+                    // Blocks while `in_flight` units wait to be written.
+                    let _ = ticket_tx.send(());
+                }
+                // Workers stop only when the channel closes, so this cannot fail.
+                let _ = work_tx.send((seq, w));
+                seq += 1;
+                counter.show(progress);
+            },
+        );
+        drop(work_tx);
+        let sums: Vec<Summary> = workers
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect();
+        if let Some(h) = writer {
+            h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        }
+        Ok(sums)
+    })?;
+    for sum in sums {
         reader_sum.merge(sum);
     }
     audit.summary = reader_sum;
-    audit
+    Ok(audit)
+}
+
+/// A reader that ends (as at end of file) once the run is asked to stop.
+struct Stoppable<R> {
+    inner: R,
+    control: Arc<Control>,
+}
+
+impl<R: Read> Read for Stoppable<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.control.stopped() {
+            return Ok(0);
+        }
+        self.inner.read(buf)
+    }
 }
 
 fn read_all(
     sources: &[Source],
     opts: &ReadOptions,
     progress: &ProgressBar,
+    control: &Arc<Control>,
     infos: &mut Vec<InputInfo>,
     reader_sum: &mut Summary,
     send: &mut dyn FnMut(Work),
@@ -258,21 +288,33 @@ fn read_all(
             name: src.name(),
             ..InputInfo::default()
         };
+        if control.stopped() {
+            break;
+        }
         let pb = progress.clone();
         match input::open(src, move |n| pb.inc(n as u64)) {
             Err(e) => info.error = Some(crate::error::io_message(&e)),
             Ok((r, compression)) => {
                 info.compression = compression;
+                let r = Stoppable {
+                    inner: r,
+                    control: control.clone(),
+                };
                 input::read_source(
                     file,
                     src,
-                    r,
+                    Box::new(r),
                     opts,
                     &mut info,
                     send,
                     &mut |loc, reason, detail| reader_sum.add_skipped(loc, reason, &detail),
                 );
             }
+        }
+        if control.stopped() {
+            // The cut, not the input, ended it.
+            info.error = None;
+            info.note = Some("not read to the end: the run was stopped".into());
         }
         // Every input appears in the per-file totals, even with no records.
         reader_sum.files.entry(file).or_default();

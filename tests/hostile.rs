@@ -1348,7 +1348,6 @@ fn fuzz_regressions_through_the_library() {
         filter: &filter,
         settings: Settings::default(),
         jobs: 1,
-        rows: true,
     };
     let names = vec!["regression".to_string()];
     let mut failures = Vec::new();

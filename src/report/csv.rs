@@ -18,13 +18,13 @@ pub fn guard(cell: &str) -> Cow<'_, str> {
 }
 
 /// Writes record rows as CSV, header first.
-pub struct RowWriter {
-    w: csv::Writer<Box<dyn Write + Send>>,
+pub struct RowWriter<W: Write> {
+    w: csv::Writer<W>,
 }
 
-impl RowWriter {
+impl<W: Write> RowWriter<W> {
     /// Starts a CSV stream with its header row.
-    pub fn new(out: Box<dyn Write + Send>) -> csv::Result<RowWriter> {
+    pub fn new(out: W) -> csv::Result<RowWriter<W>> {
         let mut w = csv::Writer::from_writer(out);
         w.write_record(COLUMNS)?;
         Ok(RowWriter { w })
@@ -59,9 +59,17 @@ impl RowWriter {
         Ok(())
     }
 
-    /// Flushes what is buffered.
-    pub fn flush(&mut self) -> std::io::Result<()> {
-        self.w.flush()
+    /// The writer underneath.
+    pub fn get_ref(&self) -> &W {
+        self.w.get_ref()
+    }
+
+    /// Flushes what is buffered and returns the writer underneath.
+    pub fn into_inner(self) -> std::io::Result<W> {
+        self.w.into_inner().map_err(|e| {
+            let kind = e.error().kind();
+            std::io::Error::new(kind, e.error().to_string())
+        })
     }
 }
 
@@ -78,7 +86,7 @@ pub const TIMELINE_COLUMNS: [&str; 7] = [
 
 /// Writes one row per bucket and (status, error_code, class) with its count,
 /// and one row with an empty key for buckets where every response was `ok`.
-pub fn write_timeline(s: &Summary, out: Box<dyn Write + Send>) -> csv::Result<()> {
+pub fn write_timeline(s: &Summary, out: impl Write) -> csv::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(TIMELINE_COLUMNS)?;
     let secs = format!("{}", s.settings.bucket_ms as f64 / 1000.0);

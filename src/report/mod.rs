@@ -4,8 +4,10 @@
 
 pub mod baseline;
 pub mod csv;
+pub mod gate;
 pub mod json;
 pub mod markdown;
+pub mod show;
 pub mod table;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -119,6 +121,9 @@ pub struct Report {
     pub coverage: Coverage,
     /// Differences from `--baseline`, when given.
     pub baseline: Option<baseline::Diff>,
+    /// The `--fail-on` conditions and which held; absent without `--fail-on`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<gate::Gate>,
     /// Records that could not be read, by reason.
     pub skipped: Vec<SkipRow>,
     /// Why this report should not be read as a clean bill of health.
@@ -560,6 +565,7 @@ impl Report {
             timeline: timeline(s),
             coverage,
             baseline: None,
+            gate: None,
             skipped: s
                 .skipped
                 .iter()
