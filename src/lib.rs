@@ -130,7 +130,7 @@ fn audit(
     let rows = &mut outputs.rows;
     let wanted = rows.wanted();
     let mut write_rows = |r: &[row::Row]| rows.write(r);
-    let sink: Option<&mut (dyn FnMut(&[row::Row]) + Send)> =
+    let sink: Option<&mut pipeline::RowSink<'_>> =
         if wanted { Some(&mut write_rows) } else { None };
     let audit = pipeline::run(&a.sources, &job, &progress, control, sink);
     progress.finish_and_clear();

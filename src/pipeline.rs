@@ -128,6 +128,9 @@ impl Counter {
     }
 }
 
+/// Receives rows in input order.
+pub type RowSink<'a> = dyn FnMut(&[Row]) + Send + 'a;
+
 /// Why a run could not be carried out at all.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -152,7 +155,7 @@ pub fn run(
     job: &Job<'_>,
     progress: &ProgressBar,
     control: &Arc<Control>,
-    rows: Option<&mut (dyn FnMut(&[Row]) + Send)>,
+    rows: Option<&mut RowSink<'_>>,
 ) -> Result<Audit, PipelineError> {
     let jobs = job.jobs.max(1);
     let names: Vec<String> = sources.iter().map(Source::name).collect();
