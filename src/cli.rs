@@ -76,8 +76,9 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000), help_heading = "Exports")]
     pub samples: u16,
 
-    /// Only records at or after this time: RFC 3339, HH:MM[:SS] on the
-    /// capture's own date (UTC), or relative to now (-2h).
+    /// Only records at or after this time: RFC 3339 (2024-06-11T10:20:00Z),
+    /// HH:MM[:SS] on the capture's own date (UTC), relative to now (-2h),
+    /// or epoch seconds written @1718100000.
     #[arg(long, value_name = "TIME", value_parser = TimeSpec::parse, allow_hyphen_values = true, help_heading = "Filters")]
     pub since: Option<TimeSpec>,
 

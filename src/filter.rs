@@ -31,9 +31,25 @@ impl TimeSpec {
                 + (chrono::Timelike::nanosecond(&t) / 1_000_000) as i64;
             return Ok(TimeSpec::TimeOfDay(ms));
         }
-        parse_time_str(s)
-            .map(TimeSpec::At)
-            .ok_or_else(|| format!("`{s}` is not a time (RFC 3339, HH:MM[:SS], or -2h)"))
+        let bad = || {
+            format!("`{s}` is not a time (RFC 3339 such as 2024-06-11T10:20:00Z, HH:MM[:SS], -2h, or @EPOCH_SECONDS)")
+        };
+        if let Some(epoch) = s.strip_prefix('@') {
+            // Explicit epoch seconds: a bare number is refused below, since
+            // `10.20` is far more often a typo for 10:20 than a date in 1970.
+            return epoch
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite() && (0.0..=253_402_300_799.0).contains(n))
+                .map(|n| TimeSpec::At((n * 1000.0).round() as i64))
+                .ok_or_else(bad);
+        }
+        // A date comes first: four digits and a dash.
+        let b = s.as_bytes();
+        if b.len() < 10 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+            return Err(bad());
+        }
+        parse_time_str(s).map(TimeSpec::At).ok_or_else(bad)
     }
 
     fn resolve(self, capture_day_ms: Option<i64>, now_ms: i64) -> Result<i64, Error> {
@@ -288,6 +304,16 @@ mod tests {
             TimeSpec::At(_)
         ));
         assert!(TimeSpec::parse("soon").is_err());
+        // A typo for 10:20, not epoch seconds; epochs are explicit.
+        assert!(TimeSpec::parse("10.20").is_err());
+        assert!(TimeSpec::parse("1718100000").is_err());
+        assert_eq!(
+            TimeSpec::parse("@1718100000").unwrap(),
+            TimeSpec::At(1_718_100_000_000)
+        );
+        assert_eq!(TimeSpec::parse("@1.5").unwrap(), TimeSpec::At(1500));
+        assert!(TimeSpec::parse("@1e300").is_err());
+        assert!(TimeSpec::parse("@-5").is_err());
         assert_eq!(parse_duration_ms("5m").unwrap(), 300_000);
         assert!(parse_duration_ms("5y").is_err());
         assert_eq!(StatusPat::parse("5xx").unwrap(), StatusPat::Range(5));

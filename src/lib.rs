@@ -229,7 +229,7 @@ fn conclude(
         let name = w.name().to_string();
         report::csv::write_timeline(&audit.summary, w).map_err(|e| outputs::WriteError {
             name,
-            source: outputs::csv_io(e),
+            error: outputs::csv_io(e),
         })?;
     }
     if let Some(out) = outputs.report.as_mut() {

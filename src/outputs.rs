@@ -97,13 +97,12 @@ fn forget_pending(path: &Path) {
 
 /// A write failure on one output.
 #[derive(Debug, thiserror::Error)]
-#[error("{name}: {}", crate::error::io_message(source))]
+#[error("{name}: {}", crate::error::io_message(error))]
 pub struct WriteError {
     /// The path, or `<stdout>`.
     pub name: String,
-    /// The cause.
-    #[source]
-    pub source: io::Error,
+    /// The cause (printed in the message, so not a `source`).
+    pub error: io::Error,
 }
 
 /// Where an output goes.
@@ -150,8 +149,8 @@ enum State {
     Ok,
     /// Standard output's reader went away; later writes are dropped.
     Closed,
-    /// A write failed; later writes fail too.
-    Failed(io::ErrorKind),
+    /// A write failed; later writes are dropped.
+    Failed,
 }
 
 /// One output: a checked writer that remembers its first error.
@@ -180,7 +179,7 @@ impl Output {
             Target::File(path) => {
                 let (temp, file) = open_file(path).map_err(|source| WriteError {
                     name: name.clone(),
-                    source,
+                    error: source,
                 })?;
                 Inner::File {
                     w: BufWriter::with_capacity(64 * 1024, file),
@@ -203,18 +202,20 @@ impl Output {
         &self.name
     }
 
-    fn note(&mut self, e: io::Error) -> io::Result<()> {
+    /// Keeps a write error and stops writing: later writes are dropped, the
+    /// run is told (it stops), and `finish` returns the error. The writer
+    /// above (a CSV writer, a report) sees success, so that nothing it does
+    /// on failure can hide or replace the first error.
+    fn note(&mut self, e: io::Error) {
         let on_stdout = matches!(self.inner, Some(Inner::Stdout(_)));
         if on_stdout && e.kind() == io::ErrorKind::BrokenPipe {
             self.state = State::Closed;
             self.control.pipe_closed();
-            return Ok(());
+            return;
         }
-        self.state = State::Failed(e.kind());
+        self.state = State::Failed;
         self.control.write_failed();
-        let kind = e.kind();
         self.first_error.get_or_insert(e);
-        Err(io::Error::from(kind))
     }
 
     /// Flushes, closes and (for a file) renames the output into place.
@@ -233,12 +234,12 @@ impl Output {
             None => Ok(()),
         };
         if let Err(e) = res {
-            let _ = self.note(e);
+            self.note(e);
         }
         if let Some(e) = self.first_error.take() {
             return Err(WriteError {
                 name: self.name.clone(),
-                source: e,
+                error: e,
             });
         }
         if let Some(Inner::File {
@@ -255,7 +256,7 @@ impl Output {
                 let _ = std::fs::remove_file(&temp);
                 return Err(WriteError {
                     name: self.name.clone(),
-                    source,
+                    error: source,
                 });
             }
         }
@@ -265,10 +266,8 @@ impl Output {
 
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self.state {
-            State::Closed => return Ok(buf.len()),
-            State::Failed(k) => return Err(io::Error::from(k)),
-            State::Ok => {}
+        if !matches!(self.state, State::Ok) {
+            return Ok(buf.len());
         }
         let res = match self.inner.as_mut() {
             Some(Inner::Stdout(w)) => w.write(buf),
@@ -278,26 +277,26 @@ impl Write for Output {
         match res {
             Ok(n) => Ok(n),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
-            Err(e) => self.note(e).map(|()| buf.len()),
+            Err(e) => {
+                self.note(e);
+                Ok(buf.len())
+            }
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         if !matches!(self.state, State::Ok) {
-            return match self.state {
-                State::Failed(k) => Err(io::Error::from(k)),
-                _ => Ok(()),
-            };
+            return Ok(());
         }
         let res = match self.inner.as_mut() {
             Some(Inner::Stdout(w)) => w.flush(),
             Some(Inner::File { w, .. }) => w.flush(),
             None => Ok(()),
         };
-        match res {
-            Ok(()) => Ok(()),
-            Err(e) => self.note(e),
+        if let Err(e) = res {
+            self.note(e);
         }
+        Ok(())
     }
 }
 
@@ -447,7 +446,7 @@ impl Outputs {
                 let name = out.name().to_string();
                 Some(RowWriter::new(out).map_err(|e| WriteError {
                     name,
-                    source: csv_io(e),
+                    error: csv_io(e),
                 })?)
             }
             None => None,
@@ -485,7 +484,10 @@ impl Outputs {
             match w.into_inner() {
                 Ok(o) => outs.push(o),
                 Err(source) => {
-                    first.get_or_insert(WriteError { name, source });
+                    first.get_or_insert(WriteError {
+                        name,
+                        error: source,
+                    });
                 }
             }
         }

@@ -134,9 +134,9 @@ pub type RowSink<'a> = dyn FnMut(&[Row]) + Send + 'a;
 /// Why a run could not be carried out at all.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
-    /// Not one worker thread could be started (a low process limit).
-    #[error("no worker thread could be started: {0}")]
-    NoThreads(#[source] std::io::Error),
+    /// A thread the run needs could not be started (a low process limit).
+    #[error("no worker thread could be started: {} (is a process or thread limit, ulimit -u, too low?)", crate::error::io_message(.0))]
+    NoThreads(std::io::Error),
 }
 
 /// Reads and audits all sources, on one path for any `jobs`: the calling
@@ -210,21 +210,28 @@ pub fn run(
             ));
         }
         let writer = rows.map(|sink| {
-            ts.spawn(move || {
-                let mut next = 0u64;
-                let mut waiting: BTreeMap<u64, Vec<Row>> = BTreeMap::new();
-                for (seq, rows) in row_rx {
-                    waiting.insert(seq, rows);
-                    while let Some(rows) = waiting.remove(&next) {
-                        if !rows.is_empty() {
-                            sink(&rows);
+            std::thread::Builder::new()
+                .name("tape-audit-rows".into())
+                .spawn_scoped(ts, move || {
+                    let mut next = 0u64;
+                    let mut waiting: BTreeMap<u64, Vec<Row>> = BTreeMap::new();
+                    for (seq, rows) in row_rx {
+                        waiting.insert(seq, rows);
+                        while let Some(rows) = waiting.remove(&next) {
+                            if !rows.is_empty() {
+                                sink(&rows);
+                            }
+                            next += 1;
+                            let _ = ticket_rx.recv();
                         }
-                        next += 1;
-                        let _ = ticket_rx.recv();
                     }
-                }
-            })
+                })
         });
+        let writer = match writer.transpose() {
+            Ok(w) => w,
+            // Dropping the work channel ends the workers; the scope joins them.
+            Err(e) => return Err(PipelineError::NoThreads(e)),
+        };
         let mut seq = 0u64;
         read_all(
             sources,

@@ -496,10 +496,21 @@ impl Report {
         let mut warnings = Vec::new();
         // Log events without a status were read fine; they are not damage.
         let unreadable = totals.skipped - s.skipped.get("no_status").map_or(0, |t| t.count);
+        // Records with a status: a request that never got one says nothing
+        // about the contract either.
+        let answered = totals.responses - s.class(Class::NoResponse);
         if totals.records == 0 {
             warnings.push(
                 "no records were read: this audit says nothing about the traffic".to_string(),
             );
+        } else if totals.responses == 0 && totals.excluded > 0 {
+            warnings.push("the filters left out every record".to_string());
+        } else if answered == 0 && totals.excluded == 0 {
+            warnings.push(format!(
+                "none of the {} records read is an HTTP response with a status{}: this audit says nothing about the error contract",
+                totals.records,
+                top_reasons(s)
+            ));
         } else if unreadable as f64 > opts.max_skipped_share * totals.records as f64 {
             warnings.push(format!(
                 "{} of {} records ({:.0}%) could not be read: the classes describe only the rest",
@@ -507,8 +518,6 @@ impl Report {
                 totals.records,
                 100.0 * unreadable as f64 / totals.records as f64
             ));
-        } else if totals.responses == 0 && totals.excluded > 0 {
-            warnings.push("the filters left out every record".to_string());
         }
         Report {
             schema: SCHEMA,
@@ -595,6 +604,22 @@ impl Report {
     /// Rows of one class.
     pub fn rows_of(&self, c: Class) -> impl Iterator<Item = &CodeRow> {
         self.codes.iter().filter(move |r| r.class == c.name())
+    }
+}
+
+/// ` (9 no_status, 1 not_json)`: the most common skip reasons, for a warning.
+fn top_reasons(s: &Summary) -> String {
+    let mut v: Vec<(&String, u64)> = s.skipped.iter().map(|(r, t)| (r, t.count)).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let mut parts: Vec<String> = v.iter().take(3).map(|(r, n)| format!("{n} {r}")).collect();
+    let na = s.class(Class::NoResponse);
+    if na > 0 {
+        parts.insert(0, format!("{na} without a response"));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
     }
 }
 
