@@ -406,7 +406,7 @@ impl Summary {
                 stat.last_ms = Some(stat.last_ms.map_or(t, |l| l.max(t)));
             }
             if let Some(cred) = ex.credential.as_deref() {
-                *stat.clients.entry(redact::fingerprint(cred)).or_default() += 1;
+                *stat.clients.entry(redact::client(cred)).or_default() += 1;
             }
         }
         if v.undocumented_status {

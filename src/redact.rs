@@ -1,13 +1,42 @@
-//! Secrets in traffic never reach a report unless asked for: bearer and
-//! basic credentials, JWTs, and values of sensitive-looking parameters are
-//! replaced by a marker carrying a short stable fingerprint, so rows can be
-//! grouped by client without revealing the secret.
+//! Secrets in traffic never reach a report unless asked for. Text from
+//! traffic (messages, codes, paths, hosts, request ids, excerpts) passes
+//! four layers before it is stored or written:
+//!
+//! 1. **The record's own credentials.** The `Authorization` value, API key,
+//!    cookie values and sensitive query values a record carried are
+//!    replaced wherever they appear in that record's text (an error message
+//!    that echoes the token back).
+//! 2. **Known token formats**, kept as data in [`FORMATS`]: vendor prefixes
+//!    (Stripe, GitHub, Slack, AWS, Google, OpenAI, SendGrid, npm, ...), PEM
+//!    private keys, JWT/JWS/JWE (by a header that decodes to JSON, whatever
+//!    its first characters), URL userinfo and connection-string passwords.
+//! 3. **Sensitive names** in every spelling: `token=`, `api_key:`,
+//!    `"password": "several words"`, `accessToken`, `db_password`,
+//!    `PHPSESSID`, cookies, auth schemes (`Bearer`, `Basic`, `SSWS`, `Bot`,
+//!    Digest `response=`), percent- and entity-encoded separators.
+//! 4. **Random-looking tokens**: 20 or more characters of mixed case with
+//!    digits or few vowels. Single-case tokens (UUIDs, hex ids, ULIDs,
+//!    `req_8f3k2j`) stay readable.
+//!
+//! A secret becomes `[redacted:FINGERPRINT]`, where the fingerprint is 12 hex
+//! digits of an HMAC-SHA-256, stable across runs and `--jobs`, so rows can
+//! be grouped by client. A short or guessable secret (a PIN, `admin:admin`)
+//! becomes `[redacted]` with no fingerprint, since a fingerprint would let
+//! anyone confirm a guess, unless a team key is set in
+//! `TAPE_AUDIT_FINGERPRINT_KEY`: keyed fingerprints cannot be checked
+//! without the key, and runs with the same key still agree.
+//!
+//! Redaction is idempotent (markers are never redacted again) and never
+//! splits a character.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::sync::OnceLock;
 
-use regex::Regex;
-use sha2::{Digest, Sha256};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use regex::{Captures, Regex, RegexSet};
+use sha2::Sha256;
 
 /// Whether (and how) to redact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,20 +47,77 @@ pub enum Redact {
     Off,
 }
 
-/// A short, stable fingerprint of a secret: the same secret gives the same
-/// eight hex digits in every run; the secret cannot be read back from it.
-pub fn fingerprint(secret: &str) -> String {
+/// The environment variable holding a team's fingerprint key.
+pub const KEY_VAR: &str = "TAPE_AUDIT_FINGERPRINT_KEY";
+
+fn key() -> &'static Option<Vec<u8>> {
+    static K: OnceLock<Option<Vec<u8>>> = OnceLock::new();
+    K.get_or_init(|| {
+        std::env::var_os(KEY_VAR)
+            .map(|v| v.as_encoded_bytes().to_vec())
+            .filter(|v| !v.is_empty())
+    })
+}
+
+/// The secret a credential carries: without an auth scheme, and for Basic
+/// the decoded `user:password`.
+fn core(secret: &str) -> Cow<'_, str> {
     let s = secret.trim();
     let s = strip_scheme(s);
-    let digest = Sha256::new()
-        .chain_update(b"tape-audit fingerprint\0")
-        .chain_update(s.as_bytes())
-        .finalize();
-    digest[..4].iter().map(|b| format!("{b:02x}")).collect()
+    Cow::Borrowed(s.trim())
+}
+
+/// Whether a secret is too short or too plain for an unkeyed fingerprint:
+/// one that a dictionary or a brute force over a few billion guesses
+/// would find.
+fn guessable(secret: &str) -> bool {
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(secret)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .filter(|d| d.contains(':'));
+    // Basic credentials: judge the password.
+    let s = match &decoded {
+        Some(d) => d.split_once(':').map_or(d.as_str(), |(_, p)| p),
+        None => secret,
+    };
+    let n = s.chars().count();
+    let classes = [
+        s.bytes().any(|b| b.is_ascii_lowercase()),
+        s.bytes().any(|b| b.is_ascii_uppercase()),
+        s.bytes().any(|b| b.is_ascii_digit()),
+        s.bytes().any(|b| !b.is_ascii_alphanumeric()),
+    ]
+    .iter()
+    .filter(|&&c| c)
+    .count();
+    n < 12 || (n < 20 && classes < 3)
+}
+
+/// A stable fingerprint of a secret: 12 hex digits of an HMAC-SHA-256 (keyed
+/// by `TAPE_AUDIT_FINGERPRINT_KEY` when set). `None` for a guessable secret
+/// without a team key: its fingerprint would confirm a guess.
+pub fn fingerprint(secret: &str) -> Option<String> {
+    let s = core(secret);
+    let keyed = key();
+    if keyed.is_none() && guessable(&s) {
+        return None;
+    }
+    let k: &[u8] = keyed.as_deref().unwrap_or(b"tape-audit fingerprint v2");
+    let mut mac = Hmac::<Sha256>::new_from_slice(k).expect("HMAC takes any key length");
+    mac.update(s.as_bytes());
+    let digest = mac.finalize().into_bytes();
+    Some(digest[..6].iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The client column for a credential: its fingerprint, or `weak` for a
+/// guessable one.
+pub fn client(secret: &str) -> String {
+    fingerprint(secret).unwrap_or_else(|| "weak".to_string())
 }
 
 fn strip_scheme(s: &str) -> &str {
-    for scheme in ["bearer ", "basic ", "token ", "apikey "] {
+    for scheme in ["bearer ", "basic ", "token ", "apikey ", "ssws ", "bot "] {
         // `get` returns None when the cut is not on a character boundary.
         if let (Some(head), Some(rest)) = (s.get(..scheme.len()), s.get(scheme.len()..)) {
             if !rest.is_empty() && head.eq_ignore_ascii_case(scheme) {
@@ -42,76 +128,438 @@ fn strip_scheme(s: &str) -> &str {
     s
 }
 
-fn marker(secret: &str) -> String {
-    format!("[redacted:{}]", fingerprint(secret))
+/// The marker that replaces a secret.
+pub fn marker(secret: &str) -> String {
+    match fingerprint(secret) {
+        Some(f) => format!("[redacted:{f}]"),
+        None => "[redacted]".to_string(),
+    }
+}
+
+/// One known token format: a name (for tests and docs), a pattern, the
+/// capture group holding the secret (0: the whole match), and an optional
+/// check that a candidate really is one.
+pub struct Format {
+    /// What it is.
+    pub name: &'static str,
+    /// The pattern.
+    pub pattern: &'static str,
+    /// The group to replace.
+    pub group: usize,
+    /// A check on the whole match.
+    pub check: Option<fn(&str) -> bool>,
+}
+
+const fn fmt(name: &'static str, pattern: &'static str, group: usize) -> Format {
+    Format {
+        name,
+        pattern,
+        group,
+        check: None,
+    }
+}
+
+/// The known token formats (layer 2). Add a line to teach the redactor a new one.
+pub const FORMATS: &[Format] = &[
+    fmt(
+        "pem private key",
+        r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?s:.*?)(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|\z)",
+        0,
+    ),
+    Format {
+        name: "jwt, jws or jwe",
+        pattern: r"\b[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)?",
+        group: 0,
+        check: Some(jose_header),
+    },
+    fmt(
+        "stripe-style live/test key",
+        r"\b[a-z]{2,8}_(?:live|test|prod)_[A-Za-z0-9_]{6,}",
+        0,
+    ),
+    fmt("stripe webhook secret", r"\bwhsec_[A-Za-z0-9+/=]{16,}", 0),
+    fmt(
+        "github token",
+        r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}",
+        0,
+    ),
+    fmt(
+        "github fine-grained token",
+        r"\bgithub_pat_[A-Za-z0-9_]{20,}",
+        0,
+    ),
+    fmt("gitlab token", r"\bglpat-[A-Za-z0-9_-]{20,}", 0),
+    fmt("slack token", r"\bxox[abeoprs]-[A-Za-z0-9-]{10,}", 0),
+    fmt(
+        "slack webhook path",
+        r"/services/(T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{12,})",
+        1,
+    ),
+    fmt(
+        "aws access key id",
+        r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b",
+        0,
+    ),
+    fmt("google api key", r"\bAIza[0-9A-Za-z_-]{30,}", 0),
+    fmt("google oauth token", r"\bya29\.[0-9A-Za-z_-]{20,}", 0),
+    fmt(
+        "openai or anthropic key",
+        r"\bsk-(?:proj-|svcacct-|admin-|ant-(?:api\d\d-)?)?[A-Za-z0-9_-]{20,}",
+        0,
+    ),
+    fmt(
+        "sendgrid key",
+        r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}",
+        0,
+    ),
+    fmt("npm token", r"\bnpm_[A-Za-z0-9]{30,}", 0),
+    fmt("pypi token", r"\bpypi-[A-Za-z0-9_-]{40,}", 0),
+    fmt("twilio api key", r"\bSK[0-9a-fA-F]{32}\b", 0),
+    fmt("mailgun key", r"\bkey-[0-9a-zA-Z]{32}\b", 0),
+    fmt("digitalocean token", r"\bdo[por]_v1_[a-f0-9]{64}\b", 0),
+    fmt(
+        "shopify token",
+        r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b",
+        0,
+    ),
+    fmt("square token", r"\bsq0(?:atp|csp)-[0-9A-Za-z_-]{22,}", 0),
+    fmt("hashicorp vault token", r"\bhv[sbr]\.[A-Za-z0-9_-]{24,}", 0),
+    fmt("databricks token", r"\bdapi[a-f0-9]{32}\b", 0),
+    fmt("atlassian token", r"\bATATT[A-Za-z0-9_=-]{20,}", 0),
+    fmt("linear key", r"\blin_api_[A-Za-z0-9]{32,}", 0),
+    fmt(
+        "discord bot token",
+        r"\b[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,}",
+        0,
+    ),
+    fmt(
+        "telegram bot token",
+        r"\b(?:bot)?[0-9]{6,12}:[A-Za-z0-9_-]{30,}",
+        0,
+    ),
+    fmt(
+        "url userinfo password",
+        r"(?i)(?:\b[a-z][a-z0-9+.-]*:)?//[^\s/?#@:]+:([^\s@]+)@",
+        1,
+    ),
+    Format {
+        name: "user:password@host",
+        pattern: r"\b([A-Za-z0-9._%+-]+):([^\s@/:]{3,})@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*",
+        group: 2,
+        check: Some(not_mailto),
+    },
+    fmt(
+        "digest response",
+        r#"(?i)\bdigest\s[^\n]*?\bresponse\s*=\s*\\?"?([0-9a-f]{16,})"#,
+        1,
+    ),
+];
+
+fn not_mailto(m: &str) -> bool {
+    !m.to_ascii_lowercase().starts_with("mailto:")
+}
+
+/// Whether the first dot-separated segment decodes (base64url) to a JSON
+/// object: a JOSE header, whatever its first characters.
+fn jose_header(m: &str) -> bool {
+    let parts: Vec<&str> = m.split('.').collect();
+    if parts.len() != 3 && parts.len() != 5 {
+        return false;
+    }
+    let Ok(h) =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[0].trim_end_matches('='))
+    else {
+        return false;
+    };
+    let t = h.trim_ascii_start();
+    t.first() == Some(&b'{')
+        && (t.windows(5).any(|w| w == b"\"alg\"")
+            || t.windows(5).any(|w| w == b"\"typ\"")
+            || t.windows(5).any(|w| w == b"\"enc\""))
 }
 
 struct Patterns {
+    formats: Vec<Regex>,
+    set: RegexSet,
+    marker: Regex,
     scheme: Regex,
-    jwt: Regex,
+    cookie: Regex,
+    cookie_pair: Regex,
     param: Regex,
-    quick: Regex,
+    quoted: Regex,
+    token: Regex,
 }
+
+/// Names that hold secrets, as a suffix of any name (`db_password`,
+/// `accessToken`, `PHPSESSID`).
+const NAMES: &str = concat!(
+    r"(?i)\b([A-Za-z0-9_.-]*?(?:token|secret|passw(?:or)?d|pwd|passphrase|credentials?|",
+    r"api[_-]?key|apikey|access[_-]?key|private[_-]?key|session(?:[_-]?(?:id|key|token))?|",
+    r"sessid|sid|auth(?:orization)?|signature|sig|x-amz-credential|cookie|key))",
+);
+
+const SEPARATOR: &str = r#"(\\?["']?\s*(?:[:=]|%3[dDaA]|&#0*61;|&#x0*3[dDaA];|&#0*58;|&equals;|&colon;)(?:\s|%20|\+)*)"#;
 
 fn patterns() -> &'static Patterns {
     static P: OnceLock<Patterns> = OnceLock::new();
-    P.get_or_init(|| Patterns {
-        scheme: Regex::new(r"(?i)\b(bearer|basic|token|apikey)(\s+)([A-Za-z0-9\-._~+/]{6,}=*)")
+    P.get_or_init(|| {
+        let names = NAMES;
+        let value = r#"(?:\\?"([^"\\]*)\\?"|'([^']*)'|([^\s&"',;}\\<>]+))"#;
+        Patterns {
+            formats: FORMATS
+                .iter()
+                .map(|f| Regex::new(f.pattern).expect("valid format pattern"))
+                .collect(),
+            set: RegexSet::new(FORMATS.iter().map(|f| f.pattern)).expect("valid format patterns"),
+            marker: Regex::new(r"\[redacted(?::[0-9a-f]{6,16})?\]").expect("valid regex"),
+            scheme: Regex::new(
+                r"(?i)\b(bearer|basic|token|apikey|api-key|ssws|bot|negotiate|ntlm|dpop|hawk)(?:\s*:)?(\s+|%20|\+)([A-Za-z0-9\-._~+/]{6,}=*)",
+            )
             .expect("valid regex"),
-        jwt: Regex::new(r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-            .expect("valid regex"),
-        param: Regex::new(concat!(
-            r#"(?i)\b((?:access_|refresh_|id_|auth_|session_|csrf_|xsrf_)?token|api[_-]?key|apikey|x-api-key|key|secret|client_secret|password|passwd|pwd|signature|sig|x-amz-signature|x-amz-credential|x-amz-security-token|credential|session_?id|auth|authorization|cookie|set-cookie)"#,
-            r#"(\\?["']?\s*[:=]\s*\\?["']?)([^\s&"',;}\\]+)"#
-        ))
-        .expect("valid regex"),
-        // A cheap pre-check: most text has none of these and is left alone.
-        quick: Regex::new(r"(?i)bearer|basic|token|apikey|eyJ|key|secret|passw|pwd|sig|credential|session|auth|cookie")
-            .expect("valid regex"),
+            cookie: Regex::new(r"(?i)\b(?:set-)?cookie(?:\\?[\x22'])?\s*(?::|%3a|=)\s*([^\r\n\x22]*)")
+                .expect("valid regex"),
+            cookie_pair: Regex::new(r"([^\s=;,]+)=([^;,\s]*)").expect("valid regex"),
+            param: Regex::new(&format!("{names}{SEPARATOR}{value}")).expect("valid regex"),
+            quoted: Regex::new(r#"(?i)\b(token|password|secret|key|passphrase)\s+(?:'([^'\s]{4,})'|"([^"\s]{4,})")"#)
+                .expect("valid regex"),
+            token: Regex::new(r"[A-Za-z0-9+/_=-]{20,}").expect("valid regex"),
+        }
     })
 }
 
-/// Redacts secrets in free text (messages, URLs, log excerpts).
+/// Whether a parameter or field name is one that holds secrets.
+pub fn sensitive_name(name: &str) -> bool {
+    static N: OnceLock<Regex> = OnceLock::new();
+    N.get_or_init(|| Regex::new(&format!("{NAMES}$")).expect("valid regex"))
+        .is_match(name)
+}
+
+/// Redacts secrets in free text (messages, URLs, codes, paths, ids, excerpts).
 pub fn text(s: &str, mode: Redact) -> Cow<'_, str> {
-    if mode == Redact::Off {
+    text_with(s, mode, &[])
+}
+
+/// Redacts secrets in free text, including every occurrence of `own`: the
+/// credentials the record itself carried.
+pub fn text_with<'a>(s: &'a str, mode: Redact, own: &[&str]) -> Cow<'a, str> {
+    if mode == Redact::Off || s.len() < 4 {
         return Cow::Borrowed(s);
     }
     let p = patterns();
-    if !p.quick.is_match(s) {
-        return Cow::Borrowed(s);
-    }
     let mut out = Cow::Borrowed(s);
-    if p.jwt.is_match(&out) {
-        out = Cow::Owned(
-            p.jwt
-                .replace_all(&out, |c: &regex::Captures| marker(&c[0]))
-                .into_owned(),
-        );
-    }
-    if p.scheme.is_match(&out) {
-        let r = p.scheme.replace_all(&out, |c: &regex::Captures| {
-            if c[3].starts_with("[redacted:") {
-                c[0].to_string()
-            } else {
-                format!("{}{}{}", &c[1], &c[2], marker(&c[3]))
+    // Layer 1: the record's own credentials, wherever they appear.
+    for secret in own {
+        for form in [secret.trim(), strip_scheme(secret.trim())] {
+            if form.len() >= 4 && out.contains(form) {
+                out = Cow::Owned(replace_literal(&out, form, &p.marker));
             }
-        });
-        out = Cow::Owned(r.into_owned());
+        }
     }
-    if p.param.is_match(&out) {
-        let r = p.param.replace_all(&out, |c: &regex::Captures| {
-            if c[3].starts_with("[redacted:")
-                || c[3].eq_ignore_ascii_case("bearer")
-                || c[3].eq_ignore_ascii_case("basic")
-            {
-                c[0].to_string()
-            } else {
-                format!("{}{}{}", &c[1], &c[2], marker(&c[3]))
+    // Layer 2: known formats.
+    let hits = p.set.matches(&out);
+    if hits.matched_any() {
+        for i in hits.iter() {
+            let f = &FORMATS[i];
+            if let Some(r) = replace(&out, &p.formats[i], &p.marker, |c| {
+                let whole = c.get(0)?;
+                if f.check.is_some_and(|ok| !ok(whole.as_str())) {
+                    return None;
+                }
+                c.get(f.group)
+            }) {
+                out = Cow::Owned(r);
             }
-        });
-        out = Cow::Owned(r.into_owned());
+        }
+    }
+    // Layer 3: sensitive names and auth schemes.
+    if let Some(r) = replace(&out, &p.scheme, &p.marker, |c| {
+        let v = c.get(3)?;
+        let scheme = c[1].to_ascii_lowercase();
+        let plain_word = matches!(scheme.as_str(), "token" | "bot" | "api-key" | "hawk")
+            && !tokenish(v.as_str());
+        (!plain_word).then_some(v)
+    }) {
+        out = Cow::Owned(r);
+    }
+    if let Some(r) = redact_cookies(&out, p) {
+        out = Cow::Owned(r);
+    }
+    if let Some(r) = replace(&out, &p.param, &p.marker, |c| {
+        let v = c.get(3).or_else(|| c.get(4)).or_else(|| c.get(5))?;
+        let t = v.as_str();
+        if t.is_empty() || t.eq_ignore_ascii_case("bearer") || t.eq_ignore_ascii_case("basic") {
+            return None;
+        }
+        // `key` and `sig` alone name many ordinary things: only values
+        // that look like tokens count there.
+        let name = c[1].to_ascii_lowercase();
+        if (name == "key" || name == "sig" || name == "auth") && !tokenish(t) && t.len() < 6 {
+            return None;
+        }
+        Some(v)
+    }) {
+        out = Cow::Owned(r);
+    }
+    if let Some(r) = replace(&out, &p.quoted, &p.marker, |c| {
+        c.get(2).or_else(|| c.get(3))
+    }) {
+        out = Cow::Owned(r);
+    }
+    // Layer 4: random-looking tokens.
+    if let Some(r) = replace(&out, &p.token, &p.marker, |c| {
+        let m = c.get(0)?;
+        random_looking(m.as_str()).then_some(m)
+    }) {
+        out = Cow::Owned(r);
     }
     out
+}
+
+/// Whether a value looks like a token rather than a word: a digit and at
+/// least 8 characters, or 16 or more characters.
+fn tokenish(v: &str) -> bool {
+    (v.len() >= 8 && v.bytes().any(|b| b.is_ascii_digit())) || v.len() >= 16
+}
+
+/// Layer 4's rule: a token of 20 or more characters (not a path) with a
+/// part of 16 or more between `_` and `-` that has upper and lower case and
+/// either three digits, or a digit and few vowels, or few vowels and
+/// frequent case changes: random text, not a camelCase identifier, and not
+/// a prefixed single-case id (`req_01HX3K5M...`).
+pub fn random_looking(t: &str) -> bool {
+    let b = t.as_bytes();
+    if b.len() < 20 || b[0] == b'/' || t.contains("//") {
+        return false;
+    }
+    t.split(['_', '-'])
+        .any(|part| part.len() >= 16 && random_part(part.as_bytes()))
+}
+
+fn random_part(b: &[u8]) -> bool {
+    let upper = b.iter().filter(|c| c.is_ascii_uppercase()).count();
+    let lower = b.iter().filter(|c| c.is_ascii_lowercase()).count();
+    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+    if upper == 0 || lower == 0 {
+        return false;
+    }
+    let letters = upper + lower;
+    let vowels = b
+        .iter()
+        .filter(|c| matches!(c.to_ascii_lowercase(), b'a' | b'e' | b'i' | b'o' | b'u'))
+        .count();
+    let vowel_share = vowels as f64 / letters as f64;
+    let pairs = b
+        .windows(2)
+        .filter(|w| w[0].is_ascii_alphabetic() && w[1].is_ascii_alphabetic())
+        .count()
+        .max(1);
+    let flips = b
+        .windows(2)
+        .filter(|w| {
+            w[0].is_ascii_alphabetic()
+                && w[1].is_ascii_alphabetic()
+                && w[0].is_ascii_uppercase() != w[1].is_ascii_uppercase()
+        })
+        .count();
+    let flip_share = flips as f64 / pairs as f64;
+    digits >= 3 || (digits >= 1 && vowel_share < 0.3) || (vowel_share < 0.25 && flip_share >= 0.3)
+}
+
+/// Spans of markers already in `s`: never redacted again.
+fn marker_spans(s: &str, marker: &Regex) -> Vec<Range<usize>> {
+    if !s.contains("[redacted") {
+        return Vec::new();
+    }
+    marker.find_iter(s).map(|m| m.range()).collect()
+}
+
+fn overlaps(spans: &[Range<usize>], r: &Range<usize>) -> bool {
+    spans.iter().any(|m| m.start < r.end && r.start < m.end)
+}
+
+/// Replaces, in every match of `re`, the part `pick` chooses by its
+/// marker; `None` when nothing changed.
+fn replace<'t>(
+    s: &'t str,
+    re: &Regex,
+    marker: &Regex,
+    pick: impl Fn(&Captures<'t>) -> Option<regex::Match<'t>>,
+) -> Option<String> {
+    let spans = marker_spans(s, marker);
+    let mut out = String::new();
+    let mut last = 0;
+    for c in re.captures_iter(s) {
+        let Some(m) = pick(&c) else { continue };
+        let r = m.range();
+        if r.is_empty() || r.start < last || overlaps(&spans, &r) {
+            continue;
+        }
+        out.push_str(&s[last..r.start]);
+        out.push_str(&self::marker(m.as_str()));
+        last = r.end;
+    }
+    if last == 0 && out.is_empty() {
+        return None;
+    }
+    out.push_str(&s[last..]);
+    Some(out)
+}
+
+fn replace_literal(s: &str, secret: &str, marker: &Regex) -> String {
+    let spans = marker_spans(s, marker);
+    let mut out = String::with_capacity(s.len());
+    let mut last = 0;
+    for (i, _) in s.match_indices(secret) {
+        let r = i..i + secret.len();
+        if i < last || overlaps(&spans, &r) {
+            continue;
+        }
+        out.push_str(&s[last..i]);
+        out.push_str(&self::marker(secret));
+        last = r.end;
+    }
+    out.push_str(&s[last..]);
+    out
+}
+
+/// `Cookie: a=1; sid=...`: every cookie's value, not only the first.
+fn redact_cookies(s: &str, p: &Patterns) -> Option<String> {
+    if !s
+        .as_bytes()
+        .windows(6)
+        .any(|w| w.eq_ignore_ascii_case(b"cookie"))
+    {
+        return None;
+    }
+    let spans = marker_spans(s, &p.marker);
+    let mut out = String::new();
+    let mut last = 0;
+    for c in p.cookie.captures_iter(s) {
+        let Some(list) = c.get(1) else { continue };
+        for pair in p.cookie_pair.captures_iter(list.as_str()) {
+            let Some(v) = pair.get(2) else { continue };
+            let r = list.start() + v.start()..list.start() + v.end();
+            if r.is_empty() || r.start < last || overlaps(&spans, &r) {
+                continue;
+            }
+            let low = pair[1].to_ascii_lowercase();
+            // Attributes of Set-Cookie are not secrets.
+            if matches!(
+                low.as_str(),
+                "path" | "domain" | "expires" | "max-age" | "samesite" | "priority"
+            ) {
+                continue;
+            }
+            out.push_str(&s[last..r.start]);
+            out.push_str(&marker(v.as_str()));
+            last = r.end;
+        }
+    }
+    if last == 0 {
+        return None;
+    }
+    out.push_str(&s[last..]);
+    Some(out)
 }
 
 #[cfg(test)]
@@ -149,19 +597,126 @@ mod tests {
             for s in secrets {
                 assert!(!r.contains(s), "{s} leaked from {c:?} as {r:?}");
             }
-            assert!(r.contains("[redacted:"), "{r}");
+            assert!(r.contains("[redacted"), "{r}");
             assert_eq!(text(c, Redact::Off), c.as_str());
         }
         assert_eq!(
             text(
-                "https://x/v1/x?access_token=abc123secret&limit=5",
+                "https://x/v1/x?access_token=abc123secret99&limit=5",
                 Redact::On
             ),
             format!(
                 "https://x/v1/x?access_token={}&limit=5",
-                marker("abc123secret")
+                marker("abc123secret99")
             )
         );
+    }
+
+    #[test]
+    fn secrets_without_a_name() {
+        let cases = [
+            (
+                "key tpk_live_9f8e7d6c5b4a3f2e exceeded",
+                "tpk_live_9f8e7d6c5b4a3f2e",
+            ),
+            (
+                "Invalid API Key provided: sk_live_51H8aBcDeFgHiJkLmN",
+                "sk_live_51H8aBcDeFgHiJkLmN",
+            ),
+            (
+                "bad ghp_0123456789abcdefghijABCDEFGHIJ012345",
+                "ghp_0123456789abcdefghij",
+            ),
+            (
+                "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp in use",
+                "xoxb-1234567890",
+            ),
+            ("access AKIAIOSFODNN7EXAMPLE denied", "AKIAIOSFODNN7EXAMPLE"),
+            (
+                "secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "wJalrXUtnFEMI/K7MDENG",
+            ),
+            (
+                "AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY",
+                "AIzaSyD-9tSrke72",
+            ),
+            ("sk-proj-AbCdEf0123456789GhIjKl", "sk-proj-AbCdEf0123456789"),
+            (
+                "SG.abcdefghijklmnop1234.qrstuvwxyzABCDEF5678GH",
+                "SG.abcdefghijklmnop",
+            ),
+            ("npm_abcdefghijklmnopqrstuvwxyz0123456789", "npm_abcdefghij"),
+            ("postgres://app:s3cretPw@db.internal:5432/x", "s3cretPw"),
+            ("mongodb+srv://u:hunter2@cluster0.example.net", "hunter2"),
+            ("https://admin:pa/ss?w#rd@host/x", "pa/ss?w#rd"),
+            ("//bob:pw1234@h/x", "pw1234"),
+            ("bob:pw1234@h.example/x", "pw1234"),
+            (
+                "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----",
+                "MIIEowIBAAKCAQEA",
+            ),
+        ];
+        for (c, secret) in cases {
+            let r = text(c, Redact::On);
+            assert!(!r.contains(secret), "{secret} leaked from {c:?} as {r:?}");
+            assert_eq!(text(&r, Redact::On), r, "idempotent on {c:?}");
+        }
+        // A JWT whose header does not start with eyJ (whitespace first).
+        let header =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b" {\"alg\":\"HS256\"}");
+        let jwt = format!("{header}.eyJzdWIiOiIxIn0.c2lnbmF0dXJlX2hlcmU");
+        let r = text(&format!("token {jwt} bad"), Redact::On).into_owned();
+        assert!(!r.contains(&header), "{r}");
+    }
+
+    #[test]
+    fn names_in_every_form() {
+        let cases = [
+            ("session=abcdef0123", "abcdef0123"),
+            ("db_password=pa55word!", "pa55word!"),
+            ("aws_secret_access_key: abcd1234efgh", "abcd1234efgh"),
+            ("accessToken=zz99yy88xx", "zz99yy88xx"),
+            (r#"{"refreshToken": "r-1234-5678"}"#, "r-1234-5678"),
+            (
+                r#""password": "correct horse battery staple""#,
+                "horse battery",
+            ),
+            (r#"\"password\":\"two words\""#, "two words"),
+            ("Cookie: a=1; sid=s3ss10n; theme=dark", "s3ss10n"),
+            ("PHPSESSID=abc123def456", "abc123def456"),
+            ("JSESSIONID=ABCDEF0123456789", "ABCDEF0123456789"),
+            ("token 'tk-4567-abcd'", "tk-4567-abcd"),
+            ("Authorization: SSWS 00QCjAl4MlV-WPXM", "00QCjAl4MlV-WPXM"),
+            (
+                "Authorization: Bot MTk4NjIyNDgzNDcxOTI1MjQ4",
+                "MTk4NjIyNDgzNDcxOTI1MjQ4",
+            ),
+            ("Bearer: abcdef123456", "abcdef123456"),
+            ("password%3Dp4ssw0rd%26x", "p4ssw0rd"),
+            ("Authorization%3A%20Bearer%20abcdef123456", "abcdef123456"),
+            ("password&#61;p4ssw0rd", "p4ssw0rd"),
+            (
+                r#"Digest username="u", response="6629fae49393a05397450978507c4ef1""#,
+                "6629fae49393a05397450978507c4ef1",
+            ),
+            ("passphrase: open-sesame-42", "open-sesame-42"),
+            ("credentials=c0ffee-cafe", "c0ffee-cafe"),
+        ];
+        for (c, secret) in cases {
+            let r = text(c, Redact::On);
+            assert!(!r.contains(secret), "{secret} leaked from {c:?} as {r:?}");
+            assert_eq!(text(&r, Redact::On), r, "idempotent on {c:?}");
+        }
+    }
+
+    #[test]
+    fn own_credentials_are_found_anywhere() {
+        let r = text_with(
+            "key Qx7 is not valid: Qx7-plain-looking",
+            Redact::On,
+            &["Bearer Qx7-plain-looking"],
+        );
+        assert!(!r.contains("Qx7-plain-looking"), "{r}");
     }
 
     #[test]
@@ -170,8 +725,18 @@ mod tests {
             "Record does not exist(124)!",
             "Invalid API key",
             "The bearer token is not valid.",
-            "/v1/record/app/7",
+            "/v1/record/app/7/filter",
             "Value for field 'status' is not a valid option",
+            "request 550e8400-e29b-41d4-a716-446655440000 failed",
+            "req_01HX3K5M7N9P2Q4R6S8T0V1W2X",
+            "trace Root=1-5759e988-bd862e3fe1be46a994272793",
+            "getUserProfileByIdHandler failed",
+            "ValidationErrorInRequestBody",
+            "sha 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "Bot protection blocked the request",
+            "the token expired",
+            "mailto:someone@example.com",
+            "see https://api.tapeapp.com/v1/record/12",
         ] {
             assert_eq!(text(s, Redact::On), s);
         }
@@ -179,12 +744,21 @@ mod tests {
 
     #[test]
     fn fingerprints_are_stable_and_scheme_free() {
-        assert_eq!(fingerprint("Bearer abc"), fingerprint("abc"));
-        assert_eq!(fingerprint("abc").len(), 8);
-        assert_ne!(fingerprint("abc"), fingerprint("abd"));
-        assert_eq!(fingerprint("abc"), fingerprint(" abc "));
+        let long = "tk_live_0123456789abcdefGHIJ";
+        assert_eq!(fingerprint(&format!("Bearer {long}")), fingerprint(long));
+        assert_eq!(fingerprint(long).unwrap().len(), 12);
+        assert_ne!(
+            fingerprint(long),
+            fingerprint("tk_live_0123456789abcdefGHIK")
+        );
+        assert_eq!(fingerprint(long), fingerprint(&format!(" {long} ")));
+        // Guessable secrets get no fingerprint (without a team key).
+        assert_eq!(fingerprint("1234"), None);
+        let admin = base64::engine::general_purpose::STANDARD.encode("admin:admin");
+        assert_eq!(fingerprint(&format!("Basic {admin}")), None);
+        assert_eq!(marker("1234"), "[redacted]");
         // A multi-byte character where a scheme would end must not panic.
-        assert_eq!(fingerprint("bearer\u{e9}x").len(), 8);
-        assert_eq!(fingerprint("toke\u{e9}n").len(), 8);
+        let _ = fingerprint("bearer\u{e9}x");
+        let _ = fingerprint("toke\u{e9}n");
     }
 }

@@ -82,7 +82,9 @@ impl Row {
         cat: &Catalog,
         mode: Redact,
     ) -> Row {
-        let red = |s: &str| redact::text(s, mode).into_owned();
+        let own = own_secrets(ex);
+        let own: Vec<&str> = own.iter().map(String::as_str).collect();
+        let red = |s: &str| redact::text_with(s, mode, &own).into_owned();
         let (host, path) = ex.host_and_path();
         let code = v.code.as_deref().unwrap_or("");
         let (mut suggestion, mut documented_status) = (String::new(), String::new());
@@ -103,7 +105,7 @@ impl Row {
             source: source.to_string(),
             locator: format!("{} {index}", kind.word()),
             timestamp: ex.time_ms.map(format_time).unwrap_or_default(),
-            method: ex.method.as_deref().unwrap_or("").to_string(),
+            method: method(ex.method.as_deref().unwrap_or("")),
             host: red(host.unwrap_or("")),
             path: red(path.unwrap_or("")),
             endpoint: red(&path.map(endpoint).unwrap_or_default()),
@@ -114,7 +116,7 @@ impl Row {
             suggestion,
             documented_status,
             error_message: message,
-            request_id: ex.request_id.as_deref().unwrap_or("").to_string(),
+            request_id: red(ex.request_id.as_deref().unwrap_or("")),
             duration_ms: ex
                 .duration_ms
                 .map(|d| format!("{d:.3}"))
@@ -123,7 +125,7 @@ impl Row {
                 .credential
                 .as_deref()
                 .map(|c| match mode {
-                    Redact::On => redact::fingerprint(c),
+                    Redact::On => redact::client(c),
                     Redact::Off => c.to_string(),
                 })
                 .unwrap_or_default(),
@@ -134,4 +136,44 @@ impl Row {
     pub fn wanted(class: Class) -> bool {
         class != Class::Ok
     }
+}
+
+/// A request method as it is shown: an HTTP token (letters, digits and
+/// `!#$%&'*+-.^_`|~`) of at most 20 characters, else `?`: a method field
+/// is no place for text from the traffic.
+pub fn method(m: &str) -> String {
+    let ok = !m.is_empty()
+        && m.len() <= 20
+        && m.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if ok {
+        m.to_string()
+    } else if m.is_empty() {
+        String::new()
+    } else {
+        "?".to_string()
+    }
+}
+
+/// The secrets a record carried itself: its credential (with and without
+/// the scheme) and the values of sensitive query parameters and URL
+/// userinfo, so that any echo of them in its text is redacted.
+pub fn own_secrets(ex: &Exchange<'_>) -> Vec<String> {
+    let mut v = Vec::new();
+    if let Some(c) = ex.credential.as_deref() {
+        v.push(c.trim().to_string());
+    }
+    if let Some(url) = ex.url.as_deref() {
+        if let Some((_, q)) = url.split_once('?') {
+            let q = q.split('#').next().unwrap_or("");
+            for pair in q.split('&') {
+                if let Some((k, val)) = pair.split_once('=') {
+                    if val.len() >= 4 && redact::sensitive_name(k) {
+                        v.push(val.to_string());
+                    }
+                }
+            }
+        }
+    }
+    v
 }

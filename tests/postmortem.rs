@@ -556,7 +556,7 @@ fn secrets_never_reach_any_output() {
         .next()
         .unwrap()
         .clone();
-    assert_eq!(fp.len(), 8);
+    assert_eq!(fp.len(), 12);
     assert_eq!(
         json(&[&har])["codes"],
         r["codes"],
