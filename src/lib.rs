@@ -264,7 +264,7 @@ fn write_report(
         OutputFormat::Markdown => report::markdown::write(report, rc.top, out)?,
         OutputFormat::Partial => {
             let p = partial::Partial::of(audit, cat, options);
-            serde_json::to_writer(&mut *out, &p)?;
+            report::json::to_writer(&mut *out, &p, false)?;
             out.write_all(b"\n")?;
         }
     }

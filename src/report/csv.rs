@@ -9,11 +9,53 @@ use crate::aggregate::{split_timeline_key, Summary};
 use crate::exchange::format_time;
 use crate::row::{Row, COLUMNS};
 
-/// Prefixes a cell that a spreadsheet would evaluate with `'`.
+/// Makes a cell safe for a spreadsheet and a terminal: control, bidi and
+/// invisible characters are escaped (`\u{1b}`), always, since no dashboard
+/// needs a raw ESC; and a cell whose first visible character would start a
+/// formula (`=`, `+`, `-`, `@` or their full-width forms, after any spaces,
+/// tabs, line breaks, no-break or ideographic spaces, zero-width characters
+/// or a BOM) is prefixed with `'`.
 pub fn guard(cell: &str) -> Cow<'_, str> {
-    match cell.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{cell}")),
-        _ => Cow::Borrowed(cell),
+    let escaped = crate::sanitize::terminal(cell);
+    let first = escaped
+        .chars()
+        .find(|&c| !(c.is_whitespace() || c == '\u{feff}' || c == '\u{200b}'));
+    // The escaped forms of leading blanks (`\t`, `\n`, `\u{200b}`) begin with
+    // a backslash: look past them too.
+    let first_visible = {
+        let mut t: &str = &escaped;
+        loop {
+            let s = t.trim_start();
+            let s = s.trim_start_matches(['\u{feff}', '\u{200b}', '\u{a0}', '\u{3000}']);
+            let s = [
+                "\\t",
+                "\\n",
+                "\\r",
+                "\\u{200b}",
+                "\\u{feff}",
+                "\\u{2060}",
+                "\\u{200c}",
+                "\\u{200d}",
+            ]
+            .iter()
+            .find_map(|p| s.strip_prefix(p))
+            .unwrap_or(s);
+            if s.len() == t.len() {
+                break s.chars().next();
+            }
+            t = s;
+        }
+    };
+    let formula = |c: Option<char>| {
+        matches!(
+            c,
+            Some('=' | '+' | '-' | '@' | '\u{ff1d}' | '\u{ff0b}' | '\u{ff0d}' | '\u{ff20}')
+        )
+    };
+    if formula(first) || formula(first_visible) {
+        Cow::Owned(format!("'{escaped}"))
+    } else {
+        escaped
     }
 }
 
@@ -125,7 +167,20 @@ mod tests {
         assert_eq!(guard("+1"), "'+1");
         assert_eq!(guard("-2"), "'-2");
         assert_eq!(guard("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(guard("\tx"), "'\tx");
+        assert_eq!(guard("\t=x"), "'\\t=x");
+        for lead in [
+            " ", "\t", "\u{a0}", "\u{3000}", "\n", "\u{200b}", "\u{feff}", " \t ",
+        ] {
+            for op in [
+                "=", "+", "-", "@", "\u{ff1d}", "\u{ff0b}", "\u{ff0d}", "\u{ff20}",
+            ] {
+                let c = format!("{lead}{op}1+1");
+                assert!(guard(&c).starts_with('\''), "{c:?} -> {:?}", guard(&c));
+            }
+        }
+        // Control characters never reach a cell raw.
+        assert_eq!(guard("a\x1b]0;x\x07b"), "a\\u{1b}]0;x\\u{7}b");
+        assert_eq!(guard("x\u{202e}y"), "x\\u{202e}y");
         assert_eq!(guard("not_found"), "not_found");
         assert_eq!(guard(""), "");
     }

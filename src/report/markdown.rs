@@ -9,23 +9,39 @@ use crate::sanitize::terminal;
 /// Most timeline rows written; the JSON report has them all.
 const MAX_TIMELINE_ROWS: usize = 500;
 
-/// Escapes text from traffic for a Markdown table cell.
+/// Escapes text from traffic for a Markdown table cell. Plain words,
+/// numbers and paths stay plain; anything else (links, images, URLs, HTML,
+/// entities) goes into a code span, where a Markdown renderer shows it as
+/// it is: no link, no image, no autolink, no entity decoding.
 pub fn cell(s: &str) -> String {
-    let escaped = s
-        .replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('`', "\\`")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('*', "\\*")
-        .replace('_', "\\_");
-    terminal(&escaped).into_owned()
+    let plain = s
+        .chars()
+        .all(|c| c.is_alphanumeric() || " .,-/{}#=+'\"()!_*%".contains(c))
+        && !s.to_ascii_lowercase().contains("www");
+    if s.is_empty() || plain {
+        let escaped = s
+            .replace('\\', "\\\\")
+            .replace('*', "\\*")
+            .replace('_', "\\_");
+        return terminal(&escaped).into_owned();
+    }
+    code(s)
 }
 
-/// A code in backticks, safe inside a table.
+/// Text in a code span, safe inside a table: the fence is longer than any
+/// run of backticks inside, pipes are escaped (GitHub splits table cells
+/// before it reads code spans), and control, bidi and invisible characters
+/// are escaped.
 fn code(s: &str) -> String {
-    let t = terminal(s).replace('`', "'").replace('|', "\\|");
-    format!("`{t}`")
+    let t = terminal(s).replace('|', "\\|");
+    let longest = t.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if t.starts_with('`') || t.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{t}{pad}{fence}")
 }
 
 fn places(p: &[Place], n: usize) -> String {
@@ -287,9 +303,20 @@ mod tests {
 
     #[test]
     fn cells_cannot_break_tables() {
-        assert_eq!(cell("a|b"), "a\\|b");
-        assert_eq!(cell("<script>"), "&lt;script&gt;");
-        assert_eq!(cell("x\ny"), "x\\ny");
-        assert_eq!(code("a`b|c"), "`a'b\\|c`");
+        assert_eq!(cell("a|b"), "`a\\|b`");
+        assert_eq!(cell("<script>"), "`<script>`");
+        assert_eq!(cell("x\ny"), "`x\\ny`");
+        assert_eq!(code("a`b|c"), "``a`b\\|c``");
+        assert_eq!(cell("testdata/a.jsonl line 20"), "testdata/a.jsonl line 20");
+        for hostile in [
+            "![](https://t.example/p.png)",
+            "[x](https://evil.example)",
+            "https://evil.example/a",
+            "www.evil.example",
+            "&#x202E;",
+        ] {
+            let c = cell(hostile);
+            assert!(c.starts_with('`') && c.ends_with('`'), "{c}");
+        }
     }
 }
