@@ -104,13 +104,15 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, loc: Locator, request_id: Option<&str>, limit: usize) {
+    fn add(&mut self, loc: Locator, request_id: Option<&str>, limit: usize, mode: Redact) {
         self.count += 1;
         if self.examples.wants(loc, limit) {
             self.examples.offer(
                 Sample {
                     loc,
-                    request_id: request_id.map(str::to_string),
+                    // Request ids are traffic text too: a bearer value or a
+                    // JWT sent as an "id" is redacted like any other.
+                    request_id: request_id.map(|r| redact::text(r, mode).into_owned()),
                 },
                 limit,
             );
@@ -312,6 +314,18 @@ mod codes_serde {
     }
 }
 
+/// Longest skip detail kept, in characters.
+pub const DETAIL_MAX: usize = 60;
+
+/// `s` cut to `max` characters, with `…` when cut.
+pub fn cut(s: &str, max: usize) -> String {
+    let t = s.trim();
+    match t.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &t[..i]),
+        None => t.to_string(),
+    }
+}
+
 impl Summary {
     /// An empty summary.
     pub fn new(settings: Settings) -> Summary {
@@ -353,7 +367,8 @@ impl Summary {
         };
         t.count += 1;
         if t.first.len() < limit || t.first.last().is_some_and(|(l, _)| loc < *l) {
-            let detail = redact::text(detail, mode).into_owned();
+            // Redact first, then cut: a cut token would escape the patterns.
+            let detail = cut(&redact::text(detail, mode), DETAIL_MAX);
             insert_first(&mut t.first, (loc, detail), limit);
         }
     }
@@ -375,7 +390,7 @@ impl Summary {
         f.responses += 1;
         self.classes[v.class as usize] += 1;
         if let Some(viol) = v.violation {
-            self.violations[viol as usize].add(loc, rid, limit);
+            self.violations[viol as usize].add(loc, rid, limit, mode);
         }
         let code = v.code.as_deref().unwrap_or("");
         let group = self.codes.entry((v.status, v.class)).or_default();
@@ -400,7 +415,7 @@ impl Summary {
         if v.class == Class::Ok {
             stat.tally.count += 1;
         } else {
-            stat.tally.add(loc, rid, limit);
+            stat.tally.add(loc, rid, limit, mode);
             if let Some(t) = ex.time_ms {
                 stat.first_ms = Some(stat.first_ms.map_or(t, |f| f.min(t)));
                 stat.last_ms = Some(stat.last_ms.map_or(t, |l| l.max(t)));
@@ -413,13 +428,13 @@ impl Summary {
             self.undocumented_statuses
                 .entry(v.status)
                 .or_default()
-                .add(loc, rid, limit);
+                .add(loc, rid, limit, mode);
         }
         if v.body_status_code.is_some() {
-            self.body_status_mismatch.add(loc, rid, limit);
+            self.body_status_mismatch.add(loc, rid, limit, mode);
         }
         if v.json_with_non_json_type {
-            self.json_with_non_json_type.add(loc, rid, limit);
+            self.json_with_non_json_type.add(loc, rid, limit, mode);
         }
         let (_, path) = ex.host_and_path();
         thread_local! {

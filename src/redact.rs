@@ -146,8 +146,9 @@ pub struct Format {
     pub pattern: &'static str,
     /// The group to replace.
     pub group: usize,
-    /// A check on the whole match.
-    pub check: Option<fn(&str) -> bool>,
+    /// A check on the whole match: `None` rejects it, `Some(i)` keeps the
+    /// secret from byte `i` of the chosen group on.
+    pub check: Option<fn(&str) -> Option<usize>>,
 }
 
 const fn fmt(name: &'static str, pattern: &'static str, group: usize) -> Format {
@@ -174,22 +175,22 @@ pub const FORMATS: &[Format] = &[
     },
     fmt(
         "stripe-style live/test key",
-        r"\b[a-z]{2,8}_(?:live|test|prod)_[A-Za-z0-9_]{6,}",
+        r"[a-z]{2,8}_(?:live|test|prod)_[A-Za-z0-9_]{6,}",
         0,
     ),
-    fmt("stripe webhook secret", r"\bwhsec_[A-Za-z0-9+/=]{16,}", 0),
+    fmt("stripe webhook secret", r"whsec_[A-Za-z0-9+/=]{16,}", 0),
     fmt(
         "github token",
-        r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}",
+        r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}",
         0,
     ),
     fmt(
         "github fine-grained token",
-        r"\bgithub_pat_[A-Za-z0-9_]{20,}",
+        r"github_pat_[A-Za-z0-9_]{20,}",
         0,
     ),
-    fmt("gitlab token", r"\bglpat-[A-Za-z0-9_-]{20,}", 0),
-    fmt("slack token", r"\bxox[abeoprs]-[A-Za-z0-9-]{10,}", 0),
+    fmt("gitlab token", r"glpat-[A-Za-z0-9_-]{20,}", 0),
+    fmt("slack token", r"xox[abeoprs]-[A-Za-z0-9-]{10,}", 0),
     fmt(
         "slack webhook path",
         r"/services/(T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{12,})",
@@ -197,36 +198,32 @@ pub const FORMATS: &[Format] = &[
     ),
     fmt(
         "aws access key id",
-        r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b",
+        r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b",
         0,
     ),
-    fmt("google api key", r"\bAIza[0-9A-Za-z_-]{30,}", 0),
-    fmt("google oauth token", r"\bya29\.[0-9A-Za-z_-]{20,}", 0),
+    fmt("google api key", r"AIza[0-9A-Za-z_-]{30,}", 0),
+    fmt("google oauth token", r"ya29\.[0-9A-Za-z_-]{20,}", 0),
     fmt(
         "openai or anthropic key",
-        r"\bsk-(?:proj-|svcacct-|admin-|ant-(?:api\d\d-)?)?[A-Za-z0-9_-]{20,}",
+        r"sk-(?:proj-|svcacct-|admin-|ant-(?:api\d\d-)?)?[A-Za-z0-9_-]{20,}",
         0,
     ),
     fmt(
         "sendgrid key",
-        r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}",
+        r"SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}",
         0,
     ),
-    fmt("npm token", r"\bnpm_[A-Za-z0-9]{30,}", 0),
-    fmt("pypi token", r"\bpypi-[A-Za-z0-9_-]{40,}", 0),
-    fmt("twilio api key", r"\bSK[0-9a-fA-F]{32}\b", 0),
-    fmt("mailgun key", r"\bkey-[0-9a-zA-Z]{32}\b", 0),
-    fmt("digitalocean token", r"\bdo[por]_v1_[a-f0-9]{64}\b", 0),
-    fmt(
-        "shopify token",
-        r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b",
-        0,
-    ),
-    fmt("square token", r"\bsq0(?:atp|csp)-[0-9A-Za-z_-]{22,}", 0),
-    fmt("hashicorp vault token", r"\bhv[sbr]\.[A-Za-z0-9_-]{24,}", 0),
-    fmt("databricks token", r"\bdapi[a-f0-9]{32}\b", 0),
-    fmt("atlassian token", r"\bATATT[A-Za-z0-9_=-]{20,}", 0),
-    fmt("linear key", r"\blin_api_[A-Za-z0-9]{32,}", 0),
+    fmt("npm token", r"npm_[A-Za-z0-9]{30,}", 0),
+    fmt("pypi token", r"pypi-[A-Za-z0-9_-]{40,}", 0),
+    fmt("twilio api key", r"SK[0-9a-fA-F]{32}\b", 0),
+    fmt("mailgun key", r"key-[0-9a-zA-Z]{32}\b", 0),
+    fmt("digitalocean token", r"do[por]_v1_[a-f0-9]{64}\b", 0),
+    fmt("shopify token", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b", 0),
+    fmt("square token", r"sq0(?:atp|csp)-[0-9A-Za-z_-]{22,}", 0),
+    fmt("hashicorp vault token", r"hv[sbr]\.[A-Za-z0-9_-]{24,}", 0),
+    fmt("databricks token", r"dapi[a-f0-9]{32}\b", 0),
+    fmt("atlassian token", r"ATATT[A-Za-z0-9_=-]{20,}", 0),
+    fmt("linear key", r"lin_api_[A-Za-z0-9]{32,}", 0),
     fmt(
         "discord bot token",
         r"\b[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,}",
@@ -234,7 +231,7 @@ pub const FORMATS: &[Format] = &[
     ),
     fmt(
         "telegram bot token",
-        r"\b(?:bot)?[0-9]{6,12}:[A-Za-z0-9_-]{30,}",
+        r"(?:bot)?[0-9]{6,12}:[A-Za-z0-9_-]{30,}",
         0,
     ),
     fmt(
@@ -250,32 +247,43 @@ pub const FORMATS: &[Format] = &[
     },
     fmt(
         "digest response",
-        r#"(?i)\bdigest\s[^\n]*?\bresponse\s*=\s*\\?"?([0-9a-f]{16,})"#,
+        r#"(?i)digest\s[^\n]*?\bresponse\s*=\s*\\?"?([0-9a-f]{16,})"#,
         1,
     ),
 ];
 
-fn not_mailto(m: &str) -> bool {
-    !m.to_ascii_lowercase().starts_with("mailto:")
+fn not_mailto(m: &str) -> Option<usize> {
+    (!m.to_ascii_lowercase().starts_with("mailto:")).then_some(0)
 }
 
-/// Whether the first dot-separated segment decodes (base64url) to a JSON
-/// object: a JOSE header, whatever its first characters.
-fn jose_header(m: &str) -> bool {
-    let parts: Vec<&str> = m.split('.').collect();
-    if parts.len() != 3 && parts.len() != 5 {
-        return false;
+/// Where a JOSE token (JWT, JWS, JWE) starts in a candidate: the first
+/// offset (the start, or just after a `_` or `-` of the first segment, as in
+/// `bad_key_eyJ...`) from which the first segment decodes (base64url) to a
+/// JSON object naming `alg`, `typ` or `enc`, whatever its first characters.
+fn jose_header(m: &str) -> Option<usize> {
+    let parts = m.split('.').count();
+    if parts != 3 && parts != 5 {
+        return None;
     }
-    let Ok(h) =
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[0].trim_end_matches('='))
-    else {
-        return false;
-    };
-    let t = h.trim_ascii_start();
-    t.first() == Some(&b'{')
-        && (t.windows(5).any(|w| w == b"\"alg\"")
-            || t.windows(5).any(|w| w == b"\"typ\"")
-            || t.windows(5).any(|w| w == b"\"enc\""))
+    let first = m.split('.').next()?;
+    let starts =
+        std::iter::once(0).chain(first.match_indices(['_', '-']).map(|(i, _)| i + 1).take(8));
+    for at in starts {
+        let seg = &first[at..];
+        if seg.len() < 10 {
+            break;
+        }
+        let Ok(h) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(seg) else {
+            continue;
+        };
+        let t = h.trim_ascii_start();
+        let names = |k: &[u8]| t.windows(k.len()).any(|w| w == k);
+        if t.first() == Some(&b'{') && (names(b"\"alg\"") || names(b"\"typ\"") || names(b"\"enc\""))
+        {
+            return Some(at);
+        }
+    }
+    None
 }
 
 struct Patterns {
@@ -313,7 +321,7 @@ fn patterns() -> &'static Patterns {
             set: RegexSet::new(FORMATS.iter().map(|f| f.pattern)).expect("valid format patterns"),
             marker: Regex::new(r"\[redacted(?::[0-9a-f]{6,16})?\]").expect("valid regex"),
             scheme: Regex::new(
-                r"(?i)\b(bearer|basic|token|apikey|api-key|ssws|bot|negotiate|ntlm|dpop|hawk)(?:\s*:)?(\s+|%20|\+)([A-Za-z0-9\-._~+/]{6,}=*)",
+                r"(?i)(?:^|[^A-Za-z0-9])(bearer|basic|token|apikey|api-key|ssws|bot|negotiate|ntlm|dpop|hawk)(?:\s*:)?(\s+|%20|\+)([A-Za-z0-9\-._~+/]{6,}=*)",
             )
             .expect("valid regex"),
             cookie: Regex::new(r"(?i)\b(?:set-)?cookie(?:\\?[\x22'])?\s*(?::|%3a|=)\s*([^\r\n\x22]*)")
@@ -362,10 +370,14 @@ pub fn text_with<'a>(s: &'a str, mode: Redact, own: &[&str]) -> Cow<'a, str> {
             let f = &FORMATS[i];
             if let Some(r) = replace(&out, &p.formats[i], &p.marker, |c| {
                 let whole = c.get(0)?;
-                if f.check.is_some_and(|ok| !ok(whole.as_str())) {
-                    return None;
+                let g = c.get(f.group)?;
+                match f.check {
+                    None => Some(g.range()),
+                    Some(check) => {
+                        let at = check(whole.as_str())?;
+                        Some(g.start() + at..g.end())
+                    }
                 }
-                c.get(f.group)
             }) {
                 out = Cow::Owned(r);
             }
@@ -377,7 +389,7 @@ pub fn text_with<'a>(s: &'a str, mode: Redact, own: &[&str]) -> Cow<'a, str> {
         let scheme = c[1].to_ascii_lowercase();
         let plain_word = matches!(scheme.as_str(), "token" | "bot" | "api-key" | "hawk")
             && !tokenish(v.as_str());
-        (!plain_word).then_some(v)
+        (!plain_word).then_some(v.range())
     }) {
         out = Cow::Owned(r);
     }
@@ -396,19 +408,19 @@ pub fn text_with<'a>(s: &'a str, mode: Redact, own: &[&str]) -> Cow<'a, str> {
         if (name == "key" || name == "sig" || name == "auth") && !tokenish(t) && t.len() < 6 {
             return None;
         }
-        Some(v)
+        Some(v.range())
     }) {
         out = Cow::Owned(r);
     }
     if let Some(r) = replace(&out, &p.quoted, &p.marker, |c| {
-        c.get(2).or_else(|| c.get(3))
+        c.get(2).or_else(|| c.get(3)).map(|m| m.range())
     }) {
         out = Cow::Owned(r);
     }
     // Layer 4: random-looking tokens.
     if let Some(r) = replace(&out, &p.token, &p.marker, |c| {
         let m = c.get(0)?;
-        random_looking(m.as_str()).then_some(m)
+        random_looking(m.as_str()).then_some(m.range())
     }) {
         out = Cow::Owned(r);
     }
@@ -483,19 +495,18 @@ fn replace<'t>(
     s: &'t str,
     re: &Regex,
     marker: &Regex,
-    pick: impl Fn(&Captures<'t>) -> Option<regex::Match<'t>>,
+    pick: impl Fn(&Captures<'t>) -> Option<Range<usize>>,
 ) -> Option<String> {
     let spans = marker_spans(s, marker);
     let mut out = String::new();
     let mut last = 0;
     for c in re.captures_iter(s) {
-        let Some(m) = pick(&c) else { continue };
-        let r = m.range();
+        let Some(r) = pick(&c) else { continue };
         if r.is_empty() || r.start < last || overlaps(&spans, &r) {
             continue;
         }
         out.push_str(&s[last..r.start]);
-        out.push_str(&self::marker(m.as_str()));
+        out.push_str(&self::marker(&s[r.clone()]));
         last = r.end;
     }
     if last == 0 && out.is_empty() {

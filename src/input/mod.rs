@@ -513,14 +513,11 @@ fn text_record<'a>(text: &'a str, shape: &Shape) -> Record<'a> {
 }
 
 /// The start of an unreadable line, for a message.
+/// The start of an unreadable record, for its skip detail: long enough that
+/// a token in it is whole when it is redacted (the aggregate redacts, then
+/// cuts to its own length), bounded so that a huge record costs nothing.
 fn excerpt(text: &str) -> String {
-    let t = text.trim();
-    let cut: String = t.chars().take(60).collect();
-    if cut.len() < t.len() {
-        format!("{cut}…")
-    } else {
-        cut
-    }
+    crate::aggregate::cut(text, 1024)
 }
 
 /// Options for reading inputs.
