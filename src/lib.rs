@@ -103,7 +103,10 @@ fn audit(cli: &Cli) -> anyhow::Result<Exit> {
         }
         inputs.push("-".into());
     }
-    let (mut sources, walk_errors) = input::expand(&inputs);
+    let (mut sources, walk_errors, walk_warnings) = input::expand(&inputs);
+    for w in &walk_warnings {
+        eprintln!("tape-audit: warning: {}", sanitize::terminal(w));
+    }
     // Inputs are read in name order, whatever order they were given in, so
     // that partials of any split of them merge into this very report.
     sources.sort_by_key(Source::name);
@@ -119,6 +122,7 @@ fn audit(cli: &Cli) -> anyhow::Result<Exit> {
         format: cli.input_format.forced(),
         fields: cli.fields.clone(),
         max_record: cli.max_record_mib as usize * (1 << 20),
+        zstd_window_mib: cli.zstd_window_mib,
     };
     let mut filter = Filter {
         since: cli.since,

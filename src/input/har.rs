@@ -11,6 +11,7 @@ use std::io::Read;
 
 use base64::Engine;
 
+use super::SkipReason;
 use crate::exchange::{parse_time_str, Body, Exchange};
 use crate::jsonscan;
 use crate::rawjson::{
@@ -21,8 +22,14 @@ use crate::rawjson::{
 const READ_SIZE: usize = 1 << 20;
 /// A batch handed to a worker is flushed past this many bytes...
 const BATCH_BYTES: usize = 1 << 20;
-/// ...or this many entries.
+/// ...or this many entries (by default; the hidden environment variable
+/// `TAPE_AUDIT_HAR_BATCH` sets it, for tests that want many small batches).
 const BATCH_ENTRIES: usize = 512;
+
+fn batch_entries() -> usize {
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *N.get_or_init(|| super::env_size("TAPE_AUDIT_HAR_BATCH").unwrap_or(BATCH_ENTRIES))
+}
 
 /// A run of complete entries, copied out of the stream.
 pub struct Batch {
@@ -174,7 +181,7 @@ impl<R: Read> Scanner<R> {
             };
             ranges.push((start, end));
             index += 1;
-            if (end - batch_start) as usize >= BATCH_BYTES || ranges.len() >= BATCH_ENTRIES {
+            if (end - batch_start) as usize >= BATCH_BYTES || ranges.len() >= batch_entries() {
                 flush(self, &mut ranges, first_index);
                 self.keep = end;
             }
@@ -494,18 +501,21 @@ impl<R: Read> Scanner<R> {
 }
 
 /// Why an entry could not be read: a short reason key and a detail.
-pub type EntryError = (&'static str, String);
+pub type EntryError = (SkipReason, String);
 
 /// Parses one HAR entry leniently into an exchange.
 pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
     let t = text.trim_start();
     if !t.starts_with('{') {
-        return Err(("entry_not_object", "the entry is not a JSON object".into()));
+        return Err((
+            SkipReason::EntryNotObject,
+            "the entry is not a JSON object".into(),
+        ));
     }
     let e = RawObject::parse_tree(t, entry_tree()).ok_or_else(|| {
         let at = jsonscan_error_at(t);
         (
-            "invalid_json",
+            SkipReason::InvalidJson,
             format!("invalid JSON at byte {at} of the entry"),
         )
     })?;
@@ -540,7 +550,7 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
             None if as_f64(v).is_some_and(|n| n < 0.0) => Some(0),
             None => {
                 return Err((
-                    "malformed_entry",
+                    SkipReason::MalformedEntry,
                     format!("response.status is not a status code: {}", v.get()),
                 ))
             }
@@ -551,7 +561,7 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
         if let Some(text) = c.get("text").filter(|v| first_byte(*v) != b'n') {
             let Some(text) = as_str(text) else {
                 return Err((
-                    "malformed_entry",
+                    SkipReason::MalformedEntry,
                     "response.content.text is not a string".into(),
                 ));
             };
@@ -562,7 +572,7 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
             ex.body = Body::Text(if base64 {
                 let bytes = decode_base64_bytes(&text).ok_or_else(|| {
                     (
-                        "malformed_entry",
+                        SkipReason::MalformedEntry,
                         "response.content.text is not valid base64".to_string(),
                     )
                 })?;
@@ -681,7 +691,7 @@ fn part<'o, 'a>(
         Some(v) => match obj.object(key) {
             Some(o) => Ok(Some(o)),
             None => Err((
-                "malformed_entry",
+                SkipReason::MalformedEntry,
                 format!("`{key}` is not an object: {}", excerpt(v.get())),
             )),
         },
@@ -832,8 +842,8 @@ mod tests {
             parse_entry(r#"{"response":{"status":"abc"}}"#)
                 .unwrap_err()
                 .0,
-            "malformed_entry"
+            SkipReason::MalformedEntry
         );
-        assert_eq!(parse_entry("[]").unwrap_err().0, "entry_not_object");
+        assert_eq!(parse_entry("[]").unwrap_err().0, SkipReason::EntryNotObject);
     }
 }

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::io::Read;
 
-use super::har;
+use super::{har, SkipReason};
 use crate::exchange::{epoch_to_ms, parse_time_str, Body, Exchange};
 use crate::rawjson::{
     as_f64, as_object, as_status, as_str, first_byte, PathKey, Raw, RawObject, Tree,
@@ -403,7 +403,7 @@ impl Shape {
     /// Parses a line (see `parse_line`), with the nested objects the
     /// shape's paths go through parsed in the same pass. Only the members
     /// `map` may read are kept.
-    pub fn parse_line<'a>(&self, line: &'a str) -> Result<RawObject<'a>, &'static str> {
+    pub fn parse_line<'a>(&self, line: &'a str) -> Result<RawObject<'a>, SkipReason> {
         parse_line_in(line, &self.tree)
     }
 
@@ -630,23 +630,23 @@ fn decode_body_base64(b64: &str, gzip: bool) -> String {
 
 /// Parses one line: a JSON object, possibly after a prefix such as a CRI
 /// (`2024-… stdout F `) or syslog header. Returns the reason when it is not.
-pub fn parse_line(line: &str) -> Result<RawObject<'_>, &'static str> {
+pub fn parse_line(line: &str) -> Result<RawObject<'_>, SkipReason> {
     parse_line_in(line, &Tree::default())
 }
 
-fn parse_line_in<'a>(line: &'a str, tree: &Tree) -> Result<RawObject<'a>, &'static str> {
+fn parse_line_in<'a>(line: &'a str, tree: &Tree) -> Result<RawObject<'a>, SkipReason> {
     let t = line.trim_start_matches('\u{feff}').trim();
     if let Some(obj) = RawObject::parse_tree(t, tree) {
         return Ok(obj);
     }
     if t.starts_with('{') {
-        return Err("invalid_json");
+        return Err(SkipReason::InvalidJson);
     }
     let scalar_or_array = t.starts_with('[')
         || t.starts_with('"')
         || t.as_bytes().first().is_some_and(u8::is_ascii_digit);
     if scalar_or_array && serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok() {
-        return Err("not_object");
+        return Err(SkipReason::NotObject);
     }
     // A prefixed line: the JSON object starts at the first '{' and runs to
     // the end, after a log prefix (CRI, syslog, timestamps) that does not
@@ -658,7 +658,7 @@ fn parse_line_in<'a>(line: &'a str, tree: &Tree) -> Result<RawObject<'a>, &'stat
             }
         }
     }
-    Err("not_json")
+    Err(SkipReason::NotJson)
 }
 
 /// Reads a plain-text access-log line (Envoy's default format, the common
@@ -758,9 +758,12 @@ mod tests {
     #[test]
     fn prefixed_and_bad_lines() {
         assert!(parse_line(r#"2024-04-10T12:00:00.1Z stdout F {"response_code":404}"#).is_ok());
-        assert_eq!(parse_line("DEBUG: plugin said hi").unwrap_err(), "not_json");
-        assert_eq!(parse_line("[1,2]").unwrap_err(), "not_object");
-        assert_eq!(parse_line(r#"{"a":"#).unwrap_err(), "invalid_json");
+        assert_eq!(
+            parse_line("DEBUG: plugin said hi").unwrap_err(),
+            SkipReason::NotJson
+        );
+        assert_eq!(parse_line("[1,2]").unwrap_err(), SkipReason::NotObject);
+        assert_eq!(parse_line(r#"{"a":"#).unwrap_err(), SkipReason::InvalidJson);
     }
 
     #[test]
