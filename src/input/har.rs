@@ -50,6 +50,19 @@ pub struct ScanError {
     pub msg: String,
     /// When the input ended inside an entry: that entry's index.
     pub cut_entry: Option<u64>,
+    /// The read error that stopped the scan, if one did (`msg` then says
+    /// only `read error`).
+    pub source: Option<std::io::Error>,
+}
+
+impl std::fmt::Display for ScanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.source {
+            Some(e) => write!(f, "{}: {}", self.msg, crate::error::io_message(e))?,
+            None => f.write_str(&self.msg)?,
+        }
+        write!(f, " at byte {}", self.offset)
+    }
 }
 
 /// Outcome of scanning a whole document.
@@ -58,6 +71,9 @@ pub struct ScanEnd {
     pub entries: u64,
     /// Whether a `log.entries` array was found at all.
     pub found_entries: bool,
+    /// How many `log.entries` arrays the document has (more than one when
+    /// `log` or `entries` is a duplicate key).
+    pub arrays: u32,
 }
 
 /// Streams `log.entries` out of a HAR document.
@@ -71,7 +87,8 @@ pub struct Scanner<R> {
     /// Data before this stream offset may be dropped.
     keep: u64,
     eof: bool,
-    io_error: Option<std::io::Error>,
+    /// A read error met (kind and message), for later messages.
+    io_error: Option<(std::io::ErrorKind, String)>,
 }
 
 type Res<T> = Result<T, ScanError>;
@@ -95,6 +112,7 @@ impl<R: Read> Scanner<R> {
         let mut end = ScanEnd {
             entries: 0,
             found_entries: false,
+            arrays: 0,
         };
         self.skip_ws()?;
         if self.peek()? == Some(0xEF) {
@@ -103,13 +121,20 @@ impl<R: Read> Scanner<R> {
         }
         self.skip_jsonp_prefix()?;
         self.expect(b'{', "'{' (a HAR document is a JSON object)")?;
+        // A duplicate `log` or `log.entries` key: JSON parsers keep the last
+        // one, but a stream has handed out the first one's entries before it
+        // meets the second. So every `entries` array is read, in document
+        // order, numbered on from the one before (entry N of the second array
+        // of a 3-entry first one is index 3 + N): every entry in the file is
+        // accounted for, and the caller notes the duplicate.
         self.members(|s, key| {
             if key == "log" {
                 s.expect(b'{', "an object for `log`")?;
                 s.members(|s, key| {
-                    if key == "entries" && !end.found_entries {
+                    if key == "entries" {
                         end.found_entries = true;
-                        end.entries = s.entries(&mut emit)?;
+                        end.arrays += 1;
+                        end.entries += s.entries(end.entries, &mut emit)?;
                         Ok(())
                     } else {
                         s.skip_value().map(|_| ())
@@ -122,9 +147,11 @@ impl<R: Read> Scanner<R> {
         Ok(end)
     }
 
-    fn entries(&mut self, emit: &mut impl FnMut(Batch)) -> Res<u64> {
+    /// Reads one `entries` array, numbering its entries from `base`;
+    /// returns how many it holds.
+    fn entries(&mut self, base: u64, emit: &mut impl FnMut(Batch)) -> Res<u64> {
         self.expect(b'[', "an array for `log.entries`")?;
-        let mut index = 0u64;
+        let mut index = base;
         let mut batch_start = self.pos;
         let mut first_index = 0u64;
         let mut ranges: Vec<(u64, u64)> = Vec::new();
@@ -201,7 +228,7 @@ impl<R: Read> Scanner<R> {
         }
         flush(self, &mut ranges, first_index);
         self.keep = self.pos;
-        Ok(index)
+        Ok(index - base)
     }
 
     /// Walks an object's members (after its `{`), up to and including `}`.
@@ -243,6 +270,7 @@ impl<R: Read> Scanner<R> {
             offset: start,
             msg: format!("invalid string: {e}"),
             cut_entry: None,
+            source: None,
         })
     }
 
@@ -381,12 +409,12 @@ impl<R: Read> Scanner<R> {
             Ok(n) => n,
             Err(e) => {
                 self.buf.truncate(old);
-                let msg = crate::error::io_message(&e);
-                self.io_error = Some(e);
+                self.io_error = Some((e.kind(), crate::error::io_message(&e)));
                 return Err(ScanError {
                     offset: self.base + old as u64,
-                    msg: format!("read error: {msg}"),
+                    msg: "read error".into(),
                     cut_entry: None,
+                    source: Some(e),
                 });
             }
         };
@@ -452,6 +480,7 @@ impl<R: Read> Scanner<R> {
                 offset: 0,
                 msg: "empty input".into(),
                 cut_entry: None,
+                source: None,
             });
         };
         if !(c.is_ascii_alphabetic() || c == b'_' || c == b'$') {
@@ -468,6 +497,7 @@ impl<R: Read> Scanner<R> {
             offset: self.pos.saturating_sub(1),
             msg: "not a HAR document (expected '{')".into(),
             cut_entry: None,
+            source: None,
         })
     }
 
@@ -481,21 +511,24 @@ impl<R: Read> Scanner<R> {
             offset: self.pos,
             msg: format!("expected {what}, found {shown}"),
             cut_entry: None,
+            source: None,
         }
     }
 
     fn truncated(&self) -> ScanError {
-        if let Some(e) = &self.io_error {
+        if let Some((kind, msg)) = &self.io_error {
             return ScanError {
                 offset: self.base + self.buf.len() as u64,
-                msg: format!("read error: {}", crate::error::io_message(e)),
+                msg: "read error".into(),
                 cut_entry: None,
+                source: Some(std::io::Error::new(*kind, msg.clone())),
             };
         }
         ScanError {
             offset: self.base + self.buf.len() as u64,
             msg: "truncated: the input ends in the middle of the document".into(),
             cut_entry: None,
+            source: None,
         }
     }
 }
@@ -790,6 +823,21 @@ mod tests {
         let (out, r) = scan(br#"{"log":{"entries":[{"a":1}"#);
         assert_eq!(out.len(), 1);
         assert!(r.unwrap_err().msg.contains("truncated"));
+    }
+
+    #[test]
+    fn duplicate_log_and_entries_read_all() {
+        let mut s = Scanner::new(
+            &br#"{"log":{"entries":[{"a":1},{"b":2}],"entries":[{"c":3}]},"log":{"entries":[{"d":4}]}}"#[..],
+        );
+        let mut firsts = Vec::new();
+        let end = s
+            .run(|b| firsts.push((b.first_index, b.ranges.len())))
+            .unwrap();
+        assert_eq!((end.entries, end.arrays), (4, 3));
+        let total: usize = firsts.iter().map(|f| f.1).sum();
+        assert_eq!(total, 4);
+        assert_eq!(firsts.last().unwrap().0, 3);
     }
 
     #[test]

@@ -421,8 +421,7 @@ impl Shape {
                 Some(("har_entry", ""))
             } else {
                 KNOWN.iter().find_map(|k| {
-                    let st = obj.path(k.status).and_then(as_status)?;
-                    let _ = st;
+                    obj.path(k.status).and_then(log_status)?;
                     k.also
                         .iter()
                         .all(|p| obj.path(p).is_some())
@@ -481,13 +480,14 @@ impl Shape {
         obj: &RawObject<'a>,
         raw: &'a str,
     ) -> Result<Option<Exchange<'a>>, har::EntryError> {
-        if self.har_entry || is_har_entry(obj) {
+        let status = first(obj, &self.status, log_status);
+        // A line is a whole HAR entry by its own look, whatever the vote
+        // over the first lines said; a line with a status in any known
+        // shape is that response. Only a status-less line of a file of HAR
+        // entries is read as an entry (one that got no response).
+        if is_har_entry(obj) || (self.har_entry && status.is_none()) {
             return har::parse_entry(raw).map(Some);
         }
-        let status = first(obj, &self.status, |v| match first_byte(v) {
-            b'n' => None,
-            _ => as_status(v),
-        });
         let method = first(obj, &self.method, |v| {
             let s = as_str(v)?;
             match memchr::memchr(b' ', s.as_bytes()).map(|i| &s[..i]) {
@@ -564,6 +564,32 @@ impl Shape {
             });
         }
         Ok(Some(ex))
+    }
+}
+
+/// A log line's status: a number (`404`, or `404.0`: a zero fraction), or a
+/// string of three digits alone or before a space (`"404"`, `"404 Not
+/// Found"`); `"0"` is no response. Anything else (`404.5`, `"40"`, `"abc"`)
+/// is no status.
+pub fn log_status(v: Raw<'_>) -> Option<u16> {
+    match first_byte(v) {
+        b'0'..=b'9' => as_status(v).or_else(|| {
+            let n = as_f64(v)?;
+            (n.fract() == 0.0 && (0.0..=999.0).contains(&n)).then_some(n as u16)
+        }),
+        b'"' => {
+            let s = as_str(v)?;
+            let t = s.trim().as_bytes();
+            if t == b"0" {
+                return Some(0);
+            }
+            let digits = t.get(..3)?;
+            if !digits.iter().all(u8::is_ascii_digit) || !matches!(t.get(3), None | Some(b' ')) {
+                return None;
+            }
+            std::str::from_utf8(digits).ok()?.parse().ok()
+        }
+        _ => None,
     }
 }
 
@@ -764,6 +790,32 @@ mod tests {
         );
         assert_eq!(parse_line("[1,2]").unwrap_err(), SkipReason::NotObject);
         assert_eq!(parse_line(r#"{"a":"#).unwrap_err(), SkipReason::InvalidJson);
+    }
+
+    #[test]
+    fn status_forms() {
+        let st = |text: &str| log_status(Raw::new(text));
+        assert_eq!(st("404"), Some(404));
+        assert_eq!(st("404.0"), Some(404));
+        assert_eq!(st("4.04e2"), Some(404));
+        assert_eq!(st(r#""404""#), Some(404));
+        assert_eq!(st(r#"" 404 ""#), Some(404));
+        assert_eq!(st(r#""404 Not Found""#), Some(404));
+        assert_eq!(st(r#""0""#), Some(0));
+        assert_eq!(st("0"), Some(0));
+        for bad in [
+            "404.5",
+            r#""40""#,
+            r#""abc""#,
+            r#""4040""#,
+            r#""404x""#,
+            "1000",
+            "-1",
+            "null",
+            "true",
+        ] {
+            assert_eq!(st(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -199,10 +199,7 @@ fn walk(dir: &Path, out: &mut Vec<Source>, errors: &mut Vec<crate::error::Error>
                 let io = err
                     .into_io_error()
                     .unwrap_or_else(|| io::Error::other("cannot be walked"));
-                errors.push(crate::error::Error::Io {
-                    path: display_path(&path),
-                    msg: crate::error::io_message(&io),
-                });
+                errors.push(crate::error::Error::io(&path, io));
                 continue;
             }
         };
@@ -1160,6 +1157,11 @@ pub fn read_source(
         };
         read_stream(file, src, &mut stream, opts, info, send, skip);
     }
+    // A HAR document's reader stops at its closing brace: look past it
+    // (a little) so that a file's size can be checked at its end.
+    if size_at_open.is_some() && info.format.is_some() && info.error.is_none() && !latch.eof {
+        let _ = io::copy(&mut (&mut latch).take(64 << 10), &mut io::sink());
+    }
     if let Some(e) = latch.error.take() {
         let at = match info.compression {
             Some(_) => "decompressed byte",
@@ -1167,11 +1169,12 @@ pub fn read_source(
         };
         info.error = Some(match zstd_window_error(&e) {
             Some(msg) => msg,
-            None => format!(
-                "read error at {at} {} (records before it are counted): {}",
-                latch.offset,
-                crate::error::io_message(&e)
-            ),
+            None => ReadError {
+                at,
+                offset: latch.offset,
+                source: e,
+            }
+            .to_string(),
         });
     } else if latch.eof && info.compression.is_none() && info.error.is_none() {
         if let Some(size) = size_at_open {
@@ -1191,6 +1194,22 @@ pub fn read_source(
             }
         }
     }
+}
+
+/// A read error partway through an input; what was read before it counts.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "read error at {at} {offset} (records before it are counted): {}",
+    crate::error::io_message(source)
+)]
+pub struct ReadError {
+    /// What the offset counts (`byte`, `decompressed byte`).
+    pub at: &'static str,
+    /// Where the stream stopped.
+    pub offset: u64,
+    /// The cause.
+    #[source]
+    pub source: io::Error,
 }
 
 fn read_stream(
@@ -1245,6 +1264,12 @@ fn read_har(
         Ok(end) if !end.found_entries => {
             info.error = Some("not a HAR file: no `log.entries` array".into())
         }
+        Ok(end) if end.arrays > 1 => {
+            info.note = Some(format!(
+                "{} `log.entries` arrays (a duplicate `log` or `entries` key): the entries of all are read, numbered on",
+                end.arrays
+            ))
+        }
         Ok(_) => {}
         Err(e) => {
             if let Some(index) = e.cut_entry {
@@ -1254,7 +1279,7 @@ fn read_har(
                     format!("the input ends inside this entry, at byte {}", e.offset),
                 );
             }
-            info.error = Some(format!("{} at byte {}", e.msg, e.offset));
+            info.error = Some(e.to_string());
         }
     }
 }
