@@ -719,8 +719,12 @@ fn sniff_head(head: &[u8], cut_at_max: bool) -> Format {
         }
         _ => return Format::Jsonl,
     }
-    if first_key(t).as_deref() == Some("log") || scan_root(t) == Root::Har {
-        return Format::Har;
+    match scan_root(t) {
+        Root::Har => return Format::Har,
+        // The head ends before the root's members tell: a `log` first is
+        // taken for a HAR, as it always was.
+        Root::Undecided if first_key(t).as_deref() == Some("log") => return Format::Har,
+        _ => {}
     }
     let line = match memchr::memchr(b'\n', t) {
         Some(i) => &t[..i],
@@ -1484,6 +1488,115 @@ fn compact(raw: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An endless JSON-lines stream that counts the bytes taken from it.
+    struct Endless {
+        line: &'static [u8],
+        at: usize,
+        taken: Arc<AtomicU64>,
+    }
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            for b in buf.iter_mut() {
+                *b = self.line[self.at % self.line.len()];
+                self.at += 1;
+            }
+            self.taken.fetch_add(buf.len() as u64, Ordering::Relaxed);
+            Ok(buf.len())
+        }
+    }
+
+    #[test]
+    fn head_only_reads_only_the_head() {
+        let taken = Arc::new(AtomicU64::new(0));
+        let r = Endless {
+            line: b"{\"status\":200,\"time\":\"2024-06-11T09:00:00Z\"}\n",
+            at: 0,
+            taken: taken.clone(),
+        };
+        let opts = ReadOptions {
+            max_record: 1 << 20,
+            ..ReadOptions::default()
+        };
+        let mut info = InputInfo::default();
+        let mut records = 0u64;
+        read_source(
+            0,
+            &Source::Stdin,
+            Box::new(HeadOnly(r)),
+            &opts,
+            &mut info,
+            &mut |w| w.for_each(|_, _| records += 1),
+            &mut |_, _, _| {},
+        );
+        let n = taken.load(Ordering::Relaxed);
+        assert!(n <= HEAD_ONLY_BYTES, "read {n} bytes");
+        assert!(records > 1000, "{records}");
+    }
+
+    #[test]
+    fn a_file_that_changes_size_gets_a_note() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a.jsonl");
+        std::fs::write(&p, b"{\"status\":500}\n").unwrap();
+        let src = Source::File(p.clone());
+        let opts = ReadOptions::default();
+        let read = |bytes: &'static [u8]| {
+            let mut info = InputInfo::default();
+            read_source(
+                0,
+                &src,
+                Box::new(bytes),
+                &opts,
+                &mut info,
+                &mut |_| {},
+                &mut |_, _, _| {},
+            );
+            info.note
+        };
+        // What was read is what the file holds: no note.
+        assert_eq!(read(b"{\"status\":500}\n"), None);
+        // More (or fewer) bytes than the file held at open.
+        let note = read(b"{\"status\":500}\n{\"status\":501}\n").unwrap();
+        assert!(note.contains("changed while it was read"), "{note}");
+        let note = read(b"{}\n").unwrap();
+        assert!(note.contains("15 bytes at open, 3 bytes read"), "{note}");
+    }
+
+    #[test]
+    fn names_are_escaped_only_when_needed() {
+        assert_eq!(display_path(Path::new("a/b.jsonl")), "a/b.jsonl");
+        assert_eq!(display_path(Path::new("a\\b.jsonl")), "a\\b.jsonl");
+        assert_eq!(display_path(Path::new("a\\xff.jsonl")), "a\\\\xff.jsonl");
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let raw = Path::new(std::ffi::OsStr::from_bytes(b"a\xff.jsonl"));
+            assert_eq!(display_path(raw), "a\\xff.jsonl");
+        }
+    }
+
+    #[test]
+    fn root_members() {
+        assert_eq!(
+            sniff(b"{\"_c\":\"x\",\"log\":{\"version\":\"1.2\",\"entries\":[]}}"),
+            Format::Har
+        );
+        assert_eq!(
+            sniff(b"{\"_c\":{\"log\":{\"version\":1}},\"log\":{\"entries\":[]}}"),
+            Format::Har
+        );
+        assert_eq!(
+            sniff(b"{\"log\":{\"level\":\"info\"},\"status\":1}\n{\"log\":{\"level\":\"info\"},\"status\":1}\n"),
+            Format::Jsonl
+        );
+        assert_eq!(
+            tape_audit_schema(b"{\"schema\":\"tape-audit/report/v1\",\"x\":1}").as_deref(),
+            Some("tape-audit/report/v1")
+        );
+        assert_eq!(tape_audit_schema(b"{\"schema\":\"other\"}"), None);
+    }
 
     #[test]
     fn sniffing() {
