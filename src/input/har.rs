@@ -87,6 +87,8 @@ pub struct Scanner<R> {
     /// Data before this stream offset may be dropped.
     keep: u64,
     eof: bool,
+    /// Entries per batch (`batch_entries()`).
+    batch: usize,
     /// A read error met (kind and message), for later messages.
     io_error: Option<(std::io::ErrorKind, String)>,
 }
@@ -103,6 +105,7 @@ impl<R: Read> Scanner<R> {
             pos: 0,
             keep: 0,
             eof: false,
+            batch: batch_entries(),
             io_error: None,
         }
     }
@@ -208,7 +211,7 @@ impl<R: Read> Scanner<R> {
             };
             ranges.push((start, end));
             index += 1;
-            if (end - batch_start) as usize >= BATCH_BYTES || ranges.len() >= batch_entries() {
+            if (end - batch_start) as usize >= BATCH_BYTES || ranges.len() >= self.batch {
                 flush(self, &mut ranges, first_index);
                 self.keep = end;
             }
@@ -838,6 +841,23 @@ mod tests {
         let total: usize = firsts.iter().map(|f| f.1).sum();
         assert_eq!(total, 4);
         assert_eq!(firsts.last().unwrap().0, 3);
+    }
+
+    #[test]
+    fn small_batches() {
+        let entries: Vec<String> = (0..10).map(|i| format!(r#"{{"i":{i}}}"#)).collect();
+        let doc = format!(r#"{{"log":{{"entries":[{}]}}}}"#, entries.join(","));
+        let mut s = Scanner::new(doc.as_bytes());
+        s.batch = 3;
+        let mut got = Vec::new();
+        let end = s
+            .run(|b| {
+                got.push(b.first_index);
+                assert!(b.ranges.len() <= 3);
+            })
+            .unwrap();
+        assert_eq!(end.entries, 10);
+        assert_eq!(got, [0, 3, 6, 9]);
     }
 
     #[test]

@@ -1251,7 +1251,7 @@ fn read_stream(
     let stream = io::Cursor::new(head).chain(r);
     match format {
         Format::Har => read_har(file, stream, info, send, skip),
-        Format::Jsonl => read_lines(file, stream, opts, info, send, skip),
+        Format::Jsonl => read_lines(file, stream, block_bytes(), opts, info, send, skip),
         Format::JsonDoc => read_doc(file, stream, opts, info, send),
     }
 }
@@ -1288,15 +1288,16 @@ fn read_har(
     }
 }
 
+/// Cuts JSON lines into blocks of about `chunk` bytes (whole lines).
 fn read_lines(
     file: u32,
     mut stream: impl Read,
+    chunk: usize,
     opts: &ReadOptions,
     info: &mut InputInfo,
     send: &mut dyn FnMut(Work),
     skip: &mut dyn FnMut(Locator, SkipReason, String),
 ) {
-    let chunk = block_bytes();
     // The shape is detected from the same first bytes whatever the block
     // size, so that splitting an input differently never changes a report.
     let mut sample = Vec::new();
@@ -1575,6 +1576,46 @@ mod tests {
             let raw = Path::new(std::ffi::OsStr::from_bytes(b"a\xff.jsonl"));
             assert_eq!(display_path(raw), "a\\xff.jsonl");
         }
+    }
+
+    #[test]
+    fn small_blocks_split_lines_the_same() {
+        let data: String = (0..300)
+            .map(|i| format!("{{\"status\":{},\"url\":\"/v1/r/{i}\"}}\n", 200 + i % 300))
+            .collect();
+        let opts = ReadOptions {
+            max_record: 1 << 20,
+            ..ReadOptions::default()
+        };
+        let cut = |chunk: usize| {
+            let mut info = InputInfo::default();
+            let mut units = 0;
+            let mut seen = Vec::new();
+            read_lines(
+                0,
+                data.as_bytes(),
+                chunk,
+                &opts,
+                &mut info,
+                &mut |w| {
+                    units += 1;
+                    w.for_each(|loc, rec| {
+                        if let Record::Exchange(ex) = rec {
+                            seen.push((loc.index, ex.status));
+                        }
+                    })
+                },
+                &mut |_, _, _| {},
+            );
+            (units, seen, info.shape)
+        };
+        let (one, whole, shape) = cut(CHUNK);
+        let (many, split, shape2) = cut(256);
+        assert_eq!(one, 1);
+        assert!(many > 30, "{many} units");
+        assert_eq!(whole, split);
+        assert_eq!(shape, shape2);
+        assert_eq!(whole.len(), 300);
     }
 
     #[test]
