@@ -7,13 +7,13 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Reading or opening a path failed.
-    #[error("{path}: {}", io_message(source))]
+    #[error("{path}: {}", io_message(cause))]
     Io {
         /// The path, as shown (`input::display_path`).
         path: String,
-        /// The cause (shown without Rust debug noise).
-        #[source]
-        source: std::io::Error,
+        /// The cause, shown without Rust debug noise. Not a `source()`:
+        /// the message already holds it, and error chains would repeat it.
+        cause: std::io::Error,
     },
     /// A catalog file is malformed.
     #[error("{path}{}: {msg}", if *line > 0 { format!(":{line}") } else { String::new() })]
@@ -45,7 +45,15 @@ impl Error {
     pub fn io(path: &Path, e: std::io::Error) -> Error {
         Error::Io {
             path: crate::input::display_path(path),
-            source: e,
+            cause: e,
+        }
+    }
+
+    /// The I/O error behind this one, if any.
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        match self {
+            Error::Io { cause, .. } => Some(cause),
+            _ => None,
         }
     }
 }

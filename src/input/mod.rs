@@ -719,17 +719,22 @@ fn sniff_head(head: &[u8], cut_at_max: bool) -> Format {
         }
         _ => return Format::Jsonl,
     }
-    match scan_root(t) {
-        Root::Har => return Format::Har,
-        // The head ends before the root's members tell: a `log` first is
-        // taken for a HAR, as it always was.
-        Root::Undecided if first_key(t).as_deref() == Some("log") => return Format::Har,
-        _ => {}
-    }
     let line = match memchr::memchr(b'\n', t) {
         Some(i) => &t[..i],
         None => t,
     };
+    if scan_root(t) == Root::Har {
+        return Format::Har;
+    }
+    // A `log` member first is taken for a HAR (a broken one reports where
+    // it breaks), unless the first line is a whole object without HAR
+    // members: a structured log line with a `log` field (`{"log": {"level":
+    // ...}}`, Docker's `{"log": "text"}`).
+    if first_key(t).as_deref() == Some("log")
+        && serde_json::from_slice::<serde::de::IgnoredAny>(trim_ws(line)).is_err()
+    {
+        return Format::Har;
+    }
     if cut_at_max && memchr::memchr(b'\n', t).is_none() {
         return Format::Jsonl;
     }
@@ -1176,7 +1181,7 @@ pub fn read_source(
             None => ReadError {
                 at,
                 offset: latch.offset,
-                source: e,
+                cause: e,
             }
             .to_string(),
         });
@@ -1204,16 +1209,15 @@ pub fn read_source(
 #[derive(Debug, thiserror::Error)]
 #[error(
     "read error at {at} {offset} (records before it are counted): {}",
-    crate::error::io_message(source)
+    crate::error::io_message(cause)
 )]
 pub struct ReadError {
     /// What the offset counts (`byte`, `decompressed byte`).
     pub at: &'static str,
     /// Where the stream stopped.
     pub offset: u64,
-    /// The cause.
-    #[source]
-    pub source: io::Error,
+    /// The cause (in the message; not a `source()`, which would repeat it).
+    pub cause: io::Error,
 }
 
 fn read_stream(
