@@ -1428,11 +1428,13 @@ fn read_doc(
     info: &mut InputInfo,
     send: &mut dyn FnMut(Work),
 ) {
+    let mut stream = stream;
     let mut data = Vec::new();
-    if let Err(e) = stream.take(MAX_DOC).read_to_end(&mut data) {
+    if let Err(e) = (&mut stream).take(MAX_DOC).read_to_end(&mut data) {
         info.error = Some(format!("read error: {}", crate::error::io_message(&e)));
         return;
     }
+    let too_big = data.len() as u64 == MAX_DOC && stream.read(&mut [0u8; 1]).is_ok_and(|n| n > 0);
     let text = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&data);
     let base = text.as_ptr() as usize - data.as_ptr() as usize;
     let mut ranges = Vec::new();
@@ -1472,6 +1474,13 @@ fn read_doc(
         .join("\n");
     let shape = Shape::detect(samples.as_bytes(), &opts.fields);
     info.shape = Some(shape.name.clone());
+    if too_big {
+        info.error = Some(format!(
+            "a JSON document larger than {} GiB: only the records in its first {} GiB are read",
+            MAX_DOC >> 30,
+            MAX_DOC >> 30
+        ));
+    }
     send(Work::Values {
         file,
         batch: har::Batch {
