@@ -285,6 +285,35 @@ fn mixed_har_entry_and_flat_lines_in_either_order() {
     assert_eq!(classes[0], classes[1]);
 }
 
+#[test]
+fn har_entry_line_without_response_whatever_the_vote() {
+    let d = tmp();
+    let mut no_response = har_entry(99, 404);
+    no_response.as_object_mut().unwrap().remove("response");
+    let no_response = no_response.to_string();
+    for (n_har, n_flat) in [(5, 2), (2, 6)] {
+        let mut lines: Vec<String> = (0..n_har).map(|i| har_entry(i, 404).to_string()).collect();
+        lines.extend((0..n_flat).map(|i| flat_line(i, 500)));
+        lines.push(no_response.clone());
+        let p = write(
+            d.path(),
+            &format!("mix-{n_har}-{n_flat}.jsonl"),
+            lines.join("\n"),
+        );
+        let (_, rep) = audit(&[os(&p)]);
+        assert_eq!(
+            responses(&rep),
+            (n_har + n_flat + 1) as u64,
+            "{}",
+            rep["skipped"]
+        );
+        assert_eq!(
+            rep["classes"]["no_response"], 1,
+            "{n_har} HAR, {n_flat} flat"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------
 // 7. Status forms.
 

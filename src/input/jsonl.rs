@@ -483,9 +483,13 @@ impl Shape {
         let status = first(obj, &self.status, log_status);
         // A line is a whole HAR entry by its own look, whatever the vote
         // over the first lines said; a line with a status in any known
-        // shape is that response. Only a status-less line of a file of HAR
-        // entries is read as an entry (one that got no response).
-        if is_har_entry(obj) || (self.har_entry && status.is_none()) {
+        // shape is that response. A status-less line with a `request`
+        // object is an entry that got no response when it has HAR's
+        // `startedDateTime` (or the file is one of HAR entries).
+        let entry_without_response = status.is_none()
+            && matches!(obj.get("request"), Some(v) if first_byte(v) == b'{')
+            && (self.har_entry || obj.get("startedDateTime").is_some());
+        if is_har_entry(obj) || entry_without_response {
             return har::parse_entry(raw).map(Some);
         }
         let method = first(obj, &self.method, |v| {
