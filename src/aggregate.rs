@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::classify::{Class, Verdict, Violation};
 use crate::exchange::{endpoint_into, Exchange, Locator};
+use crate::input::SkipReason;
 use crate::redact::{self, Redact};
 
 /// Settings that change what a summary holds; summaries merge only when
@@ -352,18 +353,20 @@ impl Summary {
     }
 
     /// Counts a record that could not be read.
-    pub fn add_skipped(&mut self, loc: Locator, reason: &str, detail: &str) {
+    pub fn add_skipped(&mut self, loc: Locator, reason: SkipReason, detail: &str) {
         let limit = self.settings.samples;
         let mode = self.settings.redact_mode();
         let f = self.file(loc.file);
         f.records += 1;
         f.skipped += 1;
-        if reason == "no_status" {
+        if reason == SkipReason::NoStatus {
             f.events += 1;
         }
-        let t = match self.skipped.get_mut(reason) {
+        // Stored by name: reports and partials keep the strings they had.
+        let name = reason.name();
+        let t = match self.skipped.get_mut(name) {
             Some(t) => t,
-            None => self.skipped.entry(reason.to_string()).or_default(),
+            None => self.skipped.entry(name.to_string()).or_default(),
         };
         t.count += 1;
         if t.first.len() < limit || t.first.last().is_some_and(|(l, _)| loc < *l) {
@@ -701,7 +704,7 @@ mod tests {
                 index: i,
             };
             if status == 999 {
-                s.add_skipped(loc, "not_json", &format!("line {i}"));
+                s.add_skipped(loc, SkipReason::NotJson, &format!("line {i}"));
                 continue;
             }
             let url = format!("https://api.tapeapp.com/v1/record/{i}?token=secret{i}");

@@ -26,7 +26,7 @@ pub struct Cli {
 
     /// HAR files, JSON-lines logs, directories, or - for standard input.
     #[arg(value_name = "INPUT")]
-    pub inputs: Vec<String>,
+    pub inputs: Vec<std::ffi::OsString>,
 
     /// What to report and how.
     #[command(flatten)]
@@ -57,6 +57,11 @@ pub struct Cli {
     /// Largest record read, in MiB (a longer log line or HAR entry is skipped).
     #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub max_record_mib: u32,
+
+    /// Largest zstd window accepted, in MiB (a frame that needs more is an
+    /// error for its input).
+    #[arg(long, value_name = "MIB", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=2048))]
+    pub zstd_window_mib: u32,
 
     /// Write one CSV row per notable record (every response that is not ok)
     /// to PATH (- for standard output, which then carries only the CSV).

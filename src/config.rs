@@ -47,6 +47,8 @@ pub struct AuditConfig {
     pub sources: Vec<Source>,
     /// Problems met while listing the inputs (an unreadable directory).
     pub list_errors: Vec<String>,
+    /// Warnings about the input list (a file given twice, read once).
+    pub list_warnings: Vec<String>,
     /// Notes about the input list (an output left out of a walked directory).
     pub list_notes: Vec<String>,
     /// How to read them.
@@ -143,7 +145,7 @@ impl Config {
             }
             inputs.push("-".into());
         }
-        let (mut sources, walk_errors) = input::expand(&inputs);
+        let (mut sources, walk_errors, list_warnings) = input::expand(&inputs);
         let list_errors = walk_errors.iter().map(ToString::to_string).collect();
         let list_notes = check_paths(&mut sources, &plan)?;
         // Inputs are read in name order, whatever order they were given in, so
@@ -156,6 +158,7 @@ impl Config {
             format: cli.input_format.forced(),
             fields: cli.fields.clone(),
             max_record: cli.max_record_mib as usize * (1 << 20),
+            zstd_window_mib: cli.zstd_window_mib,
         };
         let filter = Filter {
             since: cli.since,
@@ -188,6 +191,7 @@ impl Config {
             task: Task::Audit(Box::new(AuditConfig {
                 sources,
                 list_errors,
+                list_warnings,
                 list_notes,
                 read,
                 filter,

@@ -7,12 +7,13 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Reading or opening a path failed.
-    #[error("{path}: {msg}")]
+    #[error("{path}: {}", io_message(cause))]
     Io {
-        /// The path.
+        /// The path, as shown (`input::display_path`).
         path: String,
-        /// The cause, without Rust debug noise.
-        msg: String,
+        /// The cause, shown without Rust debug noise. Not a `source()`:
+        /// the message already holds it, and error chains would repeat it.
+        cause: std::io::Error,
     },
     /// A catalog file is malformed.
     #[error("{path}{}: {msg}", if *line > 0 { format!(":{line}") } else { String::new() })]
@@ -43,8 +44,16 @@ impl Error {
     /// An I/O error on a path, worded for a person.
     pub fn io(path: &Path, e: std::io::Error) -> Error {
         Error::Io {
-            path: path.display().to_string(),
-            msg: io_message(&e),
+            path: crate::input::display_path(path),
+            cause: e,
+        }
+    }
+
+    /// The I/O error behind this one, if any.
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        match self {
+            Error::Io { cause, .. } => Some(cause),
+            _ => None,
         }
     }
 }

@@ -310,10 +310,25 @@ fn utc_rfc3339_ms(b: &[u8]) -> Option<i64> {
     Some(((days * 24 + h) * 60 + mi) * 60_000 + sec * 1000 + frac_ms)
 }
 
+/// 10000-01-01T00:00:00Z in epoch milliseconds: record times are in
+/// 1970..=9999, and anything else is no time at all (a corrupt field, an
+/// epoch of `1e300`), not a time to print.
+pub const TIME_END_MS: i64 = 253_402_300_800_000;
+
+/// `ms` when it lies in 1970..=9999.
+fn in_time_range(ms: i64) -> Option<i64> {
+    (0..TIME_END_MS).contains(&ms).then_some(ms)
+}
+
 /// Parses a timestamp string: RFC 3339 (also with a space for `T`, a numeric
 /// offset without colon, or no offset meaning UTC) or a number of epoch
-/// seconds, milliseconds, microseconds or nanoseconds.
+/// seconds, milliseconds, microseconds or nanoseconds. Times outside
+/// 1970..=9999 are `None`.
 pub fn parse_time_str(s: &str) -> Option<i64> {
+    parse_time_any(s).and_then(in_time_range)
+}
+
+fn parse_time_any(s: &str) -> Option<i64> {
     let s = s.trim();
     if s.is_empty() {
         return None;
@@ -344,7 +359,8 @@ pub fn parse_time_str(s: &str) -> Option<i64> {
     None
 }
 
-/// Interprets a number as epoch time, choosing the unit by magnitude.
+/// Interprets a number as epoch time, choosing the unit by magnitude;
+/// `None` outside 1970..=9999.
 pub fn epoch_to_ms(n: f64) -> Option<i64> {
     if !n.is_finite() || n <= 0.0 {
         return None;
@@ -358,7 +374,10 @@ pub fn epoch_to_ms(n: f64) -> Option<i64> {
     } else {
         n / 1e6
     };
-    Some(ms as i64)
+    if !(0.0..TIME_END_MS as f64).contains(&ms) {
+        return None;
+    }
+    in_time_range(ms as i64)
 }
 
 /// Formats epoch milliseconds as RFC 3339 UTC with millisecond precision.
@@ -455,6 +474,18 @@ mod tests {
         assert_eq!(epoch_to_ms(1718003101.5), Some(1718003101500));
         assert_eq!(epoch_to_ms(1712790000100000000.0), Some(1712790000100));
         assert_eq!(parse_time_str("yesterday"), None);
+        // Outside 1970..=9999: no time.
+        assert_eq!(epoch_to_ms(1e300), None);
+        assert_eq!(epoch_to_ms(-5.0), None);
+        assert_eq!(epoch_to_ms(f64::MAX), None);
+        assert_eq!(parse_time_str("1e300"), None);
+        assert_eq!(parse_time_str("+10000-01-01T00:00:00Z"), None);
+        assert_eq!(parse_time_str("1969-12-31T23:59:59Z"), None);
+        assert_eq!(parse_time_str("0001-01-01T00:00:00Z"), None);
+        assert_eq!(
+            parse_time_str("9999-12-31T23:59:59.999Z"),
+            Some(TIME_END_MS - 1)
+        );
         assert_eq!(
             parse_time_str("2024-06-10 07:15:02"),
             parse_time_str("2024-06-10T07:15:02Z")

@@ -103,6 +103,9 @@ fn audit(
         eprintln!("tape-audit: {}", sanitize::terminal(e));
         exit = Exit::Error;
     }
+    for w in &a.list_warnings {
+        eprintln!("tape-audit: warning: {}", sanitize::terminal(w));
+    }
     for n in &a.list_notes {
         eprintln!("tape-audit: note: {}", sanitize::terminal(n));
     }

@@ -461,7 +461,9 @@ fn empty_or_unreadable_audits_do_not_pass() {
     std::fs::write(&empty, "").unwrap();
     let out = run(&[empty.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("empty input"));
+    // An empty file is an input without records (not an input error): the
+    // audit still fails, for reading nothing.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no records"));
     let blank = dir.path().join("blank.jsonl");
     std::fs::write(&blank, "\n\n  \n").unwrap();
     let out = run(&[blank.to_str().unwrap()]);

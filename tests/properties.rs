@@ -24,6 +24,7 @@ use tape_audit::aggregate::{Settings, Summary};
 use tape_audit::catalog::Catalog;
 use tape_audit::classify::classify;
 use tape_audit::exchange::{Body, Exchange, Locator};
+use tape_audit::input::SkipReason;
 
 const STATUSES: &[u16] = &[0, 200, 201, 400, 401, 404, 409, 422, 429, 500, 502];
 
@@ -495,7 +496,12 @@ const URLS: &[&str] = &[
     "/v1/workspace/token=abc123secret",
 ];
 const TYPES: &[&str] = &["application/json", "text/html", "application/problem+json"];
-const REASONS: &[&str] = &["invalid_json", "not_json", "truncated", "no_status"];
+const REASONS: &[SkipReason] = &[
+    SkipReason::InvalidJson,
+    SkipReason::NotJson,
+    SkipReason::Truncated,
+    SkipReason::NoStatus,
+];
 
 fn item() -> impl Strategy<Value = Item> {
     prop_oneof![

@@ -40,7 +40,7 @@ fn run(data: &[u8]) {
                 let _ = obj.path("a.b.c");
             }
             Err(reason) => {
-                assert!(!reason.is_empty());
+                assert!(!reason.name().is_empty());
                 if let Some(ex) = jsonl::parse_text_access(text) {
                     common::classify_checked(&ex);
                 }

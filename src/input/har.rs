@@ -11,6 +11,7 @@ use std::io::Read;
 
 use base64::Engine;
 
+use super::SkipReason;
 use crate::exchange::{parse_time_str, Body, Exchange};
 use crate::jsonscan;
 use crate::rawjson::{
@@ -21,8 +22,14 @@ use crate::rawjson::{
 const READ_SIZE: usize = 1 << 20;
 /// A batch handed to a worker is flushed past this many bytes...
 const BATCH_BYTES: usize = 1 << 20;
-/// ...or this many entries.
+/// ...or this many entries (by default; the hidden environment variable
+/// `TAPE_AUDIT_HAR_BATCH` sets it, for tests that want many small batches).
 const BATCH_ENTRIES: usize = 512;
+
+fn batch_entries() -> usize {
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *N.get_or_init(|| super::env_size("TAPE_AUDIT_HAR_BATCH").unwrap_or(BATCH_ENTRIES))
+}
 
 /// A run of complete entries, copied out of the stream.
 pub struct Batch {
@@ -43,6 +50,19 @@ pub struct ScanError {
     pub msg: String,
     /// When the input ended inside an entry: that entry's index.
     pub cut_entry: Option<u64>,
+    /// The read error that stopped the scan, if one did (`msg` then says
+    /// only `read error`).
+    pub source: Option<std::io::Error>,
+}
+
+impl std::fmt::Display for ScanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.source {
+            Some(e) => write!(f, "{}: {}", self.msg, crate::error::io_message(e))?,
+            None => f.write_str(&self.msg)?,
+        }
+        write!(f, " at byte {}", self.offset)
+    }
 }
 
 /// Outcome of scanning a whole document.
@@ -51,6 +71,9 @@ pub struct ScanEnd {
     pub entries: u64,
     /// Whether a `log.entries` array was found at all.
     pub found_entries: bool,
+    /// How many `log.entries` arrays the document has (more than one when
+    /// `log` or `entries` is a duplicate key).
+    pub arrays: u32,
 }
 
 /// Streams `log.entries` out of a HAR document.
@@ -64,7 +87,10 @@ pub struct Scanner<R> {
     /// Data before this stream offset may be dropped.
     keep: u64,
     eof: bool,
-    io_error: Option<std::io::Error>,
+    /// Entries per batch (`batch_entries()`).
+    batch: usize,
+    /// A read error met (kind and message), for later messages.
+    io_error: Option<(std::io::ErrorKind, String)>,
 }
 
 type Res<T> = Result<T, ScanError>;
@@ -79,6 +105,7 @@ impl<R: Read> Scanner<R> {
             pos: 0,
             keep: 0,
             eof: false,
+            batch: batch_entries(),
             io_error: None,
         }
     }
@@ -88,6 +115,7 @@ impl<R: Read> Scanner<R> {
         let mut end = ScanEnd {
             entries: 0,
             found_entries: false,
+            arrays: 0,
         };
         self.skip_ws()?;
         if self.peek()? == Some(0xEF) {
@@ -96,13 +124,20 @@ impl<R: Read> Scanner<R> {
         }
         self.skip_jsonp_prefix()?;
         self.expect(b'{', "'{' (a HAR document is a JSON object)")?;
+        // A duplicate `log` or `log.entries` key: JSON parsers keep the last
+        // one, but a stream has handed out the first one's entries before it
+        // meets the second. So every `entries` array is read, in document
+        // order, numbered on from the one before (entry N of the second array
+        // of a 3-entry first one is index 3 + N): every entry in the file is
+        // accounted for, and the caller notes the duplicate.
         self.members(|s, key| {
             if key == "log" {
                 s.expect(b'{', "an object for `log`")?;
                 s.members(|s, key| {
-                    if key == "entries" && !end.found_entries {
+                    if key == "entries" {
                         end.found_entries = true;
-                        end.entries = s.entries(&mut emit)?;
+                        end.arrays += 1;
+                        end.entries += s.entries(end.entries, &mut emit)?;
                         Ok(())
                     } else {
                         s.skip_value().map(|_| ())
@@ -115,9 +150,11 @@ impl<R: Read> Scanner<R> {
         Ok(end)
     }
 
-    fn entries(&mut self, emit: &mut impl FnMut(Batch)) -> Res<u64> {
+    /// Reads one `entries` array, numbering its entries from `base`;
+    /// returns how many it holds.
+    fn entries(&mut self, base: u64, emit: &mut impl FnMut(Batch)) -> Res<u64> {
         self.expect(b'[', "an array for `log.entries`")?;
-        let mut index = 0u64;
+        let mut index = base;
         let mut batch_start = self.pos;
         let mut first_index = 0u64;
         let mut ranges: Vec<(u64, u64)> = Vec::new();
@@ -174,7 +211,7 @@ impl<R: Read> Scanner<R> {
             };
             ranges.push((start, end));
             index += 1;
-            if (end - batch_start) as usize >= BATCH_BYTES || ranges.len() >= BATCH_ENTRIES {
+            if (end - batch_start) as usize >= BATCH_BYTES || ranges.len() >= self.batch {
                 flush(self, &mut ranges, first_index);
                 self.keep = end;
             }
@@ -194,7 +231,7 @@ impl<R: Read> Scanner<R> {
         }
         flush(self, &mut ranges, first_index);
         self.keep = self.pos;
-        Ok(index)
+        Ok(index - base)
     }
 
     /// Walks an object's members (after its `{`), up to and including `}`.
@@ -236,6 +273,7 @@ impl<R: Read> Scanner<R> {
             offset: start,
             msg: format!("invalid string: {e}"),
             cut_entry: None,
+            source: None,
         })
     }
 
@@ -374,12 +412,12 @@ impl<R: Read> Scanner<R> {
             Ok(n) => n,
             Err(e) => {
                 self.buf.truncate(old);
-                let msg = crate::error::io_message(&e);
-                self.io_error = Some(e);
+                self.io_error = Some((e.kind(), crate::error::io_message(&e)));
                 return Err(ScanError {
                     offset: self.base + old as u64,
-                    msg: format!("read error: {msg}"),
+                    msg: "read error".into(),
                     cut_entry: None,
+                    source: Some(e),
                 });
             }
         };
@@ -445,6 +483,7 @@ impl<R: Read> Scanner<R> {
                 offset: 0,
                 msg: "empty input".into(),
                 cut_entry: None,
+                source: None,
             });
         };
         if !(c.is_ascii_alphabetic() || c == b'_' || c == b'$') {
@@ -461,6 +500,7 @@ impl<R: Read> Scanner<R> {
             offset: self.pos.saturating_sub(1),
             msg: "not a HAR document (expected '{')".into(),
             cut_entry: None,
+            source: None,
         })
     }
 
@@ -474,38 +514,44 @@ impl<R: Read> Scanner<R> {
             offset: self.pos,
             msg: format!("expected {what}, found {shown}"),
             cut_entry: None,
+            source: None,
         }
     }
 
     fn truncated(&self) -> ScanError {
-        if let Some(e) = &self.io_error {
+        if let Some((kind, msg)) = &self.io_error {
             return ScanError {
                 offset: self.base + self.buf.len() as u64,
-                msg: format!("read error: {}", crate::error::io_message(e)),
+                msg: "read error".into(),
                 cut_entry: None,
+                source: Some(std::io::Error::new(*kind, msg.clone())),
             };
         }
         ScanError {
             offset: self.base + self.buf.len() as u64,
             msg: "truncated: the input ends in the middle of the document".into(),
             cut_entry: None,
+            source: None,
         }
     }
 }
 
 /// Why an entry could not be read: a short reason key and a detail.
-pub type EntryError = (&'static str, String);
+pub type EntryError = (SkipReason, String);
 
 /// Parses one HAR entry leniently into an exchange.
 pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
     let t = text.trim_start();
     if !t.starts_with('{') {
-        return Err(("entry_not_object", "the entry is not a JSON object".into()));
+        return Err((
+            SkipReason::EntryNotObject,
+            "the entry is not a JSON object".into(),
+        ));
     }
     let e = RawObject::parse_tree(t, entry_tree()).ok_or_else(|| {
         let at = jsonscan_error_at(t);
         (
-            "invalid_json",
+            SkipReason::InvalidJson,
             format!("invalid JSON at byte {at} of the entry"),
         )
     })?;
@@ -540,7 +586,7 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
             None if as_f64(v).is_some_and(|n| n < 0.0) => Some(0),
             None => {
                 return Err((
-                    "malformed_entry",
+                    SkipReason::MalformedEntry,
                     format!("response.status is not a status code: {}", v.get()),
                 ))
             }
@@ -551,7 +597,7 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
         if let Some(text) = c.get("text").filter(|v| first_byte(*v) != b'n') {
             let Some(text) = as_str(text) else {
                 return Err((
-                    "malformed_entry",
+                    SkipReason::MalformedEntry,
                     "response.content.text is not a string".into(),
                 ));
             };
@@ -562,7 +608,7 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
             ex.body = Body::Text(if base64 {
                 let bytes = decode_base64_bytes(&text).ok_or_else(|| {
                     (
-                        "malformed_entry",
+                        SkipReason::MalformedEntry,
                         "response.content.text is not valid base64".to_string(),
                     )
                 })?;
@@ -681,7 +727,7 @@ fn part<'o, 'a>(
         Some(v) => match obj.object(key) {
             Some(o) => Ok(Some(o)),
             None => Err((
-                "malformed_entry",
+                SkipReason::MalformedEntry,
                 format!("`{key}` is not an object: {}", excerpt(v.get())),
             )),
         },
@@ -783,6 +829,38 @@ mod tests {
     }
 
     #[test]
+    fn duplicate_log_and_entries_read_all() {
+        let mut s = Scanner::new(
+            &br#"{"log":{"entries":[{"a":1},{"b":2}],"entries":[{"c":3}]},"log":{"entries":[{"d":4}]}}"#[..],
+        );
+        let mut firsts = Vec::new();
+        let end = s
+            .run(|b| firsts.push((b.first_index, b.ranges.len())))
+            .unwrap();
+        assert_eq!((end.entries, end.arrays), (4, 3));
+        let total: usize = firsts.iter().map(|f| f.1).sum();
+        assert_eq!(total, 4);
+        assert_eq!(firsts.last().unwrap().0, 3);
+    }
+
+    #[test]
+    fn small_batches() {
+        let entries: Vec<String> = (0..10).map(|i| format!(r#"{{"i":{i}}}"#)).collect();
+        let doc = format!(r#"{{"log":{{"entries":[{}]}}}}"#, entries.join(","));
+        let mut s = Scanner::new(doc.as_bytes());
+        s.batch = 3;
+        let mut got = Vec::new();
+        let end = s
+            .run(|b| {
+                got.push(b.first_index);
+                assert!(b.ranges.len() <= 3);
+            })
+            .unwrap();
+        assert_eq!(end.entries, 10);
+        assert_eq!(got, [0, 3, 6, 9]);
+    }
+
+    #[test]
     fn entries_not_an_array() {
         let (_, r) = scan(br#"{"log":{"entries":{}}}"#);
         assert!(r.unwrap_err().msg.contains("an array for `log.entries`"));
@@ -832,8 +910,8 @@ mod tests {
             parse_entry(r#"{"response":{"status":"abc"}}"#)
                 .unwrap_err()
                 .0,
-            "malformed_entry"
+            SkipReason::MalformedEntry
         );
-        assert_eq!(parse_entry("[]").unwrap_err().0, "entry_not_object");
+        assert_eq!(parse_entry("[]").unwrap_err().0, SkipReason::EntryNotObject);
     }
 }

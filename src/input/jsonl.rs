@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::io::Read;
 
-use super::har;
+use super::{har, SkipReason};
 use crate::exchange::{epoch_to_ms, parse_time_str, Body, Exchange};
 use crate::rawjson::{
     as_f64, as_object, as_status, as_str, first_byte, PathKey, Raw, RawObject, Tree,
@@ -403,7 +403,7 @@ impl Shape {
     /// Parses a line (see `parse_line`), with the nested objects the
     /// shape's paths go through parsed in the same pass. Only the members
     /// `map` may read are kept.
-    pub fn parse_line<'a>(&self, line: &'a str) -> Result<RawObject<'a>, &'static str> {
+    pub fn parse_line<'a>(&self, line: &'a str) -> Result<RawObject<'a>, SkipReason> {
         parse_line_in(line, &self.tree)
     }
 
@@ -421,8 +421,7 @@ impl Shape {
                 Some(("har_entry", ""))
             } else {
                 KNOWN.iter().find_map(|k| {
-                    let st = obj.path(k.status).and_then(as_status)?;
-                    let _ = st;
+                    obj.path(k.status).and_then(log_status)?;
                     k.also
                         .iter()
                         .all(|p| obj.path(p).is_some())
@@ -481,13 +480,18 @@ impl Shape {
         obj: &RawObject<'a>,
         raw: &'a str,
     ) -> Result<Option<Exchange<'a>>, har::EntryError> {
-        if self.har_entry || is_har_entry(obj) {
+        let status = first(obj, &self.status, log_status);
+        // A line is a whole HAR entry by its own look, whatever the vote
+        // over the first lines said; a line with a status in any known
+        // shape is that response. A status-less line with a `request`
+        // object is an entry that got no response when it has HAR's
+        // `startedDateTime` (or the file is one of HAR entries).
+        let entry_without_response = status.is_none()
+            && matches!(obj.get("request"), Some(v) if first_byte(v) == b'{')
+            && (self.har_entry || obj.get("startedDateTime").is_some());
+        if is_har_entry(obj) || entry_without_response {
             return har::parse_entry(raw).map(Some);
         }
-        let status = first(obj, &self.status, |v| match first_byte(v) {
-            b'n' => None,
-            _ => as_status(v),
-        });
         let method = first(obj, &self.method, |v| {
             let s = as_str(v)?;
             match memchr::memchr(b' ', s.as_bytes()).map(|i| &s[..i]) {
@@ -567,6 +571,32 @@ impl Shape {
     }
 }
 
+/// A log line's status: a number (`404`, or `404.0`: a zero fraction), or a
+/// string of three digits alone or before a space (`"404"`, `"404 Not
+/// Found"`); `"0"` is no response. Anything else (`404.5`, `"40"`, `"abc"`)
+/// is no status.
+pub fn log_status(v: Raw<'_>) -> Option<u16> {
+    match first_byte(v) {
+        b'0'..=b'9' => as_status(v).or_else(|| {
+            let n = as_f64(v)?;
+            (n.fract() == 0.0 && (0.0..=999.0).contains(&n)).then_some(n as u16)
+        }),
+        b'"' => {
+            let s = as_str(v)?;
+            let t = s.trim().as_bytes();
+            if t == b"0" {
+                return Some(0);
+            }
+            let digits = t.get(..3)?;
+            if !digits.iter().all(u8::is_ascii_digit) || !matches!(t.get(3), None | Some(b' ')) {
+                return None;
+            }
+            std::str::from_utf8(digits).ok()?.parse().ok()
+        }
+        _ => None,
+    }
+}
+
 fn has_error_object(obj: &RawObject<'_>) -> bool {
     ["err", "error", "exception"]
         .iter()
@@ -630,23 +660,23 @@ fn decode_body_base64(b64: &str, gzip: bool) -> String {
 
 /// Parses one line: a JSON object, possibly after a prefix such as a CRI
 /// (`2024-… stdout F `) or syslog header. Returns the reason when it is not.
-pub fn parse_line(line: &str) -> Result<RawObject<'_>, &'static str> {
+pub fn parse_line(line: &str) -> Result<RawObject<'_>, SkipReason> {
     parse_line_in(line, &Tree::default())
 }
 
-fn parse_line_in<'a>(line: &'a str, tree: &Tree) -> Result<RawObject<'a>, &'static str> {
+fn parse_line_in<'a>(line: &'a str, tree: &Tree) -> Result<RawObject<'a>, SkipReason> {
     let t = line.trim_start_matches('\u{feff}').trim();
     if let Some(obj) = RawObject::parse_tree(t, tree) {
         return Ok(obj);
     }
     if t.starts_with('{') {
-        return Err("invalid_json");
+        return Err(SkipReason::InvalidJson);
     }
     let scalar_or_array = t.starts_with('[')
         || t.starts_with('"')
         || t.as_bytes().first().is_some_and(u8::is_ascii_digit);
     if scalar_or_array && serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok() {
-        return Err("not_object");
+        return Err(SkipReason::NotObject);
     }
     // A prefixed line: the JSON object starts at the first '{' and runs to
     // the end, after a log prefix (CRI, syslog, timestamps) that does not
@@ -658,7 +688,7 @@ fn parse_line_in<'a>(line: &'a str, tree: &Tree) -> Result<RawObject<'a>, &'stat
             }
         }
     }
-    Err("not_json")
+    Err(SkipReason::NotJson)
 }
 
 /// Reads a plain-text access-log line (Envoy's default format, the common
@@ -758,9 +788,38 @@ mod tests {
     #[test]
     fn prefixed_and_bad_lines() {
         assert!(parse_line(r#"2024-04-10T12:00:00.1Z stdout F {"response_code":404}"#).is_ok());
-        assert_eq!(parse_line("DEBUG: plugin said hi").unwrap_err(), "not_json");
-        assert_eq!(parse_line("[1,2]").unwrap_err(), "not_object");
-        assert_eq!(parse_line(r#"{"a":"#).unwrap_err(), "invalid_json");
+        assert_eq!(
+            parse_line("DEBUG: plugin said hi").unwrap_err(),
+            SkipReason::NotJson
+        );
+        assert_eq!(parse_line("[1,2]").unwrap_err(), SkipReason::NotObject);
+        assert_eq!(parse_line(r#"{"a":"#).unwrap_err(), SkipReason::InvalidJson);
+    }
+
+    #[test]
+    fn status_forms() {
+        let st = |text: &str| log_status(Raw::new(text));
+        assert_eq!(st("404"), Some(404));
+        assert_eq!(st("404.0"), Some(404));
+        assert_eq!(st("4.04e2"), Some(404));
+        assert_eq!(st(r#""404""#), Some(404));
+        assert_eq!(st(r#"" 404 ""#), Some(404));
+        assert_eq!(st(r#""404 Not Found""#), Some(404));
+        assert_eq!(st(r#""0""#), Some(0));
+        assert_eq!(st("0"), Some(0));
+        for bad in [
+            "404.5",
+            r#""40""#,
+            r#""abc""#,
+            r#""4040""#,
+            r#""404x""#,
+            "1000",
+            "-1",
+            "null",
+            "true",
+        ] {
+            assert_eq!(st(bad), None, "{bad}");
+        }
     }
 
     #[test]

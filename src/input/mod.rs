@@ -5,9 +5,14 @@
 
 pub mod har;
 pub mod jsonl;
+pub mod skip;
+pub mod transcode;
+
+pub use skip::SkipReason;
 
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde_json::value::RawValue;
@@ -32,7 +37,7 @@ impl Source {
     pub fn name(&self) -> String {
         match self {
             Source::Stdin => "<stdin>".to_string(),
-            Source::File(p) | Source::Walked(p) => p.display().to_string(),
+            Source::File(p) | Source::Walked(p) => display_path(p),
         }
     }
 
@@ -78,53 +83,157 @@ impl Format {
     }
 }
 
+/// Command-line inputs expanded into sources.
+#[derive(Debug, Default)]
+pub struct Expanded {
+    /// What to read, in the order found (callers sort by name).
+    pub sources: Vec<Source>,
+    /// Paths that could not be walked, each naming the path.
+    pub errors: Vec<crate::error::Error>,
+    /// Inputs given or reached more than once (read once), each a line.
+    pub warnings: Vec<String>,
+}
+
 /// Expands command-line inputs: directories are walked recursively in name
-/// order, skipping hidden entries. A directory that cannot be read is an
-/// error for that path; the rest goes on.
-pub fn expand(args: &[String]) -> (Vec<Source>, Vec<crate::error::Error>) {
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
+/// order, skipping hidden entries. A directory or an entry that cannot be
+/// read is an error for that path; the rest goes on. A file given or
+/// reached twice (the same path, a directory and a file in it, two links
+/// to one file) is read once, with a warning.
+pub fn expand(args: &[std::ffi::OsString]) -> (Vec<Source>, Vec<crate::error::Error>, Vec<String>) {
+    let e = expand_inputs(args);
+    (e.sources, e.errors, e.warnings)
+}
+
+/// `expand`, as one value.
+pub fn expand_inputs(args: &[std::ffi::OsString]) -> Expanded {
+    let mut found = Vec::new();
+    let mut out = Expanded::default();
     for a in args {
         if a == "-" {
-            out.push(Source::Stdin);
+            found.push(Source::Stdin);
             continue;
         }
         let p = PathBuf::from(a);
         if p.is_dir() {
-            walk(&p, &mut out, &mut errors);
+            walk(&p, &mut found, &mut out.errors);
         } else {
-            out.push(Source::File(p));
+            found.push(Source::File(p));
         }
     }
-    (out, errors)
+    // The first place a file is found keeps it; a later one only warns (and
+    // a file named on the command line is read even when a walk found it).
+    let mut seen: std::collections::HashMap<FileId, usize> = std::collections::HashMap::new();
+    for src in found {
+        let Some(id) = file_id(&src) else {
+            out.sources.push(src);
+            continue;
+        };
+        match seen.get(&id) {
+            Some(&i) => {
+                let first = &out.sources[i];
+                let same = if first.name() == src.name() {
+                    "given more than once".to_string()
+                } else {
+                    format!("the same file as {}", first.name())
+                };
+                out.warnings
+                    .push(format!("{}: {same}: read once", src.name()));
+                if let (Source::Walked(_), Source::File(p)) = (first, &src) {
+                    out.sources[i] = Source::File(p.clone());
+                }
+            }
+            None => {
+                seen.insert(id, out.sources.len());
+                out.sources.push(src);
+            }
+        }
+    }
+    out
+}
+
+/// What makes two sources the same input.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum FileId {
+    Stdin,
+    /// Device and inode.
+    #[cfg(unix)]
+    Inode(u64, u64),
+    /// The canonical path, where inodes are not at hand.
+    #[cfg_attr(unix, allow(dead_code))]
+    Path(PathBuf),
+}
+
+/// The identity of a source's file; `None` when it cannot be told (a path
+/// that does not exist reports its own error when opened).
+fn file_id(src: &Source) -> Option<FileId> {
+    let p = match src {
+        Source::Stdin => return Some(FileId::Stdin),
+        Source::File(p) | Source::Walked(p) => p,
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(p).ok()?;
+        Some(FileId::Inode(m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::canonicalize(p).ok().map(FileId::Path)
+    }
 }
 
 fn walk(dir: &Path, out: &mut Vec<Source>, errors: &mut Vec<crate::error::Error>) {
-    let rd = match std::fs::read_dir(dir) {
-        Ok(rd) => rd,
-        Err(e) => {
-            errors.push(crate::error::Error::io(dir, e));
-            return;
-        }
-    };
-    let mut names: Vec<PathBuf> = rd
-        .filter_map(|e| e.ok())
-        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        .map(|e| e.path())
-        .collect();
-    names.sort();
-    for p in names {
+    let entries = walkdir::WalkDir::new(dir)
+        .min_depth(1)
         // Symbolic links to directories are not followed (they can loop);
         // links to files are read, and a dangling one reports its error.
-        let is_link = std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink());
-        if p.is_dir() {
-            if !is_link {
-                walk(&p, out, errors);
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !e.file_name().as_encoded_bytes().starts_with(b"."));
+    for e in entries {
+        let e = match e {
+            Ok(e) => e,
+            Err(err) => {
+                let path = err.path().unwrap_or(dir).to_path_buf();
+                let io = err
+                    .into_io_error()
+                    .unwrap_or_else(|| io::Error::other("cannot be walked"));
+                errors.push(crate::error::Error::io(&path, io));
+                continue;
             }
-        } else {
-            out.push(Source::Walked(p));
+        };
+        let ft = e.file_type();
+        if ft.is_dir() {
+            continue;
+        }
+        if ft.is_symlink() && std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir()) {
+            continue;
+        }
+        out.push(Source::Walked(e.into_path()));
+    }
+}
+
+/// A path as shown in reports and messages: as is when it is UTF-8; else
+/// each byte that is not UTF-8 as `\xNN` (and `\` doubled), so that two
+/// different names never show the same. A UTF-8 name that holds `\x` or
+/// `\\` itself is escaped the same way, for the same reason.
+pub fn display_path(p: &Path) -> String {
+    let os = p.as_os_str();
+    if let Some(s) = os.to_str() {
+        if !s.contains("\\x") && !s.contains("\\\\") {
+            return s.to_string();
         }
     }
+    let bytes = os.as_encoded_bytes();
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(&chunk.valid().replace('\\', "\\\\"));
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
 }
 
 /// Reads through to the inner reader until it fails, then records the
@@ -136,6 +245,8 @@ pub struct Latch<R> {
     pub offset: u64,
     /// The error that ended the stream, if any.
     pub error: Option<io::Error>,
+    /// Whether the inner reader reached its end.
+    pub eof: bool,
 }
 
 impl<R: Read> Latch<R> {
@@ -145,6 +256,7 @@ impl<R: Read> Latch<R> {
             inner,
             offset: 0,
             error: None,
+            eof: false,
         }
     }
 }
@@ -158,6 +270,7 @@ impl<R: Read> Read for Latch<R> {
             match self.inner.read(buf) {
                 Ok(n) => {
                     self.offset += n as u64;
+                    self.eof |= n == 0 && !buf.is_empty();
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -181,7 +294,9 @@ pub enum Compression {
 }
 
 /// Opens a source, undoing gzip or zstd compression found by magic bytes.
-/// `counter` sees the raw bytes read (for progress).
+/// `counter` sees the raw bytes read (for progress). A zstd input is
+/// decoded with the window limit of the `ReadOptions` that `read_source`
+/// is then called with (`zstd_window_mib`).
 pub fn open(
     src: &Source,
     counter: impl FnMut(usize) + Send + 'static,
@@ -199,6 +314,7 @@ pub fn open(
             Box::new(f)
         }
     };
+    let raw_bytes = Arc::new(AtomicU64::new(0));
     // A small buffer: the readers ask for large blocks, which then go
     // straight from the file into them instead of through this buffer.
     let mut r = BufReader::with_capacity(
@@ -206,17 +322,28 @@ pub fn open(
         Counting {
             inner: raw,
             counter,
+            total: raw_bytes.clone(),
         },
     );
     let head = r.fill_buf()?;
     Ok(if head.starts_with(&[0x1f, 0x8b]) {
+        let dec = flate2::bufread::MultiGzDecoder::new(r);
         (
-            Box::new(flate2::bufread::MultiGzDecoder::new(r)),
+            Box::new(Decompressed {
+                dec,
+                raw: raw_bytes,
+                buffered: |d: &flate2::bufread::MultiGzDecoder<_>| d.get_ref().buffer().len(),
+            }),
             Some(Compression::Gzip),
         )
-    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+    } else if is_zstd(head) {
+        let window = zstd_frame_window(head);
         (
-            Box::new(zstd::Decoder::with_buffer(r)?),
+            Box::new(Decompressed {
+                dec: LazyZstd::Pending(Some(r), window),
+                raw: raw_bytes,
+                buffered: LazyZstd::buffered,
+            }),
             Some(Compression::Zstd),
         )
     } else {
@@ -224,40 +351,354 @@ pub fn open(
     })
 }
 
+/// Whether a stream starts with a zstd frame or a skippable frame (which
+/// `pzstd` and some archivers put first).
+fn is_zstd(head: &[u8]) -> bool {
+    head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+        || (head.len() >= 4 && (0x50..=0x5f).contains(&head[0]) && head[1..4] == [0x2a, 0x4d, 0x18])
+}
+
+/// The window size the first zstd frame in `head` asks for, when its header
+/// is there (after any skippable frames that fit).
+fn zstd_frame_window(head: &[u8]) -> Option<u64> {
+    let mut i = 0usize;
+    loop {
+        let h = head.get(i..i + 4)?;
+        if (0x50..=0x5f).contains(&h[0]) && h[1..4] == [0x2a, 0x4d, 0x18] {
+            let size = u32::from_le_bytes(head.get(i + 4..i + 8)?.try_into().ok()?);
+            i = i.checked_add(8 + size as usize)?;
+            continue;
+        }
+        if h != [0x28, 0xb5, 0x2f, 0xfd] {
+            return None;
+        }
+        let fhd = *head.get(i + 4)?;
+        let single_segment = fhd & 0x20 != 0;
+        if !single_segment {
+            let wd = *head.get(i + 5)?;
+            let log = 10 + u64::from(wd >> 3);
+            let base = 1u64 << log;
+            return Some(base + (base / 8) * u64::from(wd & 7));
+        }
+        // A single segment: the window is the content size.
+        let dict_len = [0usize, 1, 2, 4][usize::from(fhd & 3)];
+        let at = i + 5 + dict_len;
+        return Some(match fhd >> 6 {
+            0 => u64::from(*head.get(at)?),
+            1 => u64::from(u16::from_le_bytes(head.get(at..at + 2)?.try_into().ok()?)) + 256,
+            2 => u64::from(u32::from_le_bytes(head.get(at..at + 4)?.try_into().ok()?)),
+            _ => u64::from_le_bytes(head.get(at..at + 8)?.try_into().ok()?),
+        });
+    }
+}
+
+/// The default largest zstd window accepted, in MiB (`--zstd-window-mib`).
+pub const DEFAULT_ZSTD_WINDOW_MIB: u32 = 32;
+
+/// The zstd window limit in force, set by `read_source` from its options
+/// (`open` builds the decoder before it sees them).
+static ZSTD_WINDOW_MIB: AtomicU32 = AtomicU32::new(DEFAULT_ZSTD_WINDOW_MIB);
+
+fn set_zstd_window_mib(mib: u32) {
+    let mib = if mib == 0 {
+        DEFAULT_ZSTD_WINDOW_MIB
+    } else {
+        mib
+    };
+    ZSTD_WINDOW_MIB.store(mib, Ordering::Relaxed);
+}
+
+/// A zstd frame asks for a larger window than allowed.
+#[derive(Debug)]
+struct ZstdWindow {
+    /// What the first frame asks for, when known.
+    needed: Option<u64>,
+    limit_mib: u32,
+}
+
+impl std::fmt::Display for ZstdWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.needed {
+            Some(n) if n > u64::from(self.limit_mib) << 20 => write!(
+                f,
+                "zstd frame needs a {} MiB window, above the {} MiB limit (raise it with --zstd-window-mib)",
+                n.div_ceil(1 << 20),
+                self.limit_mib
+            ),
+            _ => write!(
+                f,
+                "zstd frame needs a window above the {} MiB limit (raise it with --zstd-window-mib)",
+                self.limit_mib
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ZstdWindow {}
+
+/// The message of a zstd window error, if `e` is one.
+fn zstd_window_error(e: &io::Error) -> Option<String> {
+    e.get_ref()
+        .and_then(|x| x.downcast_ref::<ZstdWindow>())
+        .map(ToString::to_string)
+}
+
+/// A zstd decoder made on first read, when the window limit is known.
+enum LazyZstd<R: BufRead> {
+    Pending(Option<R>, Option<u64>),
+    Ready(zstd::Decoder<'static, R>, Option<u64>),
+    Failed,
+}
+
+impl<R: BufRead + BufferLen> LazyZstd<R> {
+    fn buffered(&self) -> usize {
+        match self {
+            LazyZstd::Pending(Some(r), _) => r.buffer_len(),
+            LazyZstd::Ready(d, _) => d.get_ref().buffer_len(),
+            _ => 0,
+        }
+    }
+}
+
+/// How many bytes a buffered reader holds read but not consumed.
+trait BufferLen {
+    fn buffer_len(&self) -> usize;
+}
+
+impl<R: Read> BufferLen for BufReader<R> {
+    fn buffer_len(&self) -> usize {
+        self.buffer().len()
+    }
+}
+
+impl<R: BufRead + BufferLen> Read for LazyZstd<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let LazyZstd::Pending(r, needed) = self {
+            let needed = *needed;
+            let r = r.take().expect("a pending decoder has its reader");
+            let mib = ZSTD_WINDOW_MIB.load(Ordering::Relaxed).max(1);
+            // The smallest power of two at least `mib` MiB, as a log.
+            let log = (20 + (32 - (mib - 1).leading_zeros())).clamp(10, 31);
+            let mut dec = match zstd::Decoder::with_buffer(r) {
+                Ok(d) => d,
+                Err(e) => {
+                    *self = LazyZstd::Failed;
+                    return Err(e);
+                }
+            };
+            dec.window_log_max(log)?;
+            if needed.is_some_and(|n| n > u64::from(mib) << 20) {
+                *self = LazyZstd::Failed;
+                return Err(io::Error::other(ZstdWindow {
+                    needed,
+                    limit_mib: mib,
+                }));
+            }
+            *self = LazyZstd::Ready(dec, needed);
+        }
+        match self {
+            LazyZstd::Ready(dec, needed) => dec.read(buf).map_err(|e| {
+                if e.to_string().contains("too much memory") {
+                    io::Error::other(ZstdWindow {
+                        needed: *needed,
+                        limit_mib: ZSTD_WINDOW_MIB.load(Ordering::Relaxed),
+                    })
+                } else {
+                    e
+                }
+            }),
+            _ => Ok(0),
+        }
+    }
+}
+
+/// A decoder whose errors say where in the compressed input they happened.
+struct Decompressed<D> {
+    dec: D,
+    /// Raw (compressed) bytes read from the file so far.
+    raw: Arc<AtomicU64>,
+    /// Of those, how many the decoder has not consumed yet.
+    buffered: fn(&D) -> usize,
+}
+
+impl<D: Read> Read for Decompressed<D> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.dec.read(buf).map_err(|e| {
+            if zstd_window_error(&e).is_some() || e.kind() == io::ErrorKind::Interrupted {
+                return e;
+            }
+            let at = self
+                .raw
+                .load(Ordering::Relaxed)
+                .saturating_sub((self.buffered)(&self.dec) as u64);
+            io::Error::new(
+                e.kind(),
+                format!("{} (at compressed byte {at})", crate::error::io_message(&e)),
+            )
+        })
+    }
+}
+
 struct Counting<R, F> {
     inner: R,
     counter: F,
+    total: Arc<AtomicU64>,
 }
 
 impl<R: Read, F: FnMut(usize)> Read for Counting<R, F> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         (self.counter)(n);
+        self.total.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
 
-/// How many bytes of an input are looked at to detect its format.
+/// How many bytes of an input are looked at first to detect its format.
 const SNIFF: usize = 64 << 10;
 
 /// Reads the start of a stream (up to `SNIFF` bytes, fewer at its end).
 pub fn read_head(r: &mut dyn Read) -> io::Result<Vec<u8>> {
-    let mut head = vec![0; SNIFF];
-    let mut n = 0;
-    while n < SNIFF {
-        match r.read(&mut head[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+    read_head_upto(r, SNIFF)
+}
+
+/// Reads the start of a stream for format detection: at least `SNIFF`
+/// bytes, and more while the first line is not complete and the root
+/// object's members have not shown what the input is, up to `max` bytes
+/// (the longest record read), so that a first line of any length is judged
+/// whole.
+pub fn read_head_upto(r: &mut dyn Read, max: usize) -> io::Result<Vec<u8>> {
+    let max = max.max(SNIFF);
+    let mut head = Vec::new();
+    let mut target = SNIFF;
+    loop {
+        let old = head.len();
+        let n = r
+            .take((target - old) as u64)
+            .read_to_end(&mut head)
+            .inspect_err(|_| head.truncate(old))?;
+        if n == 0 || head.len() < target || head.len() >= max {
+            return Ok(head);
+        }
+        let t = trim_ws(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head));
+        if memchr::memchr(b'\n', t).is_some() || scan_root(t) != Root::Undecided {
+            return Ok(head);
+        }
+        target = (target * 2).min(max);
+    }
+}
+
+/// What the members of an object at the start of the input show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Root {
+    /// A `log` member holding an object, wherever it sits among the
+    /// members (HAR allows `_`-prefixed custom members before it).
+    Har,
+    /// A `schema` member naming one of this tool's own outputs.
+    TapeAudit(String),
+    /// The object ends, or stops being JSON, without either.
+    Neither,
+    /// The head ends inside the object before either showed.
+    Undecided,
+}
+
+/// Walks the members of the object that `t` opens, without building
+/// anything, until a HAR `log` object or a tape-audit `schema` shows up.
+fn scan_root(t: &[u8]) -> Root {
+    members(t, 0, &mut |t, key, i| {
+        let c = t[i];
+        if key == "log" && c == b'{' {
+            // A HAR's `log` holds `version`, `creator`, `entries`...; a
+            // structured log's `log` member (`{"level": ...}`) does not.
+            let har = members(t, i, &mut |_, key, _| {
+                matches!(key, "entries" | "version" | "creator" | "pages" | "browser")
+                    .then_some(Root::Har)
+            });
+            return match har {
+                Root::Har | Root::Undecided => Some(har),
+                _ => None,
+            };
+        }
+        if key == "schema" && c == b'"' {
+            let end = crate::jsonscan::value(t, i).ok()?;
+            let s = serde_json::from_slice::<String>(&t[i..end]).ok()?;
+            if s.starts_with("tape-audit/report/") || s.starts_with("tape-audit/partial/") {
+                return Some(Root::TapeAudit(s));
+            }
+        }
+        None
+    })
+}
+
+/// Calls `each(t, key, value_start)` for the members of the object at
+/// `t[at]` until it answers; `Neither` when the object ends (or stops being
+/// JSON) first, `Undecided` when `t` ends first.
+/// What `members` asks about each member: the text, the key and where the value starts.
+type MemberFn<'f> = dyn FnMut(&[u8], &str, usize) -> Option<Root> + 'f;
+
+fn members(t: &[u8], at: usize, each: &mut MemberFn<'_>) -> Root {
+    use crate::jsonscan::{skip_ws, value, Invalid};
+    if t.get(at) != Some(&b'{') {
+        return Root::Neither;
+    }
+    // A value cut by the end of the head is undecided, not invalid.
+    let end_of = |i: usize| match value(t, i) {
+        Ok(e) => Ok(e),
+        Err(Invalid(at)) if at + 1 >= t.len() => Err(Root::Undecided),
+        Err(_) => Err(Root::Neither),
+    };
+    let mut i = skip_ws(t, at + 1);
+    if t.get(i) == Some(&b'}') {
+        return Root::Neither;
+    }
+    loop {
+        i = skip_ws(t, i);
+        match t.get(i) {
+            None => return Root::Undecided,
+            Some(b'"') => {}
+            Some(_) => return Root::Neither,
+        }
+        let kend = match end_of(i) {
+            Ok(e) => e,
+            Err(r) => return r,
+        };
+        let Ok(key) = serde_json::from_slice::<std::borrow::Cow<str>>(&t[i..kend]) else {
+            return Root::Neither;
+        };
+        i = skip_ws(t, kend);
+        match t.get(i) {
+            None => return Root::Undecided,
+            Some(b':') => i = skip_ws(t, i + 1),
+            Some(_) => return Root::Neither,
+        }
+        if i >= t.len() {
+            return Root::Undecided;
+        }
+        if let Some(r) = each(t, &key, i) {
+            return r;
+        }
+        let vend = match end_of(i) {
+            Ok(e) => e,
+            Err(r) => return r,
+        };
+        i = skip_ws(t, vend);
+        match t.get(i) {
+            None => return Root::Undecided,
+            Some(b',') => i += 1,
+            Some(_) => return Root::Neither,
         }
     }
-    head.truncate(n);
-    Ok(head)
 }
 
 /// Detects the format from the first bytes of a (decompressed) stream.
 pub fn sniff(head: &[u8]) -> Format {
+    sniff_head(head, false)
+}
+
+/// `sniff`, told whether the head was cut at the longest record read
+/// before its first line ended (then that line is a record too long to
+/// read, not the start of a document).
+fn sniff_head(head: &[u8], cut_at_max: bool) -> Format {
     let t = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let t = trim_ws(t);
     match t.first() {
@@ -267,8 +708,9 @@ pub fn sniff(head: &[u8]) -> Format {
             // A JSONP-wrapped HAR: `callback({"log": ...})`.
             let open = t.iter().take(128).position(|&b| b == b'(');
             if let Some(i) = open {
-                if trim_ws(&t[i + 1..]).starts_with(b"{")
-                    && first_key(trim_ws(&t[i + 1..])) == Some("log".into())
+                let inner = trim_ws(&t[i + 1..]);
+                if inner.starts_with(b"{")
+                    && (first_key(inner) == Some("log".into()) || scan_root(inner) == Root::Har)
                 {
                     return Format::Har;
                 }
@@ -277,13 +719,25 @@ pub fn sniff(head: &[u8]) -> Format {
         }
         _ => return Format::Jsonl,
     }
-    if first_key(t).as_deref() == Some("log") {
-        return Format::Har;
-    }
     let line = match memchr::memchr(b'\n', t) {
         Some(i) => &t[..i],
         None => t,
     };
+    if scan_root(t) == Root::Har {
+        return Format::Har;
+    }
+    // A `log` member first is taken for a HAR (a broken one reports where
+    // it breaks), unless the first line is a whole object without HAR
+    // members: a structured log line with a `log` field (`{"log": {"level":
+    // ...}}`, Docker's `{"log": "text"}`).
+    if first_key(t).as_deref() == Some("log")
+        && serde_json::from_slice::<serde::de::IgnoredAny>(trim_ws(line)).is_err()
+    {
+        return Format::Har;
+    }
+    if cut_at_max && memchr::memchr(b'\n', t).is_none() {
+        return Format::Jsonl;
+    }
     let first_line = serde_json::from_slice::<&RawValue>(trim_ws(line));
     if first_line.is_ok() {
         return Format::Jsonl;
@@ -302,6 +756,15 @@ pub fn sniff(head: &[u8]) -> Format {
         // pretty-printed document do not stand alone.
         _ if next_lines_are_objects(t) => Format::Jsonl,
         _ => Format::JsonDoc,
+    }
+}
+
+/// The `schema` of a tape-audit report or partial, when the input is one.
+fn tape_audit_schema(head: &[u8]) -> Option<String> {
+    let t = trim_ws(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head));
+    match scan_root(t) {
+        Root::TapeAudit(s) => Some(s),
+        _ => None,
     }
 }
 
@@ -381,8 +844,8 @@ pub enum Work {
 pub enum Record<'a> {
     /// An HTTP exchange.
     Exchange(Exchange<'a>),
-    /// Not readable: a reason key and a detail.
-    Skipped(&'static str, String),
+    /// Not readable: a reason and a detail.
+    Skipped(SkipReason, String),
 }
 
 impl Work {
@@ -454,7 +917,7 @@ impl Work {
                     };
                     let rec = match entry {
                         Err(e) => Record::Skipped(
-                            "invalid_utf8",
+                            SkipReason::InvalidUtf8,
                             format!("invalid UTF-8 at byte {} of the entry", e.valid_up_to()),
                         ),
                         Ok(text) => match har::parse_entry(text) {
@@ -483,7 +946,7 @@ fn line_record<'a>(raw: &'a [u8], shape: &Shape) -> Record<'a> {
         Ok(t) => t,
         Err(e) => {
             return Record::Skipped(
-                "invalid_utf8",
+                SkipReason::InvalidUtf8,
                 format!("invalid UTF-8 at byte {}", e.valid_up_to()),
             )
         }
@@ -505,7 +968,7 @@ fn text_record<'a>(text: &'a str, shape: &Shape) -> Record<'a> {
     match shape.map(&obj, text) {
         Ok(Some(ex)) => Record::Exchange(ex),
         Ok(None) => Record::Skipped(
-            "no_status",
+            SkipReason::NoStatus,
             "no response status: a log event, not an HTTP response".to_string(),
         ),
         Err((reason, detail)) => Record::Skipped(reason, detail),
@@ -529,6 +992,9 @@ pub struct ReadOptions {
     pub fields: Vec<(Field, String)>,
     /// Largest record (line or HAR entry) read; longer ones are skipped.
     pub max_record: usize,
+    /// Largest zstd window accepted, in MiB (`--zstd-window-mib`); 0 means
+    /// the default, `DEFAULT_ZSTD_WINDOW_MIB`.
+    pub zstd_window_mib: u32,
 }
 
 /// What reading one input found out about it.
@@ -548,12 +1014,44 @@ pub struct InputInfo {
     pub note: Option<String>,
 }
 
-/// A reader that ends after the first few MiB (for a quick look at an input).
-pub struct HeadOnly<R>(pub R);
+/// How much of an input `HeadOnly` lets through.
+pub const HEAD_ONLY_BYTES: u64 = 4 << 20;
+
+/// A reader that ends after the first few MiB (for a quick look at an
+/// input): past `HEAD_ONLY_BYTES` it reports the end, without reading on.
+pub struct HeadOnly<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> HeadOnly<R> {
+    /// Wraps a reader.
+    pub fn new(inner: R) -> HeadOnly<R> {
+        HeadOnly {
+            inner,
+            left: HEAD_ONLY_BYTES,
+        }
+    }
+}
+
+/// `HeadOnly::new`, under the name callers used when `HeadOnly` was a
+/// tuple struct (`HeadOnly(r)`).
+#[allow(non_snake_case)]
+pub fn HeadOnly<R: Read>(inner: R) -> HeadOnly<R> {
+    HeadOnly::new(inner)
+}
 
 impl<R: Read> Read for HeadOnly<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        (&mut self.0).take(4 << 20).read(buf)
+        if self.left == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        Ok(n)
     }
 }
 
@@ -610,8 +1108,29 @@ pub fn recycle(work: Work) {
     }
 }
 
-/// Bytes per JSON-lines chunk handed to a worker.
+/// Bytes per JSON-lines chunk handed to a worker, by default.
 const CHUNK: usize = 1 << 20;
+
+/// Bytes per JSON-lines chunk: `CHUNK`, or the hidden environment variable
+/// `TAPE_AUDIT_BLOCK_BYTES` (for tests that want many small work units).
+fn block_bytes() -> usize {
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *N.get_or_init(|| env_size("TAPE_AUDIT_BLOCK_BYTES").unwrap_or(CHUNK))
+}
+
+/// A positive number from an environment variable.
+pub(crate) fn env_size(name: &str) -> Option<usize> {
+    std::env::var(name)
+        .ok()?
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|&n| n > 0)
+}
+
+/// How many bytes of a JSON-lines input the shape is detected from (fixed,
+/// so that the shape does not depend on the block size).
+const SHAPE_SAMPLE: u64 = 1 << 20;
 
 /// Reads one input to its end, handing work to `send` and reporting
 /// records that could not even be cut out (too long, truncated) to `skip`.
@@ -622,37 +1141,108 @@ pub fn read_source(
     opts: &ReadOptions,
     info: &mut InputInfo,
     send: &mut dyn FnMut(Work),
-    skip: &mut dyn FnMut(Locator, &'static str, String),
+    skip: &mut dyn FnMut(Locator, SkipReason, String),
 ) {
+    set_zstd_window_mib(opts.zstd_window_mib);
+    // The size at open, to tell a file that changes while it is read.
+    let size_at_open = src
+        .path()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len());
     let mut latch = Latch::new(r);
-    read_latched(file, src, &mut latch, opts, info, send, skip);
+    {
+        // UTF-16 and UTF-32 (by their byte-order mark) are read as UTF-8.
+        let mut bom = Vec::with_capacity(4);
+        let _ = (&mut latch).take(4).read_to_end(&mut bom);
+        let prefixed = io::Cursor::new(bom).chain(&mut latch);
+        let enc = transcode::Encoding::from_bom(prefixed.get_ref().0.get_ref());
+        let mut stream: Box<dyn Read + '_> = match enc {
+            Some(enc) => Box::new(transcode::ToUtf8::new(prefixed, enc)),
+            None => Box::new(prefixed),
+        };
+        read_stream(file, src, &mut stream, opts, info, send, skip);
+    }
+    // A HAR document's reader stops at its closing brace: look past it
+    // (a little) so that a file's size can be checked at its end.
+    if size_at_open.is_some() && info.format.is_some() && info.error.is_none() && !latch.eof {
+        let _ = io::copy(&mut (&mut latch).take(64 << 10), &mut io::sink());
+    }
     if let Some(e) = latch.error.take() {
-        info.error = Some(format!(
-            "read error at byte {} (records before it are counted): {}",
-            latch.offset,
-            crate::error::io_message(&e)
-        ));
+        let at = match info.compression {
+            Some(_) => "decompressed byte",
+            None => "byte",
+        };
+        info.error = Some(match zstd_window_error(&e) {
+            Some(msg) => msg,
+            None => ReadError {
+                at,
+                offset: latch.offset,
+                cause: e,
+            }
+            .to_string(),
+        });
+    } else if latch.eof && info.compression.is_none() && info.error.is_none() {
+        if let Some(size) = size_at_open {
+            if size != latch.offset {
+                let now = src
+                    .path()
+                    .and_then(|p| std::fs::metadata(p).ok())
+                    .map_or(String::new(), |m| format!(", {} bytes now", m.len()));
+                let note = format!(
+                    "the file changed while it was read: {size} bytes at open, {} bytes read{now}",
+                    latch.offset
+                );
+                info.note = Some(match info.note.take() {
+                    Some(n) => format!("{n}; {note}"),
+                    None => note,
+                });
+            }
+        }
     }
 }
 
-fn read_latched(
+/// A read error partway through an input; what was read before it counts.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "read error at {at} {offset} (records before it are counted): {}",
+    crate::error::io_message(cause)
+)]
+pub struct ReadError {
+    /// What the offset counts (`byte`, `decompressed byte`).
+    pub at: &'static str,
+    /// Where the stream stopped.
+    pub offset: u64,
+    /// The cause (in the message; not a `source()`, which would repeat it).
+    pub cause: io::Error,
+}
+
+fn read_stream(
     file: u32,
     src: &Source,
-    mut r: &mut Latch<Box<dyn Read + Send>>,
+    r: &mut dyn Read,
     opts: &ReadOptions,
     info: &mut InputInfo,
     send: &mut dyn FnMut(Work),
-    skip: &mut dyn FnMut(Locator, &'static str, String),
+    skip: &mut dyn FnMut(Locator, SkipReason, String),
 ) {
-    // A latch never fails: an error ends the stream and is reported after.
-    let head = read_head(&mut r).unwrap_or_default();
+    // Reading never fails here: a latch below ends the stream at an error,
+    // which is reported after.
+    let head = read_head_upto(r, opts.max_record).unwrap_or_default();
     if head.is_empty() {
-        if r.error.is_none() {
-            info.error = Some("empty input".into());
-        }
+        // An empty file holds no records; that is not an error.
         return;
     }
-    let format = opts.format.unwrap_or_else(|| sniff(&head));
+    if opts.format.is_none() {
+        if let Some(schema) = tape_audit_schema(&head) {
+            info.note = Some(format!(
+                "a tape-audit output ({schema}), not traffic: left out"
+            ));
+            return;
+        }
+    }
+    let cut_at_max = head.len() >= opts.max_record.max(SNIFF) && opts.max_record > 0;
+    let format = opts.format.unwrap_or_else(|| sniff_head(&head, cut_at_max));
     if matches!(src, Source::Walked(_)) && opts.format.is_none() && !looks_like_data(&head, format)
     {
         info.note = Some("neither HAR nor JSON lines".into());
@@ -662,7 +1252,7 @@ fn read_latched(
     let stream = io::Cursor::new(head).chain(r);
     match format {
         Format::Har => read_har(file, stream, info, send, skip),
-        Format::Jsonl => read_lines(file, stream, opts, info, send, skip),
+        Format::Jsonl => read_lines(file, stream, block_bytes(), opts, info, send, skip),
         Format::JsonDoc => read_doc(file, stream, opts, info, send),
     }
 }
@@ -672,37 +1262,61 @@ fn read_har(
     stream: impl Read,
     info: &mut InputInfo,
     send: &mut dyn FnMut(Work),
-    skip: &mut dyn FnMut(Locator, &'static str, String),
+    skip: &mut dyn FnMut(Locator, SkipReason, String),
 ) {
     let mut sc = har::Scanner::new(stream);
     match sc.run(|batch| send(Work::Entries { file, batch })) {
         Ok(end) if !end.found_entries => {
             info.error = Some("not a HAR file: no `log.entries` array".into())
         }
+        Ok(end) if end.arrays > 1 => {
+            info.note = Some(format!(
+                "{} `log.entries` arrays (a duplicate `log` or `entries` key): the entries of all are read, numbered on",
+                end.arrays
+            ))
+        }
         Ok(_) => {}
         Err(e) => {
             if let Some(index) = e.cut_entry {
                 skip(
                     Locator { file, index },
-                    "truncated",
+                    SkipReason::Truncated,
                     format!("the input ends inside this entry, at byte {}", e.offset),
                 );
             }
-            info.error = Some(format!("{} at byte {}", e.msg, e.offset));
+            info.error = Some(e.to_string());
         }
     }
 }
 
+/// Cuts JSON lines into blocks of about `chunk` bytes (whole lines).
 fn read_lines(
     file: u32,
     mut stream: impl Read,
+    chunk: usize,
     opts: &ReadOptions,
     info: &mut InputInfo,
     send: &mut dyn FnMut(Work),
-    skip: &mut dyn FnMut(Locator, &'static str, String),
+    skip: &mut dyn FnMut(Locator, SkipReason, String),
 ) {
+    // The shape is detected from the same first bytes whatever the block
+    // size, so that splitting an input differently never changes a report.
+    let mut sample = Vec::new();
+    if let Err(e) = (&mut stream).take(SHAPE_SAMPLE).read_to_end(&mut sample) {
+        info.error = Some(format!("read error: {}", crate::error::io_message(&e)));
+    }
+    let detected = {
+        let t = sample.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&sample);
+        let end = if (sample.len() as u64) < SHAPE_SAMPLE {
+            t.len()
+        } else {
+            memchr::memrchr(b'\n', t).map_or(t.len(), |i| i + 1)
+        };
+        Arc::new(Shape::detect(&t[..end], &opts.fields))
+    };
+    let mut stream = io::Cursor::new(sample).chain(stream);
     let mut shape: Option<Arc<Shape>> = None;
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK * 2);
+    let mut buf: Vec<u8> = Vec::with_capacity(chunk * 2);
     let mut line = 1u64;
     let mut first = true;
     // While a line longer than the limit is being skipped: where it started.
@@ -711,7 +1325,7 @@ fn read_lines(
     loop {
         let old = buf.len();
         // read_to_end appends without zeroing the buffer first.
-        let n = match (&mut stream).take(CHUNK as u64).read_to_end(&mut buf) {
+        let n = match (&mut stream).take(chunk as u64).read_to_end(&mut buf) {
             Ok(n) => n,
             Err(e) => {
                 buf.truncate(old);
@@ -739,7 +1353,7 @@ fn read_lines(
                 if !skipped_blank {
                     skip(
                         Locator { file, index: start },
-                        "too_large",
+                        SkipReason::TooLarge,
                         format!("line longer than {} bytes", opts.max_record),
                     );
                 }
@@ -776,15 +1390,14 @@ fn read_lines(
         if cut > 0 {
             // The next block gets its full size at once, so that reading
             // into it does not grow it step by step.
-            let mut rest = block_buffer(CHUNK + (buf.len() - cut).max(CHUNK));
+            let mut rest = block_buffer(chunk + (buf.len() - cut).max(chunk));
             rest.extend_from_slice(&buf[cut..]);
             buf.truncate(cut);
             let data = std::mem::replace(&mut buf, rest);
             let shape = shape
                 .get_or_insert_with(|| {
-                    let s = Shape::detect(&data, &opts.fields);
-                    info.shape = Some(s.name.clone());
-                    Arc::new(s)
+                    info.shape = Some(detected.name.clone());
+                    detected.clone()
                 })
                 .clone();
             let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
@@ -812,11 +1425,13 @@ fn read_doc(
     info: &mut InputInfo,
     send: &mut dyn FnMut(Work),
 ) {
+    let mut stream = stream;
     let mut data = Vec::new();
-    if let Err(e) = stream.take(MAX_DOC).read_to_end(&mut data) {
+    if let Err(e) = (&mut stream).take(MAX_DOC).read_to_end(&mut data) {
         info.error = Some(format!("read error: {}", crate::error::io_message(&e)));
         return;
     }
+    let too_big = data.len() as u64 == MAX_DOC && stream.read(&mut [0u8; 1]).is_ok_and(|n| n > 0);
     let text = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&data);
     let base = text.as_ptr() as usize - data.as_ptr() as usize;
     let mut ranges = Vec::new();
@@ -856,6 +1471,13 @@ fn read_doc(
         .join("\n");
     let shape = Shape::detect(samples.as_bytes(), &opts.fields);
     info.shape = Some(shape.name.clone());
+    if too_big {
+        info.error = Some(format!(
+            "a JSON document larger than {} GiB: only the records in its first {} GiB are read",
+            MAX_DOC >> 30,
+            MAX_DOC >> 30
+        ));
+    }
     send(Work::Values {
         file,
         batch: har::Batch {
@@ -877,6 +1499,155 @@ fn compact(raw: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An endless JSON-lines stream that counts the bytes taken from it.
+    struct Endless {
+        line: &'static [u8],
+        at: usize,
+        taken: Arc<AtomicU64>,
+    }
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            for b in buf.iter_mut() {
+                *b = self.line[self.at % self.line.len()];
+                self.at += 1;
+            }
+            self.taken.fetch_add(buf.len() as u64, Ordering::Relaxed);
+            Ok(buf.len())
+        }
+    }
+
+    #[test]
+    fn head_only_reads_only_the_head() {
+        let taken = Arc::new(AtomicU64::new(0));
+        let r = Endless {
+            line: b"{\"status\":200,\"time\":\"2024-06-11T09:00:00Z\"}\n",
+            at: 0,
+            taken: taken.clone(),
+        };
+        let opts = ReadOptions {
+            max_record: 1 << 20,
+            ..ReadOptions::default()
+        };
+        let mut info = InputInfo::default();
+        let mut records = 0u64;
+        read_source(
+            0,
+            &Source::Stdin,
+            Box::new(HeadOnly(r)),
+            &opts,
+            &mut info,
+            &mut |w| w.for_each(|_, _| records += 1),
+            &mut |_, _, _| {},
+        );
+        let n = taken.load(Ordering::Relaxed);
+        assert!(n <= HEAD_ONLY_BYTES, "read {n} bytes");
+        assert!(records > 1000, "{records}");
+    }
+
+    #[test]
+    fn a_file_that_changes_size_gets_a_note() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a.jsonl");
+        std::fs::write(&p, b"{\"status\":500}\n").unwrap();
+        let src = Source::File(p.clone());
+        let opts = ReadOptions::default();
+        let read = |bytes: &'static [u8]| {
+            let mut info = InputInfo::default();
+            read_source(
+                0,
+                &src,
+                Box::new(bytes),
+                &opts,
+                &mut info,
+                &mut |_| {},
+                &mut |_, _, _| {},
+            );
+            info.note
+        };
+        // What was read is what the file holds: no note.
+        assert_eq!(read(b"{\"status\":500}\n"), None);
+        // More (or fewer) bytes than the file held at open.
+        let note = read(b"{\"status\":500}\n{\"status\":501}\n").unwrap();
+        assert!(note.contains("changed while it was read"), "{note}");
+        let note = read(b"{}\n").unwrap();
+        assert!(note.contains("15 bytes at open, 3 bytes read"), "{note}");
+    }
+
+    #[test]
+    fn names_are_escaped_only_when_needed() {
+        assert_eq!(display_path(Path::new("a/b.jsonl")), "a/b.jsonl");
+        assert_eq!(display_path(Path::new("a\\b.jsonl")), "a\\b.jsonl");
+        assert_eq!(display_path(Path::new("a\\xff.jsonl")), "a\\\\xff.jsonl");
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let raw = Path::new(std::ffi::OsStr::from_bytes(b"a\xff.jsonl"));
+            assert_eq!(display_path(raw), "a\\xff.jsonl");
+        }
+    }
+
+    #[test]
+    fn small_blocks_split_lines_the_same() {
+        let data: String = (0..300)
+            .map(|i| format!("{{\"status\":{},\"url\":\"/v1/r/{i}\"}}\n", 200 + i % 300))
+            .collect();
+        let opts = ReadOptions {
+            max_record: 1 << 20,
+            ..ReadOptions::default()
+        };
+        let cut = |chunk: usize| {
+            let mut info = InputInfo::default();
+            let mut units = 0;
+            let mut seen = Vec::new();
+            read_lines(
+                0,
+                data.as_bytes(),
+                chunk,
+                &opts,
+                &mut info,
+                &mut |w| {
+                    units += 1;
+                    w.for_each(|loc, rec| {
+                        if let Record::Exchange(ex) = rec {
+                            seen.push((loc.index, ex.status));
+                        }
+                    })
+                },
+                &mut |_, _, _| {},
+            );
+            (units, seen, info.shape)
+        };
+        let (one, whole, shape) = cut(CHUNK);
+        let (many, split, shape2) = cut(256);
+        assert_eq!(one, 1);
+        assert!(many > 30, "{many} units");
+        assert_eq!(whole, split);
+        assert_eq!(shape, shape2);
+        assert_eq!(whole.len(), 300);
+    }
+
+    #[test]
+    fn root_members() {
+        assert_eq!(
+            sniff(b"{\"_c\":\"x\",\"log\":{\"version\":\"1.2\",\"entries\":[]}}"),
+            Format::Har
+        );
+        assert_eq!(
+            sniff(b"{\"_c\":{\"log\":{\"version\":1}},\"log\":{\"entries\":[]}}"),
+            Format::Har
+        );
+        assert_eq!(
+            sniff(b"{\"log\":{\"level\":\"info\"},\"status\":1}\n{\"log\":{\"level\":\"info\"},\"status\":1}\n"),
+            Format::Jsonl
+        );
+        assert_eq!(
+            tape_audit_schema(b"{\"schema\":\"tape-audit/report/v1\",\"x\":1}").as_deref(),
+            Some("tape-audit/report/v1")
+        );
+        assert_eq!(tape_audit_schema(b"{\"schema\":\"other\"}"), None);
+    }
 
     #[test]
     fn sniffing() {
