@@ -171,23 +171,33 @@ impl Exchange<'_> {
             None => (None, None),
         };
         // A full URL names the host the request went to; a separate host
-        // field may be the logging machine's name.
-        (host.or(self.host.as_deref()), path)
+        // field may be the logging machine's name. Userinfo in a host field
+        // (`admin:pw@internal`) is dropped like a URL's.
+        let field = self
+            .host
+            .as_deref()
+            .map(|h| h.rsplit_once('@').map_or(h, |(_, h)| h));
+        (host.or(field), path)
     }
 }
 
 /// Splits a URL or request target into host and path; the query string and
-/// fragment are dropped.
+/// fragment are dropped. Only a scheme at the start (`https://`) or a
+/// scheme-relative `//` names a host: a URL inside the query
+/// (`/go?next=https://evil.example/a`) does not. Userinfo is dropped, even
+/// when its password holds an unencoded `/`, `?` or `#`.
 pub fn split_url(url: &str) -> (Option<&str>, Option<&str>) {
     let b = url.as_bytes();
-    let scheme_end = memchr::memchr_iter(b':', b).find(|&i| b[i + 1..].starts_with(b"//"));
-    let (host, rest) = match scheme_end {
-        Some(i) => {
-            let after = &url[i + 3..];
-            let end = after
-                .bytes()
-                .position(|c| matches!(c, b'/' | b'?' | b'#'))
-                .unwrap_or(after.len());
+    let scheme_len = b
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.')))
+        .filter(|&i| i > 0 && b[0].is_ascii_alphabetic() && b[i..].starts_with(b"://"))
+        .map(|i| i + 3)
+        .or_else(|| b.starts_with(b"//").then_some(2));
+    let (host, rest) = match scheme_len {
+        Some(start) => {
+            let after = &url[start..];
+            let end = authority_end(after);
             let authority = &after[..end];
             // Drop userinfo: it may hold credentials.
             let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
@@ -198,6 +208,42 @@ pub fn split_url(url: &str) -> (Option<&str>, Option<&str>) {
     let end = memchr::memchr2(b'?', b'#', rest.as_bytes()).unwrap_or(rest.len());
     let path = &rest[..end];
     (host, Some(if path.is_empty() { "/" } else { path }))
+}
+
+/// Where the authority of `after` (the URL past `scheme://`) ends: at the
+/// first `/`, `?` or `#`, unless an `@` follows within the same run of
+/// non-space text and the part before it looks like `user:password`
+/// (a colon not followed by a port): then just past that `@`'s host.
+fn authority_end(after: &str) -> usize {
+    let plain = after
+        .bytes()
+        .position(|c| matches!(c, b'/' | b'?' | b'#'))
+        .unwrap_or(after.len());
+    let word = after
+        .bytes()
+        .position(|c| c.is_ascii_whitespace())
+        .unwrap_or(after.len());
+    if let Some(at) = after[..word].rfind('@') {
+        if at > plain {
+            let userinfo = &after[..at];
+            if let Some(colon) = userinfo.find(':') {
+                let port_like = userinfo[colon + 1..]
+                    .split(['/', '?', '#'])
+                    .next()
+                    .is_some_and(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()));
+                if colon < plain && !port_like {
+                    let host = &after[at + 1..];
+                    return at
+                        + 1
+                        + host
+                            .bytes()
+                            .position(|c| matches!(c, b'/' | b'?' | b'#'))
+                            .unwrap_or(host.len());
+                }
+            }
+        }
+    }
+    plain
 }
 
 /// Templates a path so that requests to the same route group together:
@@ -427,6 +473,44 @@ mod tests {
                     .timestamp_millis()
             )
         );
+    }
+
+    #[test]
+    fn urls_split_at_the_right_places() {
+        let cases = [
+            (
+                "https://api.tapeapp.com/v1/x?y=1",
+                Some("api.tapeapp.com"),
+                "/v1/x",
+            ),
+            ("/v1/go?next=https://evil.example/a", None, "/v1/go"),
+            ("/v1/go?next=//evil.example/a", None, "/v1/go"),
+            (
+                "https://admin:pa/ss?w#rd@host.example/x",
+                Some("host.example"),
+                "/x",
+            ),
+            (
+                "https://admin:pw@host.example/x",
+                Some("host.example"),
+                "/x",
+            ),
+            ("//bob:pw@h.example/x", Some("h.example"), "/x"),
+            (
+                "https://host.example:8080/@alice",
+                Some("host.example:8080"),
+                "/@alice",
+            ),
+            (
+                "https://registry.example/@types/node",
+                Some("registry.example"),
+                "/@types/node",
+            ),
+            ("bob:pw@h/x", None, "bob:pw@h/x"),
+        ];
+        for (url, host, path) in cases {
+            assert_eq!(split_url(url), (host, Some(path)), "{url}");
+        }
     }
 
     #[test]

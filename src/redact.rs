@@ -234,6 +234,12 @@ pub const FORMATS: &[Format] = &[
         r"(?:bot)?[0-9]{6,12}:[A-Za-z0-9_-]{30,}",
         0,
     ),
+    Format {
+        name: "token in a path after a keyword (/reset/<token>)",
+        pattern: r"(?i)/(?:reset|reset[-_]password|password[-_]reset|tokens?|verify|verification|confirm|confirmation|invite|invitation|activate|activation|magic|magic[-_]link|unsubscribe|share|shared|auth|sso|otp|keys?|secrets?|api[-_]?keys?|sessions?|download)/([A-Za-z0-9_-]{6,})",
+        group: 1,
+        check: Some(token_segment),
+    },
     fmt(
         "url userinfo password",
         r"(?i)(?:\b[a-z][a-z0-9+.-]*:)?//[^\s/?#@:]+:([^\s@]+)@",
@@ -251,6 +257,13 @@ pub const FORMATS: &[Format] = &[
         1,
     ),
 ];
+
+/// The last path segment of a match looks like a token: 8 or more
+/// characters with a digit, or 16 or more.
+fn token_segment(m: &str) -> Option<usize> {
+    let seg = m.rsplit('/').next().unwrap_or("");
+    tokenish(seg).then_some(0)
+}
 
 fn not_mailto(m: &str) -> Option<usize> {
     (!m.to_ascii_lowercase().starts_with("mailto:")).then_some(0)
@@ -296,6 +309,7 @@ struct Patterns {
     param: Regex,
     quoted: Regex,
     token: Regex,
+    segment: Regex,
 }
 
 /// Names that hold secrets, as a suffix of any name (`db_password`,
@@ -312,7 +326,10 @@ fn patterns() -> &'static Patterns {
     static P: OnceLock<Patterns> = OnceLock::new();
     P.get_or_init(|| {
         let names = NAMES;
-        let value = r#"(?:\\?"([^"\\]*)\\?"|'([^']*)'|([^\s&"',;}\\<>]+))"#;
+        // A bare value ends at a space, a separator or a bracket: `(` and
+        // `)` end it too, so that `password=x (sessionToken: y)` is two
+        // values, at the cost of cutting a password that holds a bracket.
+        let value = r#"(?:\\?"([^"\\]*)\\?"|'([^']*)'|([^\s&"',;}\\<>()]+))"#;
         Patterns {
             formats: FORMATS
                 .iter()
@@ -331,6 +348,7 @@ fn patterns() -> &'static Patterns {
             quoted: Regex::new(r#"(?i)\b(token|password|secret|key|passphrase)\s+(?:'([^'\s]{4,})'|"([^"\s]{4,})")"#)
                 .expect("valid regex"),
             token: Regex::new(r"[A-Za-z0-9+/_=-]{20,}").expect("valid regex"),
+            segment: Regex::new(r"/([A-Za-z0-9+_=-]{16,})").expect("valid regex"),
         }
     })
 }
@@ -353,6 +371,19 @@ pub fn text_with<'a>(s: &'a str, mode: Redact, own: &[&str]) -> Cow<'a, str> {
     if mode == Redact::Off || s.len() < 4 {
         return Cow::Borrowed(s);
     }
+    // Until nothing changes: a match can hide the context of the next one
+    // (`basic x==Bearer y`), and redacting twice must be redacting once.
+    let mut out = once(s, own);
+    for _ in 0..4 {
+        match once(&out, own) {
+            Cow::Borrowed(_) => break,
+            Cow::Owned(o) => out = Cow::Owned(o),
+        }
+    }
+    out
+}
+
+fn once<'a>(s: &'a str, own: &[&str]) -> Cow<'a, str> {
     let p = patterns();
     let mut out = Cow::Borrowed(s);
     // Layer 1: the record's own credentials, wherever they appear.
@@ -363,24 +394,47 @@ pub fn text_with<'a>(s: &'a str, mode: Redact, own: &[&str]) -> Cow<'a, str> {
             }
         }
     }
-    // Layer 2: known formats.
+    // Layer 2: known formats, all found on the same text first, so that
+    // one format inside another (`sk-...` within a vault token) cannot cut
+    // the longer one short: the earliest, then the longest, wins.
     let hits = p.set.matches(&out);
     if hits.matched_any() {
+        let spans = marker_spans(&out, &p.marker);
+        let mut found: Vec<Range<usize>> = Vec::new();
         for i in hits.iter() {
             let f = &FORMATS[i];
-            if let Some(r) = replace(&out, &p.formats[i], &p.marker, |c| {
-                let whole = c.get(0)?;
-                let g = c.get(f.group)?;
-                match f.check {
-                    None => Some(g.range()),
-                    Some(check) => {
-                        let at = check(whole.as_str())?;
-                        Some(g.start() + at..g.end())
+            for c in p.formats[i].captures_iter(&out) {
+                let (Some(whole), Some(g)) = (c.get(0), c.get(f.group)) else {
+                    continue;
+                };
+                let r = match f.check {
+                    None => g.range(),
+                    Some(check) => match check(whole.as_str()) {
+                        Some(at) => g.start() + at..g.end(),
+                        None => continue,
+                    },
+                };
+                if let Some(r) = outside_markers(&spans, r) {
+                    if !r.is_empty() {
+                        found.push(r);
                     }
                 }
-            }) {
-                out = Cow::Owned(r);
             }
+        }
+        found.sort_by(|x, y| x.start.cmp(&y.start).then(y.end.cmp(&x.end)));
+        let mut replaced = String::with_capacity(out.len());
+        let mut last = 0;
+        for r in found {
+            if r.start < last {
+                continue;
+            }
+            replaced.push_str(&out[last..r.start]);
+            replaced.push_str(&marker(&out[r.clone()]));
+            last = r.end;
+        }
+        if last > 0 {
+            replaced.push_str(&out[last..]);
+            out = Cow::Owned(replaced);
         }
     }
     // Layer 3: sensitive names and auth schemes.
@@ -417,12 +471,20 @@ pub fn text_with<'a>(s: &'a str, mode: Redact, own: &[&str]) -> Cow<'a, str> {
     }) {
         out = Cow::Owned(r);
     }
-    // Layer 4: random-looking tokens.
+    // Layer 4: random-looking tokens, and random-looking path segments.
     if let Some(r) = replace(&out, &p.token, &p.marker, |c| {
         let m = c.get(0)?;
         random_looking(m.as_str()).then_some(m.range())
     }) {
         out = Cow::Owned(r);
+    }
+    if out.contains('/') {
+        if let Some(r) = replace(&out, &p.segment, &p.marker, |c| {
+            let m = c.get(1)?;
+            random_part(m.as_str().as_bytes()).then_some(m.range())
+        }) {
+            out = Cow::Owned(r);
+        }
     }
     out
 }
@@ -440,11 +502,29 @@ fn tokenish(v: &str) -> bool {
 /// a prefixed single-case id (`req_01HX3K5M...`).
 pub fn random_looking(t: &str) -> bool {
     let b = t.as_bytes();
-    if b.len() < 20 || b[0] == b'/' || t.contains("//") {
+    if b.len() < 20 || t.contains("://") || looks_like_path(t) {
         return false;
     }
     t.split(['_', '-'])
         .any(|part| part.len() >= 16 && random_part(part.as_bytes()))
+}
+
+/// A token that starts with `/` and has a segment that reads as a word
+/// (`users`, `Users`, `v1`, `record-id`) is a path: its segments are judged
+/// one by one instead.
+fn looks_like_path(t: &str) -> bool {
+    t.starts_with('/')
+        && t.split('/').any(|seg| {
+            let b = seg.as_bytes();
+            let word = b.len() >= 2
+                && b[0].is_ascii_alphabetic()
+                && b[1..].iter().all(|c| c.is_ascii_lowercase());
+            let lower = !b.is_empty()
+                && b.iter().any(u8::is_ascii_lowercase)
+                && b.iter()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-');
+            word || lower
+        })
 }
 
 fn random_part(b: &[u8]) -> bool {
@@ -485,6 +565,20 @@ fn marker_spans(s: &str, marker: &Regex) -> Vec<Range<usize>> {
     marker.find_iter(s).map(|m| m.range()).collect()
 }
 
+/// `r` cut short before the first marker inside it; `None` when it starts
+/// inside a marker.
+fn outside_markers(spans: &[Range<usize>], mut r: Range<usize>) -> Option<Range<usize>> {
+    for m in spans {
+        if m.start <= r.start && r.start < m.end {
+            return None;
+        }
+        if r.start < m.start && m.start < r.end {
+            r.end = m.start;
+        }
+    }
+    Some(r)
+}
+
 fn overlaps(spans: &[Range<usize>], r: &Range<usize>) -> bool {
     spans.iter().any(|m| m.start < r.end && r.start < m.end)
 }
@@ -502,7 +596,10 @@ fn replace<'t>(
     let mut last = 0;
     for c in re.captures_iter(s) {
         let Some(r) = pick(&c) else { continue };
-        if r.is_empty() || r.start < last || overlaps(&spans, &r) {
+        let Some(r) = outside_markers(&spans, r) else {
+            continue;
+        };
+        if r.is_empty() || r.start < last {
             continue;
         }
         out.push_str(&s[last..r.start]);
@@ -717,6 +814,36 @@ mod tests {
             let r = text(c, Redact::On);
             assert!(!r.contains(secret), "{secret} leaked from {c:?} as {r:?}");
             assert_eq!(text(&r, Redact::On), r, "idempotent on {c:?}");
+        }
+    }
+
+    #[test]
+    fn secrets_in_paths() {
+        for (p, secret) in [
+            ("/v1/reset/aB3xK9qZ", "aB3xK9qZ"),
+            ("/app;jsessionid=1A2B3C4D5E6F/x", "1A2B3C4D5E6F"),
+            (
+                "/bot123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe",
+                "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+            ),
+            (
+                "/services/T0ABCDEFG/B0ABCDEFG/abcdefghijklmnopqrstuvwx",
+                "abcdefghijklmnopqrstuvwx",
+            ),
+            (
+                "/v1/keys/sk_live_abcdefghijklmnop",
+                "sk_live_abcdefghijklmnop",
+            ),
+        ] {
+            let r = text(p, Redact::On);
+            assert!(!r.contains(secret), "{secret} leaked from {p} as {r}");
+        }
+        for p in [
+            "/v1/share/settings",
+            "/v1/auth/callback",
+            "/v1/record/app/7/filter",
+        ] {
+            assert_eq!(text(p, Redact::On), p);
         }
     }
 
