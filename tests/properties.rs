@@ -613,6 +613,11 @@ proptest! {
         prop_assert_eq!(&left, &all);
         prop_assert_eq!(left.records(), left.responses() + left.skipped_count() + left.excluded());
         prop_assert_eq!(left.records(), items.len() as u64);
+        // Every summary a run can build passes the checks `merge` makes of
+        // partials from elsewhere (files 0..3).
+        for s in p.iter().chain([&left, &all, &empty]) {
+            prop_assert_eq!(s.validate(3), Ok(()));
+        }
     }
 }
 
