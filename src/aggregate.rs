@@ -657,12 +657,23 @@ impl Summary {
 /// add up to at most this never overflow a `u64`.
 pub const MAX_RECORDS: u64 = 1 << 53;
 
-/// Whether epoch milliseconds are a time a timestamp can have (one that
-/// `chrono` can represent, about 262,000 years either side of 1970): the
-/// difference of any two such times, or one plus a bucket of the same
-/// range, fits in an `i64`.
+/// Whether epoch milliseconds are a time a run can record: no earlier than
+/// the earliest date a timestamp parses to (year -262143, `chrono`'s
+/// range), and anything later, because an absurd epoch number in a log
+/// (`1e25`) is recorded as a time far in the future (up to `i64::MAX`) and
+/// a partial of such a run must still merge. Reports subtract bucket starts,
+/// so [`Summary::validate`] also checks that the timeline's span fits.
 pub fn time_in_range(ms: i64) -> bool {
-    chrono::DateTime::from_timestamp_millis(ms).is_some()
+    ms >= chrono::DateTime::<chrono::Utc>::MIN_UTC.timestamp_millis()
+}
+
+/// Checks that the timeline's last bucket start minus its first fits in an
+/// `i64` (the report walks the buckets between them).
+pub fn timeline_span_fits(timeline: &BTreeMap<i64, Bucket>) -> bool {
+    match (timeline.keys().next(), timeline.keys().next_back()) {
+        (Some(first), Some(last)) => last.checked_sub(*first).is_some(),
+        _ => true,
+    }
 }
 
 /// Adds counts, refusing a sum above [`MAX_RECORDS`].
@@ -874,6 +885,9 @@ impl Summary {
                     }
                 }
             }
+        }
+        if !timeline_span_fits(&self.timeline) {
+            return Err("timeline: its first and last buckets are too far apart".to_string());
         }
         let timed = checked_sum([timed, self.untimed], "untimed")?;
         equal(timed, responses, "timeline", "the responses (with untimed)")?;

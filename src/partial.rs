@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::aggregate::{Settings, Summary, MAX_RECORDS};
+use crate::aggregate::{timeline_span_fits, Settings, Summary, MAX_RECORDS};
 use crate::catalog::Catalog;
 use crate::error::Error;
 use crate::input::InputInfo;
@@ -191,10 +191,15 @@ pub fn merge(parts: Vec<(String, Partial)>) -> Result<Partial, Error> {
         .collect();
     let (catalog, options) = (first.catalog.clone(), first.options.clone());
     let mut summary = Summary::new(options.settings);
-    for (i, (_, p)) in parts.into_iter().enumerate() {
+    for (i, (name, p)) in parts.into_iter().enumerate() {
         let mut s = p.summary;
         s.remap_files(|f| global[i].get(f as usize).copied().unwrap_or(f));
         summary.merge(s);
+        if !timeline_span_fits(&summary.timeline) {
+            return Err(Error::Usage(format!(
+                "{name}: summary.timeline: with the partials before it, the first and last buckets are too far apart"
+            )));
+        }
     }
     Ok(Partial {
         schema: SCHEMA.to_string(),

@@ -188,13 +188,62 @@ fn timeline_keys_must_be_bucket_starts_at_possible_times() {
         &o,
         "p1.json: summary.timeline.61: not a bucket start (a multiple of bucket_ms 60000)",
     );
-    // A multiple of 60 s, but 292 million years from now: the report's
-    // bucket arithmetic would overflow.
-    let far = (i64::MAX / 60_000 * 60_000).to_string();
-    let o = merge_edited(|p| move_first_bucket(p, &far));
+    // A multiple of 60 s, but before any date a timestamp parses to.
+    let early = (-(1i64 << 62) / 60_000 * 60_000).to_string();
+    let o = merge_edited(|p| move_first_bucket(p, &early));
     assert_refused(
         &o,
-        &format!("p1.json: summary.timeline.{far}: {far} is not a time"),
+        &format!("p1.json: summary.timeline.{early}: {early} is not a time"),
+    );
+    // The earliest time there is and the latest: the report's walk from
+    // the first bucket to the last would overflow.
+    let first = (-8_000_000_000_000_000i64 / 60_000 * 60_000).to_string();
+    let last = (i64::MAX / 60_000 * 60_000).to_string();
+    let o = merge_edited(|p| {
+        let tl = p["summary"]["timeline"].as_object_mut().unwrap();
+        let keys: Vec<String> = tl.keys().cloned().collect();
+        assert!(keys.len() >= 2, "{keys:?}");
+        let a = tl.remove(&keys[0]).unwrap();
+        let b = tl.remove(&keys[1]).unwrap();
+        tl.insert(first.clone(), a);
+        tl.insert(last.clone(), b);
+    });
+    assert_refused(
+        &o,
+        "p1.json: summary.timeline: its first and last buckets are too far apart",
+    );
+    // Each partial's span fits, the two together do not.
+    let mut early_p = sample_partial();
+    let mut late_p = sample_partial();
+    late_p["inputs"][0]["name"] = json!("other.jsonl");
+    late_p["inputs"][1]["name"] = json!("other.har");
+    for (p, to) in [(&mut early_p, &first), (&mut late_p, &last)] {
+        let tl = p["summary"]["timeline"].as_object_mut().unwrap();
+        let all: Vec<(String, Value)> = std::mem::take(tl).into_iter().collect();
+        let mut merged = all[0].1.clone();
+        for (_, b) in &all[1..] {
+            merged["responses"] =
+                json!(merged["responses"].as_u64().unwrap() + b["responses"].as_u64().unwrap());
+            for (k, n) in b["by_key"].as_object().unwrap() {
+                let was = merged["by_key"][k].as_u64().unwrap_or(0);
+                merged["by_key"][k] = json!(was + n.as_u64().unwrap());
+            }
+        }
+        tl.insert(to.clone(), merged);
+    }
+    let dir = dir_with(&[
+        ("p1.json", early_p.to_string()),
+        ("p2.json", late_p.to_string()),
+    ]);
+    let o = tape(dir.path(), &["merge", "p1.json", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = tape(
+        dir.path(),
+        &["merge", "p1.json", "p2.json", "--format", "json"],
+    );
+    assert_refused(
+        &o,
+        "p2.json: summary.timeline: with the partials before it, the first and last buckets are too far apart",
     );
     let o = merge_edited(|p| p["summary"]["first_ms"] = json!(i64::MIN));
     assert_refused(&o, "p1.json: summary.first_ms: ");
@@ -203,6 +252,39 @@ fn timeline_keys_must_be_bucket_starts_at_possible_times() {
         p["summary"]["first_ms"] = json!(last + 1);
     });
     assert_refused(&o, "p1.json: summary.first_ms: ");
+}
+
+/// A log whose epoch time is absurd (year 3 million) records it as a time
+/// far in the future; the partial of that run must still merge, into the
+/// run's own report.
+#[test]
+fn a_run_with_an_absurd_timestamp_still_merges() {
+    let line = |t: &str| {
+        format!(
+            r#"{{"timestamp": {t}, "method":"GET","url":"https://api.tapeapp.com/v1/x","status_code":404,"content_type":"application/json","response_body":"{{\"error_code\":\"not_found\",\"error_message\":\"x\"}}"}}"#
+        ) + "\n"
+    };
+    let text = line("99999999999999999999999") + &line("\"2024-06-11T09:00:00Z\"");
+    let dir = dir_with(&[("far.jsonl", text)]);
+    let direct = tape(
+        dir.path(),
+        &["far.jsonl", "--format", "json", "--no-progress"],
+    );
+    assert_eq!(direct.status.code(), Some(0), "{}", stderr(&direct));
+    let part = tape(
+        dir.path(),
+        &["far.jsonl", "--format", "partial", "--no-progress"],
+    );
+    std::fs::write(dir.path().join("far.partial.json"), &part.stdout).unwrap();
+    let merged = tape(
+        dir.path(),
+        &["merge", "far.partial.json", "--format", "json"],
+    );
+    assert_eq!(merged.status.code(), Some(0), "{}", stderr(&merged));
+    assert_eq!(
+        String::from_utf8_lossy(&merged.stdout),
+        String::from_utf8_lossy(&direct.stdout)
+    );
 }
 
 /// A partial of `n` unreadable records only: every count but the skipped
