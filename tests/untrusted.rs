@@ -614,6 +614,7 @@ proptest! {
 #[test]
 fn fuzz_regressions_replay() {
     let dir = root().join("tests/fuzz_regressions");
+    let mut replayed = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
@@ -621,8 +622,18 @@ fn fuzz_regressions_replay() {
         let text = String::from_utf8_lossy(&bytes);
         if name.starts_with("partial_load-") {
             report_everything(&text);
+            replayed += 1;
         } else if name.starts_with("baseline_load-") {
             let _ = Baseline::parse(&text, "old.json");
+            replayed += 1;
         }
     }
+    // The partial with `bucket_ms: 0` that made `merge` divide by zero.
+    assert!(replayed >= 1, "no partial_load-/baseline_load- reproducers");
+    let zero = std::fs::read_to_string(dir.join("partial_load-bucket-ms-zero.json")).unwrap();
+    let err = partial::parse(&zero, "p1.json").unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "p1.json: options.settings.bucket_ms: must be at least 1"
+    );
 }
