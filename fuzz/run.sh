@@ -13,7 +13,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here"
-targets=(catalog har_stream jsonl classify input jsonscan)
+targets=(catalog har_stream jsonl classify input jsonscan partial_load baseline_load)
 what="${1:?usage: run.sh TARGET|all [SECONDS]}"
 secs="${2:-600}"
 san="${SANITIZER:-address}"

@@ -31,7 +31,7 @@ copy jsonl "${logs[@]}"
 copy catalog "${specs[@]}"
 copy input "${har[@]}" "${logs[@]}"
 copy jsonscan "${har[@]}" "${logs[@]}"
-for t in catalog har_stream jsonl input classify jsonscan; do
+for t in catalog har_stream jsonl input classify jsonscan partial_load baseline_load; do
   for f in "${regress[@]}"; do
     case "$(basename "$f")" in "$t"-*) copy "$t" "$f" ;; esac
   done
@@ -55,6 +55,26 @@ done <<'BODIES'
 
 {"message":"no code"}
 BODIES
+
+# merge and --baseline: partials and JSON reports of the samples, made by
+# the tape-audit binary when one is built (cargo build); a log and a
+# partial are baseline seeds too (they must be refused).
+bin=""
+for b in "$root"/target/release/tape-audit "$root"/target/debug/tape-audit; do
+  if [ -x "$b" ]; then bin="$b"; break; fi
+done
+if [ -n "$bin" ]; then
+  mkdir -p "$corpus/partial_load" "$corpus/baseline_load"
+  for f in "$root"/testdata/sample.har "$root"/testdata/sample.jsonl "$root"/testdata/incident/*.jsonl; do
+    n="$(basename "$f")"
+    "$bin" "$f" --format partial --allow-empty --no-progress > "$corpus/partial_load/$n.partial.json" || true
+    "$bin" "$f" --format json --allow-empty --no-progress > "$corpus/baseline_load/$n.report.json" || true
+  done
+  cp "$corpus/partial_load/sample.jsonl.partial.json" "$corpus/baseline_load/" || true
+  copy baseline_load "$root/testdata/sample.jsonl"
+else
+  echo "no tape-audit binary built: partial_load and baseline_load get no seeds (run cargo build)" >&2
+fi
 
 # Gzipped and zstd-compressed inputs for the whole-path target.
 if command -v gzip >/dev/null; then

@@ -668,6 +668,252 @@ impl Summary {
     }
 }
 
+/// Most records a summary read from a file may count. No capture comes near
+/// it (2^53, about 9e15), every count stays exact as an `f64` share, and,
+/// because each counter of a valid summary is bounded by its records (see
+/// [`Summary::validate`]), sums of a few counters of summaries whose records
+/// add up to at most this never overflow a `u64`.
+pub const MAX_RECORDS: u64 = 1 << 53;
+
+/// Whether epoch milliseconds are a time a run can record: no earlier than
+/// the earliest date a timestamp parses to (year -262143, `chrono`'s
+/// range), and anything later, because an absurd epoch number in a log
+/// (`1e25`) is recorded as a time far in the future (up to `i64::MAX`) and
+/// a partial of such a run must still merge. Reports subtract bucket starts,
+/// so [`Summary::validate`] also checks that the timeline's span fits.
+pub fn time_in_range(ms: i64) -> bool {
+    ms >= chrono::DateTime::<chrono::Utc>::MIN_UTC.timestamp_millis()
+}
+
+/// Checks that the timeline's last bucket start minus its first fits in an
+/// `i64` (the report walks the buckets between them).
+pub fn timeline_span_fits(timeline: &BTreeMap<i64, Bucket>) -> bool {
+    match (timeline.keys().next(), timeline.keys().next_back()) {
+        (Some(first), Some(last)) => last.checked_sub(*first).is_some(),
+        _ => true,
+    }
+}
+
+/// Adds counts, refusing a sum above [`MAX_RECORDS`].
+fn checked_sum(counts: impl IntoIterator<Item = u64>, field: &str) -> Result<u64, String> {
+    counts
+        .into_iter()
+        .try_fold(0u64, |a, b| a.checked_add(b).filter(|&s| s <= MAX_RECORDS))
+        .ok_or_else(|| format!("{field}: counts add up to more than {MAX_RECORDS}"))
+}
+
+/// `Err("field: n is more than what (bound)")` unless `n <= bound`.
+fn at_most(n: u64, bound: u64, field: &str, what: &str) -> Result<(), String> {
+    if n <= bound {
+        Ok(())
+    } else {
+        Err(format!("{field}: {n} is more than {what} ({bound})"))
+    }
+}
+
+/// `Err` unless `n == want`.
+fn equal(n: u64, want: u64, field: &str, what: &str) -> Result<(), String> {
+    if n == want {
+        Ok(())
+    } else {
+        Err(format!("{field}: {n} is not {what} ({want})"))
+    }
+}
+
+fn check_file(file: u32, inputs: usize, field: &str) -> Result<(), String> {
+    if (file as usize) < inputs {
+        Ok(())
+    } else {
+        Err(format!(
+            "{field}: input {file} is not in the input list ({inputs} inputs)"
+        ))
+    }
+}
+
+fn check_examples(e: &Examples, count: u64, inputs: usize, field: &str) -> Result<(), String> {
+    at_most(
+        e.0.len() as u64,
+        count,
+        &format!("{field}.examples"),
+        "the count",
+    )?;
+    for s in &e.0 {
+        check_file(s.loc.file, inputs, &format!("{field}.examples"))?;
+    }
+    Ok(())
+}
+
+fn check_span(first: Option<i64>, last: Option<i64>, field: &str) -> Result<(), String> {
+    match (first, last) {
+        (None, None) => Ok(()),
+        (Some(f), Some(l)) => {
+            for (t, name) in [(f, "first_ms"), (l, "last_ms")] {
+                if !time_in_range(t) {
+                    return Err(format!("{field}{name}: {t} is not a time (epoch ms)"));
+                }
+            }
+            if f > l {
+                return Err(format!("{field}first_ms: {f} is after last_ms ({l})"));
+            }
+            Ok(())
+        }
+        _ => Err(format!(
+            "{field}first_ms: set without last_ms, or last_ms without first_ms"
+        )),
+    }
+}
+
+impl Summary {
+    /// Checks a summary read from an untrusted file (a partial) before it is
+    /// merged or reported: settings that arithmetic relies on (`bucket_ms`
+    /// at least 1), input indices within `inputs`, times a timestamp can
+    /// have, timeline keys that are bucket starts, and the invariants every
+    /// summary a run builds keeps (`records = responses + skipped +
+    /// excluded` per input; classes, codes, endpoints per class and the
+    /// timeline plus `untimed` each add up to the responses; skip reasons to
+    /// the skipped records; every other count at most the responses). Every
+    /// sum is checked against [`MAX_RECORDS`], so every counter of a valid
+    /// summary is at most [`MAX_RECORDS`] and merging valid summaries whose
+    /// records add up to at most that cannot overflow.
+    ///
+    /// The error is `field: what is wrong`, the field as a path in the
+    /// summary's JSON.
+    pub fn validate(&self, inputs: usize) -> Result<(), String> {
+        let b = self.settings.bucket_ms;
+        if b < 1 {
+            return Err("settings.bucket_ms: must be at least 1".to_string());
+        }
+        for (&k, f) in &self.files {
+            let field = format!("files.{k}");
+            check_file(k, inputs, "files")?;
+            let parts = checked_sum([f.responses, f.skipped, f.excluded], &field)?;
+            equal(
+                f.records,
+                parts,
+                &format!("{field}.records"),
+                "responses + skipped + excluded",
+            )?;
+            at_most(f.events, f.skipped, &format!("{field}.events"), "skipped")?;
+        }
+        checked_sum(self.files.values().map(|f| f.records), "files")?;
+        let responses = checked_sum(self.files.values().map(|f| f.responses), "files")?;
+        let skipped = checked_sum(self.files.values().map(|f| f.skipped), "files")?;
+        let classes = checked_sum(self.classes, "classes")?;
+        equal(classes, responses, "classes", "the responses of files")?;
+
+        let mut violations = 0u64;
+        for (i, t) in self.violations.iter().enumerate() {
+            let field = format!("violations.{i}");
+            check_examples(&t.examples, t.count, inputs, &field)?;
+            violations = checked_sum([violations, t.count], "violations")?;
+        }
+        at_most(violations, responses, "violations", "the responses")?;
+
+        let mut codes = 0u64;
+        for (&(status, class), group) in &self.codes {
+            for (code, stat) in group {
+                let field = format!("codes.{status} {} {code:?}", class.name());
+                let n = stat.tally.count;
+                codes = checked_sum([codes, n], "codes")?;
+                check_examples(&stat.tally.examples, n, inputs, &format!("{field}.tally"))?;
+                let clients = checked_sum(stat.clients.values().copied(), &field)?;
+                at_most(clients, n, &format!("{field}.clients"), "the count")?;
+                check_span(stat.first_ms, stat.last_ms, &format!("{field}."))?;
+            }
+        }
+        equal(codes, responses, "codes", "the responses")?;
+
+        let mut undocumented = 0u64;
+        for (status, t) in &self.undocumented_statuses {
+            let field = format!("undocumented_statuses.{status}");
+            check_examples(&t.examples, t.count, inputs, &field)?;
+            undocumented = checked_sum([undocumented, t.count], "undocumented_statuses")?;
+        }
+        at_most(
+            undocumented,
+            responses,
+            "undocumented_statuses",
+            "the responses",
+        )?;
+        for (t, field) in [
+            (&self.body_status_mismatch, "body_status_mismatch"),
+            (&self.json_with_non_json_type, "json_with_non_json_type"),
+        ] {
+            check_examples(&t.examples, t.count, inputs, field)?;
+            at_most(
+                t.count,
+                responses,
+                &format!("{field}.count"),
+                "the responses",
+            )?;
+        }
+
+        let mut reasons = 0u64;
+        for (reason, t) in &self.skipped {
+            let field = format!("skipped.{reason:?}");
+            reasons = checked_sum([reasons, t.count], "skipped")?;
+            at_most(
+                t.first.len() as u64,
+                t.count,
+                &format!("{field}.first"),
+                "the count",
+            )?;
+            for (loc, _) in &t.first {
+                check_file(loc.file, inputs, &format!("{field}.first"))?;
+            }
+        }
+        equal(reasons, skipped, "skipped", "the skipped records of files")?;
+
+        for (i, &n) in self.classes.iter().enumerate() {
+            let at = checked_sum(self.endpoints.values().map(|e| e.classes[i]), "endpoints")?;
+            equal(
+                at,
+                n,
+                &format!("endpoints (class {i})"),
+                "the count of the class",
+            )?;
+        }
+
+        let mut timed = 0u64;
+        for (&start, bucket) in &self.timeline {
+            let field = format!("timeline.{start}");
+            if !time_in_range(start) {
+                return Err(format!("{field}: {start} is not a time (epoch ms)"));
+            }
+            if start.rem_euclid(b) != 0 {
+                return Err(format!(
+                    "{field}: not a bucket start (a multiple of bucket_ms {b})"
+                ));
+            }
+            timed = checked_sum([timed, bucket.responses], "timeline")?;
+            let keyed = checked_sum(bucket.by_key.values().copied(), &field)?;
+            at_most(
+                keyed,
+                bucket.responses,
+                &format!("{field}.by_key"),
+                "its responses",
+            )?;
+            for key in bucket.by_key.keys() {
+                match split_timeline_key(key) {
+                    Some((_, c, _)) if c != Class::Ok => {}
+                    _ => {
+                        return Err(format!(
+                        "{field}.by_key: {key:?} is not a status, a class other than ok and a code"
+                    ))
+                    }
+                }
+            }
+        }
+        if !timeline_span_fits(&self.timeline) {
+            return Err("timeline: its first and last buckets are too far apart".to_string());
+        }
+        let timed = checked_sum([timed, self.untimed], "untimed")?;
+        equal(timed, responses, "timeline", "the responses (with untimed)")?;
+        check_span(self.first_ms, self.last_ms, "")?;
+        Ok(())
+    }
+}
+
 fn insert_first(v: &mut Vec<(Locator, String)>, item: (Locator, String), limit: usize) {
     if v.iter().any(|(l, _)| *l == item.0) {
         return;

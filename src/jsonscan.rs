@@ -8,7 +8,11 @@
 //! quotes, backslashes and control characters, and the escaped positions are
 //! worked out from the backslash mask with integer arithmetic, however dense
 //! the escapes are. The masks come from AVX2 where the CPU has it (detected
-//! at run time), else from SSE2 (every x86_64) or plain code elsewhere.
+//! at run time), else from SSE2 (every x86_64) or plain code elsewhere. The
+//! plain code is compiled on every target, so tests compare all three.
+//!
+//! Every public function is total: any bytes, any start index (past the
+//! end included), any piece size give an answer, never a panic.
 
 /// Deepest nesting of objects scanned member by member (`object`), which
 /// recurse; values that are only skipped may nest to any depth.
@@ -179,16 +183,16 @@ pub struct MemberAt {
     pub depth: u32,
 }
 
-/// Scans the object at `i` (`b[i] == b'{'`). For each member `on_member`
-/// returns `Some(end)` when it scanned the value itself (into a nested
-/// object, say), or `None` to have it validated and skipped.
+/// Scans the object at `i` (`Invalid(i)` unless `b[i] == b'{'`). For each
+/// member `on_member` returns `Some(end)` when it scanned the value itself
+/// (into a nested object, say), or `None` to have it validated and skipped.
 pub fn object(
     b: &[u8],
     i: usize,
     depth: u32,
     mut on_member: impl FnMut(MemberAt) -> Scan<Option<usize>>,
 ) -> Scan<usize> {
-    if depth > MAX_DEPTH {
+    if depth > MAX_DEPTH || b.get(i) != Some(&b'{') {
         return Err(Invalid(i));
     }
     let mut i = skip_ws(b, i + 1);
@@ -308,11 +312,48 @@ trait Masks {
     unsafe fn structure_masks(block: &[u8; 64]) -> (u64, u64, u64, u64);
 }
 
-/// SSE2 (part of every x86_64) or, elsewhere, plain code.
-struct Base;
+/// Plain code, one byte at a time: what non-x86_64 targets run, and the
+/// reference the SIMD masks are tested against everywhere.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+struct Portable;
+
+impl Masks for Portable {
+    #[inline(always)]
+    unsafe fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
+        let (mut q, mut bs, mut c) = (0u64, 0u64, 0u64);
+        for (k, &x) in block.iter().enumerate() {
+            q |= u64::from(x == b'"') << k;
+            bs |= u64::from(x == b'\\') << k;
+            c |= u64::from(x < 0x20) << k;
+        }
+        (q, bs, c)
+    }
+
+    #[inline(always)]
+    unsafe fn structure_masks(block: &[u8; 64]) -> (u64, u64, u64, u64) {
+        let (mut q, mut bs, mut o, mut c) = (0u64, 0u64, 0u64, 0u64);
+        for (k, &x) in block.iter().enumerate() {
+            q |= u64::from(x == b'"') << k;
+            bs |= u64::from(x == b'\\') << k;
+            o |= u64::from(x | 0x20 == b'{') << k;
+            c |= u64::from(x | 0x20 == b'}') << k;
+        }
+        (q, bs, o, c)
+    }
+}
+
+/// SSE2, part of every x86_64.
+#[cfg(target_arch = "x86_64")]
+struct Sse2;
+
+/// What runs without AVX2: SSE2 on x86_64, plain code elsewhere.
+#[cfg(target_arch = "x86_64")]
+type Base = Sse2;
+#[cfg(not(target_arch = "x86_64"))]
+type Base = Portable;
 
 #[cfg(target_arch = "x86_64")]
-impl Masks for Base {
+impl Masks for Sse2 {
     #[inline(always)]
     #[allow(unused_unsafe)]
     unsafe fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
@@ -359,32 +400,6 @@ impl Masks for Base {
             }
             (q, bs, o, c)
         }
-    }
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-impl Masks for Base {
-    #[inline(always)]
-    unsafe fn masks(block: &[u8; 64]) -> (u64, u64, u64) {
-        let (mut q, mut bs, mut c) = (0u64, 0u64, 0u64);
-        for (k, &x) in block.iter().enumerate() {
-            q |= u64::from(x == b'"') << k;
-            bs |= u64::from(x == b'\\') << k;
-            c |= u64::from(x < 0x20) << k;
-        }
-        (q, bs, c)
-    }
-
-    #[inline(always)]
-    unsafe fn structure_masks(block: &[u8; 64]) -> (u64, u64, u64, u64) {
-        let (mut q, mut bs, mut o, mut c) = (0u64, 0u64, 0u64, 0u64);
-        for (k, &x) in block.iter().enumerate() {
-            q |= u64::from(x == b'"') << k;
-            bs |= u64::from(x == b'\\') << k;
-            o |= u64::from(x | 0x20 == b'{') << k;
-            c |= u64::from(x | 0x20 == b'}') << k;
-        }
-        (q, bs, o, c)
     }
 }
 
@@ -472,6 +487,13 @@ fn head_masks(head: &[u8; 16]) -> (u32, u32) {
 #[cfg(not(target_arch = "x86_64"))]
 #[inline(always)]
 fn head_masks(head: &[u8; 16]) -> (u32, u32) {
+    head_masks_portable(head)
+}
+
+/// `head_masks` in plain code (compiled everywhere, tested against SSE2).
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline(always)]
+fn head_masks_portable(head: &[u8; 16]) -> (u32, u32) {
     let (mut q, mut special) = (0u32, 0u32);
     for (k, &x) in head.iter().enumerate() {
         q |= u32::from(x == b'"') << k;
@@ -507,7 +529,9 @@ impl SkipContainer {
     /// Feeds `b` from `*i`, where the container starts (or where the last
     /// call stopped). Returns the index just past the container's end, or
     /// `None` with `*i` at the first byte not consumed: only whole 64-byte
-    /// blocks are consumed unless `last` says no more bytes will come.
+    /// blocks are consumed unless `last` says no more bytes will come. A
+    /// closing bracket with no container open ends it there as well (the
+    /// text did not start with `[` or `{`: it is not validated).
     pub fn feed(&mut self, b: &[u8], i: &mut usize, last: bool) -> Option<usize> {
         #[cfg(target_arch = "x86_64")]
         if has_avx2() {
@@ -536,7 +560,7 @@ impl SkipContainer {
     unsafe fn feed_with<M: Masks>(&mut self, b: &[u8], i: &mut usize, last: bool) -> Option<usize> {
         loop {
             let mut tail = [b' '; 64];
-            let block: &[u8; 64] = match b.get(*i..*i + 64) {
+            let block: &[u8; 64] = match b.get(*i..i.saturating_add(64)) {
                 Some(s) => s.try_into().expect("64 bytes"),
                 None if last && *i < b.len() => {
                     tail[..b.len() - *i].copy_from_slice(&b[*i..]);
@@ -565,7 +589,9 @@ impl SkipContainer {
                     if open >> k & 1 == 1 {
                         self.depth += 1;
                     } else {
-                        self.depth -= 1;
+                        // A closer with nothing open (the text did not
+                        // start with an opener) ends the scan too.
+                        self.depth = self.depth.saturating_sub(1);
                         if self.depth == 0 {
                             return Some(*i + k as usize + 1);
                         }
@@ -581,9 +607,9 @@ impl SkipContainer {
 /// arriving `piece` at a time as from a stream (used by tests and fuzzing).
 pub fn container_end_in_pieces(text: &[u8], piece: usize) -> Option<usize> {
     let mut skip = SkipContainer::default();
-    let (mut i, mut have) = (0, 0);
+    let (mut i, mut have) = (0, 0usize);
     loop {
-        have = (have + piece.max(1)).min(text.len());
+        have = have.saturating_add(piece.max(1)).min(text.len());
         let last = have == text.len();
         if let Some(end) = skip.feed(&text[..have], &mut i, last) {
             return Some(end);
@@ -594,10 +620,13 @@ pub fn container_end_in_pieces(text: &[u8], piece: usize) -> Option<usize> {
     }
 }
 
-/// Scans the string at `i` (`b[i] == b'"'`): returns the index after the
-/// closing quote and whether the string has escapes.
+/// Scans the string at `i`: returns the index after the closing quote and
+/// whether the string has escapes (`Invalid(i)` unless `b[i] == b'"'`).
 #[inline]
 pub fn string(b: &[u8], i: usize) -> Scan<(usize, bool)> {
+    if b.get(i) != Some(&b'"') {
+        return Err(Invalid(i));
+    }
     let start = i + 1;
     // Short strings (keys, small values) end in their first bytes: look
     // for the closing quote before setting up a block.
@@ -728,44 +757,137 @@ mod tests {
         }
     }
 
-    /// The SSE2 (or portable) and AVX2 loops give the same masks, string
-    /// ends and container ends, whichever one a machine runs.
+    use proptest::prelude::*;
+
+    /// Bytes weighted toward what the masks pick out: quotes, backslashes,
+    /// brackets, controls, UTF-8.
+    fn jsonish_bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
+        let alphabet: &'static [u8] = b"a\"\\{}[]u0\n\x01\xc3\xa9 :,";
+        proptest::collection::vec(
+            prop_oneof![
+                4 => proptest::sample::select(alphabet),
+                1 => any::<u8>(),
+            ],
+            0..max,
+        )
+    }
+
+    type Answers = (
+        (u64, u64, u64),
+        (u64, u64, u64, u64),
+        Scan<(usize, bool)>,
+        (Option<usize>, usize),
+        (Option<usize>, usize),
+    );
+
+    /// The answers of one mask implementation over `text`: the masks of its
+    /// first block, the string scan from 1, and where a container ends when
+    /// fed whole and in pieces.
+    ///
+    /// # Safety
+    ///
+    /// The CPU has `M`'s instructions.
+    unsafe fn answers<M: Masks>(text: &[u8], piece: usize) -> Answers {
+        let block: [u8; 64] = std::array::from_fn(|k| text.get(k).copied().unwrap_or(b' '));
+        let mut quoted = vec![b'"'];
+        quoted.extend_from_slice(text);
+        let mut bracketed = vec![b'['];
+        bracketed.extend_from_slice(text);
+        // SAFETY (all calls below): the caller vouches for `M`.
+        let whole = {
+            let mut i = 0;
+            let end = unsafe { SkipContainer::default().feed_with::<M>(&bracketed, &mut i, true) };
+            (end, i)
+        };
+        let pieces = {
+            let (mut skip, mut i, mut have) = (SkipContainer::default(), 0, 0);
+            loop {
+                have = (have + piece).min(bracketed.len());
+                let last = have == bracketed.len();
+                let end = unsafe { skip.feed_with::<M>(&bracketed[..have], &mut i, last) };
+                if end.is_some() || last {
+                    break (end, i);
+                }
+            }
+        };
+        unsafe {
+            (
+                M::masks(&block),
+                M::structure_masks(&block),
+                long_string::<M>(&quoted, 1),
+                whole,
+                pieces,
+            )
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Portable and SSE2 always agree (the plain code is compiled on
+        /// every target); AVX2 agrees too where the CPU has it.
+        #[test]
+        fn mask_implementations_agree(text in jsonish_bytes(300), piece in 1usize..130) {
+            // SAFETY: `Portable` and `Base` need only baseline instructions.
+            let portable = unsafe { answers::<Portable>(&text, piece) };
+            let base = unsafe { answers::<Base>(&text, piece) };
+            prop_assert_eq!(&portable, &base);
+            let head: [u8; 16] = std::array::from_fn(|k| text.get(k).copied().unwrap_or(b' '));
+            prop_assert_eq!(head_masks_portable(&head), head_masks(&head));
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2() {
+                // SAFETY: the CPU has AVX2.
+                let avx2 = unsafe { answers::<Avx2>(&text, piece) };
+                prop_assert_eq!(&portable, &avx2);
+            }
+        }
+
+        /// Every public function answers for any bytes, start and piece size.
+        #[test]
+        fn public_functions_are_total(
+            text in prop_oneof![jsonish_bytes(200), proptest::collection::vec(any::<u8>(), 0..200)],
+            at in prop_oneof![0usize..210, Just(usize::MAX), Just(usize::MAX - 1), Just(usize::MAX - 63)],
+            piece in prop_oneof![0usize..130, Just(usize::MAX)],
+            last in any::<bool>(),
+        ) {
+            let b = &text[..];
+            let _ = skip_ws(b, at);
+            let _ = is_json(b);
+            let _ = value(b, at);
+            let _ = number(b, at);
+            let _ = string(b, at);
+            let _ = object(b, at, 1, |_| Ok(None));
+            let _ = object(b, at, MAX_DEPTH + 1, |_| Ok(None));
+            let _ = container_end_in_pieces(b, piece);
+            let mut i = at;
+            let _ = SkipContainer::default().feed(b, &mut i, last);
+            if let Some(end) = container_end_in_pieces(b, piece) {
+                prop_assert!(end <= b.len());
+            }
+        }
+    }
+
+    /// The mask test above runs on every machine; say so when the AVX2 leg
+    /// cannot.
     #[cfg(target_arch = "x86_64")]
     #[test]
-    fn both_mask_widths_agree() {
+    fn avx2_leg_runs_or_says_why_not() {
         if !has_avx2() {
-            return;
+            eprintln!("jsonscan: this CPU has no AVX2: only portable and SSE2 masks were compared");
         }
-        let alphabet = b"a\"\\{}[]u0\n\x01\xc3\xa9 ";
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        for _ in 0..5_000 {
-            let len = (next() % 300) as usize;
-            let mut text = vec![b'"'];
-            text.extend((0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]));
-            text.push(b'"');
-            let block: [u8; 64] = std::array::from_fn(|k| text.get(k).copied().unwrap_or(b' '));
-            // SAFETY (all blocks below): the CPU has AVX2 (checked above).
-            unsafe {
-                assert_eq!(Base::masks(&block), Avx2::masks(&block));
-                assert_eq!(Base::structure_masks(&block), Avx2::structure_masks(&block));
-                assert_eq!(long_string::<Base>(&text, 1), long_string::<Avx2>(&text, 1));
-            }
-            text[0] = b'[';
-            let (mut i, mut j) = (0, 0);
-            let (mut a, mut b) = (SkipContainer::default(), SkipContainer::default());
-            unsafe {
-                assert_eq!(
-                    a.feed_with::<Base>(&text, &mut i, true),
-                    b.feed_with::<Avx2>(&text, &mut j, true)
-                );
-            }
-        }
+    }
+
+    #[test]
+    fn a_stray_closer_ends_the_scan_instead_of_underflowing() {
+        assert_eq!(container_end_in_pieces(b"]", 1), Some(1));
+        assert_eq!(container_end_in_pieces(b"  }", 2), Some(3));
+        assert_eq!(container_end_in_pieces(b"", 1), None);
+        assert_eq!(container_end_in_pieces(b"[", usize::MAX), None);
+        assert_eq!(string(b"x", usize::MAX), Err(Invalid(usize::MAX)));
+        assert_eq!(string(b"abc", 0), Err(Invalid(0)));
+        assert_eq!(object(b"[]", 0, 1, |_| Ok(None)), Err(Invalid(0)));
+        let mut i = usize::MAX;
+        assert_eq!(SkipContainer::default().feed(b"[]", &mut i, true), None);
     }
 
     #[test]

@@ -12,11 +12,12 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::aggregate::{Settings, Summary};
+use crate::aggregate::{timeline_span_fits, Settings, Summary, MAX_RECORDS};
 use crate::catalog::Catalog;
 use crate::error::Error;
 use crate::input::InputInfo;
 use crate::pipeline::Audit;
+use crate::sanitize::terminal;
 
 /// The partial document's schema name and version.
 pub const SCHEMA: &str = "tape-audit/partial/v1";
@@ -86,6 +87,29 @@ impl Partial {
         }
     }
 
+    /// Checks a partial read from an untrusted file: its schema, that its
+    /// summary was built with its own options' settings, and
+    /// [`Summary::validate`]. The error is `field: what is wrong`, the field
+    /// as a path in the partial's JSON (`options.settings.bucket_ms: must
+    /// be at least 1`).
+    pub fn validate(&self) -> Result<(), String> {
+        if self.schema != SCHEMA {
+            return Err(format!("schema: `{}` is not {SCHEMA}", self.schema));
+        }
+        if self.options.settings.bucket_ms < 1 {
+            return Err("options.settings.bucket_ms: must be at least 1".to_string());
+        }
+        if self.summary.settings != self.options.settings {
+            return Err("summary.settings: differ from options.settings".to_string());
+        }
+        if u32::try_from(self.inputs.len()).is_err() {
+            return Err(format!("inputs: {} inputs is too many", self.inputs.len()));
+        }
+        self.summary
+            .validate(self.inputs.len())
+            .map_err(|e| format!("summary.{e}"))
+    }
+
     /// The run this partial stands for, ready for a report.
     pub fn into_audit(self) -> Audit {
         Audit {
@@ -95,12 +119,32 @@ impl Partial {
     }
 }
 
-/// Merges partials. Refuses partials made with another catalog or other
-/// result-affecting options, naming what differs.
+/// Merges partials. Refuses partials that fail [`Partial::validate`],
+/// partials whose records add up to more than [`MAX_RECORDS`], and partials
+/// made with another catalog or other result-affecting options, naming the
+/// partial and what is wrong.
+///
+/// Every counter of a valid partial is at most its records, so with the
+/// records of all partials checked to add up to at most [`MAX_RECORDS`],
+/// none of the additions in [`Summary::merge`] (nor the sums the report
+/// makes of them) can overflow.
 pub fn merge(parts: Vec<(String, Partial)>) -> Result<Partial, Error> {
     let Some((first_name, first)) = parts.first() else {
         return Err(Error::Usage("merge needs at least one partial".into()));
     };
+    let mut records = 0u64;
+    for (name, p) in &parts {
+        p.validate()
+            .map_err(|e| Error::Usage(format!("{name}: {e}")))?;
+        records = records
+            .checked_add(p.summary.records())
+            .filter(|&n| n <= MAX_RECORDS)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "{name}: summary.files: with the partials before it, more than {MAX_RECORDS} records"
+                ))
+            })?;
+    }
     for (name, p) in &parts[1..] {
         if p.catalog.fingerprint != first.catalog.fingerprint {
             return Err(Error::Usage(format!(
@@ -131,7 +175,9 @@ pub fn merge(parts: Vec<(String, Partial)>) -> Result<Partial, Error> {
         if w[0].0 == w[1].0 && w[0].0 != "<stdin>" {
             eprintln!(
                 "tape-audit: warning: {} is in both {} and {}: its records are counted twice",
-                w[0].0, parts[w[0].1].0, parts[w[1].1].0
+                terminal(w[0].0),
+                terminal(&parts[w[0].1].0),
+                terminal(&parts[w[1].1].0)
             );
         }
     }
@@ -145,10 +191,15 @@ pub fn merge(parts: Vec<(String, Partial)>) -> Result<Partial, Error> {
         .collect();
     let (catalog, options) = (first.catalog.clone(), first.options.clone());
     let mut summary = Summary::new(options.settings);
-    for (i, (_, p)) in parts.into_iter().enumerate() {
+    for (i, (name, p)) in parts.into_iter().enumerate() {
         let mut s = p.summary;
         s.remap_files(|f| global[i].get(f as usize).copied().unwrap_or(f));
         summary.merge(s);
+        if !timeline_span_fits(&summary.timeline) {
+            return Err(Error::Usage(format!(
+                "{name}: summary.timeline: with the partials before it, the first and last buckets are too far apart"
+            )));
+        }
     }
     Ok(Partial {
         schema: SCHEMA.to_string(),
@@ -242,6 +293,14 @@ pub fn load(args: &[String]) -> Result<Vec<(String, Partial)>, Error> {
     Ok(out)
 }
 
+/// Reads the partials in `text` (one, or several concatenated), named after
+/// `name`, each checked with [`Partial::validate`].
+pub fn parse(text: &str, name: &str) -> Result<Vec<(String, Partial)>, Error> {
+    let mut out = Vec::new();
+    parse_stream(text, name, &mut out)?;
+    Ok(out)
+}
+
 fn parse_stream(text: &str, name: &str, out: &mut Vec<(String, Partial)>) -> Result<(), Error> {
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Partial>();
     let mut n = 0;
@@ -258,14 +317,14 @@ fn parse_stream(text: &str, name: &str, out: &mut Vec<(String, Partial)>) -> Res
             )));
         }
         n += 1;
-        out.push((
-            if n == 1 {
-                name.to_string()
-            } else {
-                format!("{name} #{n}")
-            },
-            p,
-        ));
+        let name = if n == 1 {
+            name.to_string()
+        } else {
+            format!("{name} #{n}")
+        };
+        p.validate()
+            .map_err(|e| Error::Usage(format!("{name}: {e}")))?;
+        out.push((name, p));
     }
     if n == 0 {
         return Err(Error::Usage(format!("{name}: no partial found")));

@@ -116,8 +116,13 @@ fn check_invariants(r: &Report) {
     let t = &r.totals;
     assert_eq!(
         t.records,
-        t.responses + t.skipped,
-        "records = responses + skipped"
+        t.responses + t.skipped + t.excluded,
+        "records = responses + skipped + excluded"
+    );
+    assert_eq!(
+        r.filters["excluded"].as_u64(),
+        Some(t.excluded),
+        "filters.excluded = totals.excluded"
     );
     let mut keys: Vec<&str> = r.classes.keys().map(String::as_str).collect();
     let mut want = CLASSES.to_vec();
@@ -183,10 +188,14 @@ fn check_sample_classes(r: &Report) {
         "validation_error"
     );
     assert_eq!(code_row("record_not_exists")["class"], "undocumented_code");
-    let mismatch = code_row("not_found");
-    assert!(r.codes.iter().any(|c| c["error_code"] == "not_found"
-        && c["status"] == 409
-        && c["class"] == "status_mismatch"));
+    // `not_found` has two rows (404 documented, 409 status_mismatch): the
+    // row is picked by status and class, not by the code alone.
+    let mismatch = r
+        .codes
+        .iter()
+        .find(|c| c["error_code"] == "not_found" && c["class"] == "status_mismatch")
+        .expect("a status_mismatch row for not_found");
+    assert_eq!(mismatch["status"], 409);
     assert_eq!(mismatch["documented_statuses"], serde_json::json!([404]));
     // The code is kept even when the message is missing.
     assert!(r
@@ -271,6 +280,17 @@ fn sample_jsonl_every_class() {
         .find(|s| s["reason"] == "not_json")
         .unwrap();
     assert_eq!(not_json["first"][0]["line"], 13);
+}
+
+/// Filters leave records out: the totals still add up, counting them.
+#[test]
+fn totals_add_up_with_records_excluded() {
+    for f in ["sample.jsonl", "sample.har"] {
+        let out = run(&[&data(f), "--status", "4xx", "--format", "json"]);
+        let r = report(&out);
+        assert!(r.totals.excluded > 0, "{f}: the filter excludes records");
+        assert!(r.totals.responses > 0, "{f}: and keeps some");
+    }
 }
 
 #[test]
@@ -585,4 +605,193 @@ fn readme_names_the_setup_commands() {
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     assert!(readme.contains("cargo run --release -- testdata/sample.har"));
     assert!(readme.contains("cargo test --locked"));
+}
+
+/// A JSON-lines log with `errors` documented 404s at each `/v1/NAME`, and
+/// one 200 per endpoint.
+fn endpoint_log(errors: &[(&str, u32)]) -> String {
+    let mut out = String::new();
+    let mut n = 0;
+    for &(name, count) in errors {
+        for i in 0..=count {
+            n += 1;
+            let (status, body) = if i == 0 {
+                (200, r#"{\"ok\":true}"#)
+            } else {
+                (
+                    404,
+                    r#"{\"error_code\":\"not_found\",\"error_message\":\"gone\"}"#,
+                )
+            };
+            out.push_str(&format!(
+                r#"{{"timestamp":"2024-06-11T09:{:02}:{:02}.000Z","method":"GET","url":"https://api.tapeapp.com/v1/{name}","status_code":{status},"content_type":"application/json","response_body":"{body}"}}"#,
+                (n / 60) % 60,
+                n % 60
+            ));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+const NAMES: [&str; 12] = [
+    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet",
+    "kilo", "lima",
+];
+
+/// Before: `kilo` is 11th with 30 errors. After: it is 10th with 38 and
+/// `juliet` 11th with 35.
+fn before_after_logs(dir: &Path) -> (String, String) {
+    let counts = |juliet: u32, kilo: u32| -> Vec<(&'static str, u32)> {
+        NAMES
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| match n {
+                "juliet" => (n, juliet),
+                "kilo" => (n, kilo),
+                "lima" => (n, 20),
+                _ => (n, 130 - 10 * i as u32),
+            })
+            .collect()
+    };
+    let before = dir.join("before.jsonl");
+    let after = dir.join("after.jsonl");
+    std::fs::write(&before, endpoint_log(&counts(40, 30))).unwrap();
+    std::fs::write(&after, endpoint_log(&counts(35, 38))).unwrap();
+    (before.display().to_string(), after.display().to_string())
+}
+
+fn endpoint_names(r: &Value) -> Vec<String> {
+    r["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["endpoint"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn json_report_lists_every_endpoint_and_the_others_the_top() {
+    let dir = tempfile::tempdir().unwrap();
+    let (before, _) = before_after_logs(dir.path());
+    let out = run(&[&before, "--format", "json", "--top", "3"]);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names = endpoint_names(&r);
+    assert_eq!(names.len(), 12, "{names:?}");
+    assert_eq!(names[10], "/v1/kilo");
+    let sum: u64 = r["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["errors"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sum, r["totals"]["error_responses"].as_u64().unwrap());
+    for format in ["table", "markdown"] {
+        let text =
+            String::from_utf8(run(&[&before, "--format", format, "--top", "3"]).stdout).unwrap();
+        let shown = NAMES
+            .iter()
+            .filter(|n| text.contains(&format!("/v1/{n}")))
+            .count();
+        assert_eq!(shown, 3, "{format}:\n{text}");
+    }
+}
+
+#[test]
+fn an_endpoint_moving_into_the_top_is_not_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let (before, after) = before_after_logs(dir.path());
+    let old = run(&[&before, "--format", "json"]);
+    assert_eq!(old.status.code(), Some(0));
+    let full: Value = serde_json::from_slice(&old.stdout).unwrap();
+    // A baseline written before reports listed every endpoint: cut to the
+    // top 10, as `--top` cut it.
+    let mut cut = full.clone();
+    cut["endpoints"].as_array_mut().unwrap().truncate(10);
+    assert!(!endpoint_names(&cut).contains(&"/v1/kilo".to_string()));
+    for (name, baseline) in [("full.json", &full), ("cut.json", &cut)] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, baseline.to_string()).unwrap();
+        let path = path.display().to_string();
+        let out = run(&[&after, "--baseline", &path, "--format", "json"]);
+        let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let d = &r["baseline"];
+        assert_eq!(d["new"], serde_json::json!([]), "{name}: {d}");
+        assert_eq!(d["gone"], serde_json::json!([]), "{name}: {d}");
+        assert_eq!(d["changed"], serde_json::json!([]), "{name}: {d}");
+        let gate = run(&[&after, "--baseline", &path, "--fail-on", "new"]);
+        assert_eq!(gate.status.code(), Some(0), "{name}: {}", stderr_of(&gate));
+    }
+}
+
+/// The rule for baselines whose endpoint list was cut: an endpoint the list
+/// leaves out had at most the list's smallest count, how many is unknown,
+/// so it is neither new nor changed, whatever its count now; endpoints the
+/// list names compare as usual (here one that is gone).
+#[test]
+fn a_cut_baseline_compares_only_the_endpoints_it_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let (before, _) = before_after_logs(dir.path());
+    let old = run(&[&before, "--format", "json"]);
+    let mut cut: Value = serde_json::from_slice(&old.stdout).unwrap();
+    cut["endpoints"].as_array_mut().unwrap().truncate(10);
+    let path = dir.path().join("cut.json");
+    std::fs::write(&path, cut.to_string()).unwrap();
+    // Now: alpha is gone, lima (left out of the cut list, 20 errors then)
+    // has 500 errors, and a truly new endpoint appears: neither is new.
+    let mut counts: Vec<(&str, u32)> = NAMES
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(i, &n)| (n, 130 - 10 * i as u32))
+        .collect();
+    counts.push(("lima", 500));
+    counts.push(("zulu", 200));
+    let now = dir.path().join("now.jsonl");
+    std::fs::write(&now, endpoint_log(&counts)).unwrap();
+    let out = run(&[
+        now.to_str().unwrap(),
+        "--baseline",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = &r["baseline"];
+    let keys = |what: &str| -> Vec<String> {
+        d[what]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["kind"] == "endpoint")
+            .map(|c| c["key"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(keys("new"), Vec::<String>::new(), "{d}");
+    assert_eq!(keys("gone"), ["/v1/alpha"], "{d}");
+    assert!(!keys("changed").contains(&"/v1/lima".to_string()), "{d}");
+    // Against the complete list, lima changed and zulu is new.
+    let full = dir.path().join("full.json");
+    std::fs::write(&full, &old.stdout).unwrap();
+    let out = run(&[
+        now.to_str().unwrap(),
+        "--baseline",
+        full.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let new: Vec<&str> = r["baseline"]["new"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "endpoint")
+        .map(|c| c["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(new, ["/v1/zulu"]);
+    assert!(r["baseline"]["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["key"] == "/v1/lima"));
 }

@@ -3,7 +3,11 @@
 //! - through the binary: the same records, cut into 1–4 files and read with
 //!   1–4 jobs, give the same `classes`, `violations`, `codes` and `totals` as
 //!   one file read with one job; the same records as a HAR document give the
-//!   same again; `records = responses + skipped` always;
+//!   same again; `records = responses + skipped + excluded` always;
+//! - through the binary: JSON lines read in small blocks
+//!   (`TAPE_AUDIT_BLOCK_BYTES`) and HAR entries in small batches
+//!   (`TAPE_AUDIT_HAR_BATCH`), with 1 or 2 jobs, give the JSON report, CSV
+//!   rows and `--show` lines of the unsplit `-j 1` run, rows in input order;
 //! - in the library: `Summary::merge` is associative and commutative, and
 //!   `Summary::new(settings)` is its identity, over random splits of random
 //!   records.
@@ -234,10 +238,11 @@ fn audit(paths: &[PathBuf], extra: &[&str]) -> Value {
     let rep: Value =
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stderr}"));
     let t = &rep["totals"];
+    let n = |k: &str| t[k].as_u64().unwrap();
     assert_eq!(
-        t["records"].as_u64(),
-        Some(t["responses"].as_u64().unwrap() + t["skipped"].as_u64().unwrap()),
-        "records = responses + skipped: {t}"
+        n("records"),
+        n("responses") + n("skipped") + n("excluded"),
+        "records = responses + skipped + excluded: {t}"
     );
     rep
 }
@@ -471,6 +476,114 @@ proptest! {
 }
 
 // ---------------------------------------------------------------------------
+// Work units: how the input is cut into blocks (JSON lines) and batches
+// (HAR entries) for the workers must not show in any output.
+
+/// Runs the binary on `path` with `env` set; its stdout. Exits 0 to 2 only,
+/// never a panic.
+fn output_with(path: &Path, args: &[&str], env: &[(&str, String)]) -> Vec<u8> {
+    let out = Command::cargo_bin("tape-audit")
+        .expect("binary built")
+        .arg(path)
+        .args(["--no-progress", "--color", "never"])
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "panicked: {stderr}");
+    assert!(
+        matches!(out.status.code(), Some(0..=2)),
+        "exit {:?}: {stderr}",
+        out.status.code()
+    );
+    out.stdout
+}
+
+/// The record numbers (`line N`, `entry N`) of CSV rows or `--show` lines,
+/// in the order written.
+fn record_numbers(text: &str) -> Vec<u64> {
+    text.lines()
+        .filter_map(|l| {
+            ["line ", "entry "].iter().find_map(|k| {
+                let at = l.find(k)? + k.len();
+                let digits: String = l[at..].chars().take_while(char::is_ascii_digit).collect();
+                digits.parse().ok()
+            })
+        })
+        .collect()
+}
+
+/// The JSON report, `--csv -` and `--show all` of `path` with the work-unit
+/// variable `var` at `value` and `-j jobs` equal those of the unsplit
+/// `-j 1` run; rows come in input order.
+fn check_work_units(
+    path: &Path,
+    var: &str,
+    value: usize,
+    jobs: usize,
+) -> Result<(), TestCaseError> {
+    let env = [(var, value.to_string())];
+    let jobs = jobs.to_string();
+    for args in [
+        &["--format", "json"][..],
+        &["--csv", "-"][..],
+        &["--show", "all"][..],
+    ] {
+        let want = output_with(path, &[args, &["-j", "1"]].concat(), &[]);
+        let got = output_with(path, &[args, &["-j", &jobs]].concat(), &env);
+        let (want, got) = (
+            String::from_utf8_lossy(&want),
+            String::from_utf8_lossy(&got),
+        );
+        prop_assert_eq!(&got, &want, "{}={} -j {} {:?}", var, value, jobs, args);
+        if args[0] != "--format" {
+            let numbers = record_numbers(&got);
+            prop_assert!(
+                numbers.windows(2).all(|w| w[0] < w[1]),
+                "{:?} rows out of input order: {:?}",
+                args,
+                numbers
+            );
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(16))]
+
+    /// JSON lines read in blocks of 64 to 512 bytes (`TAPE_AUDIT_BLOCK_BYTES`,
+    /// 1 MiB by default), with one or two jobs: the same report, CSV and
+    /// `--show` lines as the unsplit run.
+    #[test]
+    fn jsonl_blocks_do_not_show(
+        recs in prop::collection::vec(rec(), 200..400),
+        block in 64usize..=512,
+        jobs in 1usize..=2,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_lines(dir.path(), "all.jsonl", &recs);
+        check_work_units(&path, "TAPE_AUDIT_BLOCK_BYTES", block, jobs)?;
+    }
+
+    /// HAR entries in batches of 1 to 4 (`TAPE_AUDIT_HAR_BATCH`, 512 by
+    /// default), with one or two jobs: the same again.
+    #[test]
+    fn har_batches_do_not_show(
+        recs in prop::collection::vec(rec(), 200..400),
+        batch in 1usize..=4,
+        jobs in 1usize..=2,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let entries: Vec<String> = recs.iter().filter_map(har_entry).collect();
+        let path = dir.path().join("all.har");
+        std::fs::write(&path, har_doc(&entries)).unwrap();
+        check_work_units(&path, "TAPE_AUDIT_HAR_BATCH", batch, jobs)?;
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Summary::merge, in the library.
 
 /// What one record adds to a summary.
@@ -619,6 +732,11 @@ proptest! {
         prop_assert_eq!(&left, &all);
         prop_assert_eq!(left.records(), left.responses() + left.skipped_count() + left.excluded());
         prop_assert_eq!(left.records(), items.len() as u64);
+        // Every summary a run can build passes the checks `merge` makes of
+        // partials from elsewhere (files 0..3).
+        for s in p.iter().chain([&left, &all, &empty]) {
+            prop_assert_eq!(s.validate(3), Ok(()));
+        }
     }
 }
 

@@ -113,7 +113,8 @@ pub struct Report {
     pub spellings: Vec<SpellingRow>,
     /// First locators of each violation kind.
     pub violation_examples: Ordered<Vec<Place>>,
-    /// Endpoints with the most error responses.
+    /// Every endpoint with error responses, the most first (the table and
+    /// Markdown writers show the first `--top`).
     pub endpoints: Vec<EndpointRow>,
     /// Responses and errors over time.
     pub timeline: Timeline,
@@ -364,7 +365,8 @@ impl Serialize for SkipPlace {
 pub struct ReportOptions {
     /// Filters in force, in words.
     pub filters: Vec<String>,
-    /// How many endpoints to list.
+    /// `--top`: unused by the model, which lists every endpoint with errors
+    /// (the table and Markdown writers take it as an argument and cut).
     pub top: usize,
     /// Fraction of skipped records above which the report warns.
     pub max_skipped_share: f64,
@@ -570,7 +572,7 @@ impl Report {
                 json_body_with_non_json_content_type: finding(&s.json_with_non_json_type),
             },
             spellings,
-            endpoints: endpoints(s, opts.top),
+            endpoints: endpoints(s),
             timeline: timeline(s),
             coverage,
             baseline: None,
@@ -641,7 +643,9 @@ fn input_warning(t: &crate::aggregate::FileTotals, info: &InputInfo, share: f64)
     }
 }
 
-fn endpoints(s: &Summary, top: usize) -> Vec<EndpointRow> {
+/// Every endpoint with errors, the most first: the JSON report and
+/// `--baseline` need them all; the writers that show a few cut the list.
+fn endpoints(s: &Summary) -> Vec<EndpointRow> {
     let mut rows: Vec<EndpointRow> = s
         .endpoints
         .iter()
@@ -664,7 +668,6 @@ fn endpoints(s: &Summary, top: usize) -> Vec<EndpointRow> {
             .cmp(&a.errors)
             .then_with(|| a.endpoint.cmp(&b.endpoint))
     });
-    rows.truncate(top);
     rows
 }
 

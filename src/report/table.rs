@@ -115,7 +115,7 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
     }
     for i in r.inputs.iter().take(MAX_INPUTS) {
         if let Some(note) = &i.note {
-            writeln!(out, "  {}  left out: {note}", terminal(&i.path))?;
+            writeln!(out, "  {}  left out: {}", terminal(&i.path), terminal(note))?;
             continue;
         }
         let mut what = vec![i.format.unwrap_or("unread").to_string()];
@@ -123,7 +123,7 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
             what.push(c.to_string());
         }
         if let Some(s) = &i.shape {
-            what.push(format!("shape {s}"));
+            what.push(format!("shape {}", terminal(s)));
         }
         writeln!(
             out,
@@ -410,7 +410,7 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
             writeln!(
                 out,
                 "  {:<26} {:>9}  {}",
-                row.reason,
+                terminal(&row.reason),
                 row.count,
                 st.dim(&terminal(&first))
             )?;
