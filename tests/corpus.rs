@@ -614,10 +614,13 @@ fn check(file: &str) -> Run {
     // Accounting: every record is a response or skipped, per input and in total.
     let t = &r["totals"];
     let (records, responses, skipped) = (u(&t["records"]), u(&t["responses"]), u(&t["skipped"]));
+    // No filters here: nothing is excluded, and every record is a response
+    // or skipped.
+    assert_eq!(u(&t["excluded"]), 0, "{file}: excluded without filters");
     assert_eq!(
         records,
-        responses + skipped,
-        "{file}: records = responses + skipped"
+        responses + skipped + u(&t["excluded"]),
+        "{file}: records = responses + skipped + excluded"
     );
     assert_eq!(
         (

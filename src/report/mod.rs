@@ -627,7 +627,9 @@ fn top_reasons(s: &Summary) -> String {
 
 /// The warning for one input: it held no records, or mostly unreadable ones.
 fn input_warning(t: &crate::aggregate::FileTotals, info: &InputInfo, share: f64) -> Option<String> {
-    if info.error.is_some() || info.note.is_some() {
+    // An error says it already; an input left out (a note, no format) is
+    // not expected to hold records.
+    if info.error.is_some() || (info.note.is_some() && info.format.is_none()) {
         return None;
     }
     let unreadable = t.skipped - t.events;

@@ -114,7 +114,9 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
         writeln!(out, "time span  {} .. {}", span.first, span.last)?;
     }
     for i in r.inputs.iter().take(MAX_INPUTS) {
-        if let Some(note) = &i.note {
+        // An input with a note and no format was left out (not traffic);
+        // a note beside a format says something about how it was read.
+        if let (Some(note), None) = (&i.note, i.format) {
             writeln!(out, "  {}  left out: {}", terminal(&i.path), terminal(note))?;
             continue;
         }
@@ -138,6 +140,9 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
                 String::new()
             }
         )?;
+        if let Some(note) = &i.note {
+            writeln!(out, "    note: {}", terminal(note))?;
+        }
     }
     if r.inputs.len() > MAX_INPUTS {
         writeln!(
