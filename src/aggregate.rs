@@ -564,6 +564,88 @@ impl Summary {
         self.last_ms = min_opt(self.last_ms, other.last_ms, i64::max);
     }
 
+    /// This summary with every piece of traffic text redacted, for a
+    /// partial made with `--unsafe-show-secrets` that is merged or reported
+    /// without it: codes, endpoints, timeline keys, skip details and
+    /// request ids pass the redactor, and client credentials become
+    /// fingerprints. Keys that become one are added up (by `merge`).
+    pub fn redacted(self) -> Summary {
+        if self.settings.redact {
+            return self;
+        }
+        let mode = Redact::On;
+        let red = |s: &str| redact::text(s, mode).into_owned();
+        let tally = |mut t: Tally| {
+            for e in &mut t.examples.0 {
+                e.request_id = e.request_id.as_deref().map(red);
+            }
+            t
+        };
+        let settings = Settings {
+            redact: true,
+            ..self.settings
+        };
+        let mut out = Summary::new(settings);
+        let mut part = Summary::new(settings);
+        part.files = self.files;
+        part.classes = self.classes;
+        part.violations = self.violations.map(tally);
+        part.undocumented_statuses = self
+            .undocumented_statuses
+            .into_iter()
+            .map(|(k, t)| (k, tally(t)))
+            .collect();
+        part.body_status_mismatch = tally(self.body_status_mismatch);
+        part.json_with_non_json_type = tally(self.json_with_non_json_type);
+        part.skipped = self
+            .skipped
+            .into_iter()
+            .map(|(k, mut t)| {
+                for (_, d) in &mut t.first {
+                    *d = cut(&red(d), DETAIL_MAX);
+                }
+                (k, t)
+            })
+            .collect();
+        part.untimed = self.untimed;
+        part.first_ms = self.first_ms;
+        part.last_ms = self.last_ms;
+        out.merge(part);
+        // Keyed tables, one entry at a time, so that keys that become one merge.
+        for (k, group) in self.codes {
+            for (code, mut st) in group {
+                st.tally = tally(st.tally);
+                let mut clients = BTreeMap::new();
+                for (c, n) in st.clients {
+                    *clients.entry(redact::client(&c)).or_default() += n;
+                }
+                st.clients = clients;
+                let mut one = Summary::new(settings);
+                one.codes.entry(k).or_default().insert(red(&code), st);
+                out.merge(one);
+            }
+        }
+        for (ep, st) in self.endpoints {
+            let mut one = Summary::new(settings);
+            one.endpoints.insert(red(&ep), st);
+            out.merge(one);
+        }
+        for (start, b) in self.timeline {
+            let mut one = Summary::new(settings);
+            let bucket = one.timeline.entry(start).or_default();
+            bucket.responses = b.responses;
+            for (key, n) in b.by_key {
+                let key = match split_timeline_key(&key) {
+                    Some((status, class, code)) => timeline_key(status, class, &red(code)),
+                    None => key,
+                };
+                *bucket.by_key.entry(key).or_default() += n;
+            }
+            out.merge(one);
+        }
+        out
+    }
+
     /// Records read, over all inputs.
     pub fn records(&self) -> u64 {
         self.files.values().map(|f| f.records).sum()

@@ -73,7 +73,20 @@ fn merge(
     rc: &ReportConfig,
     outputs: Outputs,
 ) -> anyhow::Result<Exit> {
-    let merged = partial::merge(partial::load(parts)?)?;
+    let mut loaded = partial::load(parts)?;
+    for (name, p) in &mut loaded {
+        if !p.options.settings.redact {
+            // `merge` has no --unsafe-show-secrets: what it prints is safe.
+            eprintln!(
+                "tape-audit: warning: {}: made with --unsafe-show-secrets: its secrets are redacted before merging",
+                sanitize::terminal(name)
+            );
+            let summary = std::mem::take(&mut p.summary).redacted();
+            p.options.settings = summary.settings;
+            p.summary = summary;
+        }
+    }
+    let merged = partial::merge(loaded)?;
     let id = partial::CatalogId::of(cat);
     if merged.catalog.fingerprint != id.fingerprint {
         return Err(error::Error::Usage(format!(

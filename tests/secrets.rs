@@ -20,11 +20,12 @@ fn corpus(name: &str) -> String {
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tape-audit"))
-        .arg("--no-progress")
-        .args(args)
-        .output()
-        .unwrap()
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tape-audit"));
+    // `merge` takes no --no-progress (it reads no traffic).
+    if args.first() != Some(&"merge") {
+        c.arg("--no-progress");
+    }
+    c.args(args).output().unwrap()
 }
 
 /// (kind, secret) from secrets.txt.
@@ -304,4 +305,92 @@ mod property {
             prop_assert_eq!(text(&out, Redact::On).into_owned(), out.clone());
         }
     }
+}
+
+/// Text from runs on unsafe partials and baselines: must hold no secret.
+fn leaked(texts: &[(String, String)]) -> Vec<String> {
+    let secrets = secrets();
+    let mut out = Vec::new();
+    for (mode, text) in texts {
+        for (kind, s) in &secrets {
+            if pieces(s).iter().any(|p| text.contains(p.as_str())) {
+                out.push(format!("{kind} in {mode}"));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn unsafe_partials_and_baselines_are_redacted_on_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = corpus("leaks.jsonl");
+    let part = run(&[&input, "--unsafe-show-secrets", "--format", "partial"]);
+    let p = dir.path().join("unsafe.partial.json");
+    fs::write(&p, &part.stdout).unwrap();
+    let report = run(&[&input, "--unsafe-show-secrets", "--format", "json"]);
+    let b = dir.path().join("unsafe.report.json");
+    fs::write(&b, &report.stdout).unwrap();
+    // The unsafe files do hold secrets (else this test proves nothing).
+    assert!(!leaked(&[(
+        "partial".into(),
+        String::from_utf8_lossy(&part.stdout).into_owned()
+    )])
+    .is_empty());
+    assert!(!leaked(&[(
+        "report".into(),
+        String::from_utf8_lossy(&report.stdout).into_owned()
+    )])
+    .is_empty());
+    let mut texts = Vec::new();
+    for fmt in ["table", "json", "markdown", "partial"] {
+        let m = run(&[
+            "merge",
+            p.to_str().unwrap(),
+            "--format",
+            fmt,
+            "--top",
+            "1000",
+        ]);
+        assert_eq!(
+            m.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&m.stderr)
+        );
+        let err = String::from_utf8_lossy(&m.stderr).into_owned();
+        assert!(err.contains("made with --unsafe-show-secrets"), "{err}");
+        texts.push((
+            format!("merge --format {fmt}"),
+            String::from_utf8_lossy(&m.stdout).into_owned(),
+        ));
+        texts.push((format!("merge --format {fmt} stderr"), err));
+    }
+    for fmt in ["table", "json", "markdown"] {
+        let o = run(&[
+            &input,
+            "--baseline",
+            b.to_str().unwrap(),
+            "--format",
+            fmt,
+            "--top",
+            "1000",
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert!(err.contains("the baseline holds secrets"), "{err}");
+        texts.push((
+            format!("--baseline --format {fmt}"),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        ));
+    }
+    let leaks = leaked(&texts);
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
+    // The merged totals are the safe run's.
+    let safe: serde_json::Value =
+        serde_json::from_slice(&run(&[&input, "--format", "json"]).stdout).unwrap();
+    let merged: serde_json::Value =
+        serde_json::from_slice(&run(&["merge", p.to_str().unwrap(), "--format", "json"]).stdout)
+            .unwrap();
+    assert_eq!(safe["totals"], merged["totals"]);
+    assert_eq!(safe["classes"], merged["classes"]);
 }

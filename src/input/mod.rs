@@ -1235,9 +1235,7 @@ fn read_stream(
     }
     if opts.format.is_none() {
         if let Some(schema) = tape_audit_schema(&head) {
-            info.note = Some(format!(
-                "a tape-audit output ({schema}), not traffic"
-            ));
+            info.note = Some(format!("a tape-audit output ({schema}), not traffic"));
             return;
         }
     }

@@ -217,9 +217,28 @@ impl Baseline {
             }
             keys.insert(("violation", k), n);
         }
+        // A baseline made with --unsafe-show-secrets holds raw keys: redact
+        // them on load (idempotent on redacted ones), so that a normal run
+        // never prints them again. Keys that become one add up.
+        let mut redacted: BTreeMap<(&'static str, String), u64> = BTreeMap::new();
+        let mut changed = false;
+        for ((kind, key), n) in keys {
+            let r = crate::redact::text(&key, crate::redact::Redact::On);
+            changed |= matches!(r, std::borrow::Cow::Owned(_));
+            *redacted.entry((kind, r.into_owned())).or_default() += n;
+        }
+        if changed {
+            eprintln!(
+                "tape-audit: warning: {}: the baseline holds secrets (made with --unsafe-show-secrets?): they are redacted before comparing",
+                crate::sanitize::terminal(name)
+            );
+        }
         Ok(Baseline {
             path: name.to_string(),
-            old: Keyed { responses, keys },
+            old: Keyed {
+                responses,
+                keys: redacted,
+            },
             endpoints_cut_at,
         })
     }
