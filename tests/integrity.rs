@@ -600,3 +600,38 @@ fn no_threads_is_a_clear_error() {
     );
     assert!(!err.contains("panicked"));
 }
+
+/// `--since HH:MM` takes its date from the head of the input: only the head
+/// is read twice (`rchar` in /proc/PID/io counts bytes read, including
+/// those of reaped children).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_time_of_day_reads_only_the_head_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    fs::write(&input, undocumented_lines(120_000)).unwrap();
+    let size = fs::metadata(&input).unwrap().len();
+    assert!(size > 20 << 20, "{size}");
+    let read = |extra: &str| -> u64 {
+        let script = format!(
+            "'{}' --no-progress '{}' --format json {extra} > /dev/null 2>&1; grep rchar /proc/$$/io",
+            env!("CARGO_BIN_EXE_tape-audit"),
+            input.display(),
+        );
+        let o = Command::new("sh").arg("-c").arg(&script).output().unwrap();
+        let t = String::from_utf8_lossy(&o.stdout);
+        t.trim()
+            .strip_prefix("rchar:")
+            .unwrap_or_else(|| panic!("{t}"))
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let plain = read("");
+    let windowed = read("--since 09:00 --until 23:00");
+    assert!(plain >= size, "{plain} < {size}");
+    assert!(
+        windowed < plain + (8 << 20),
+        "--since read {windowed} bytes, the plain run {plain}: the input was read twice"
+    );
+}
