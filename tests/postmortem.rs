@@ -347,7 +347,7 @@ fn terminal_timeline_and_show() {
     assert_eq!(lines.len(), 13);
     assert_eq!(
         lines[0],
-        "testdata/incident/during.jsonl line 18  2024-06-11T10:04:15.394Z  GET /v1/record/{id}  409 record_locked  undocumented_code  Record is being edited"
+        "testdata/incident/during.jsonl:18: 2024-06-11T10:04:15.394Z  GET /v1/record/913 (/v1/record/{id})  409 record_locked  undocumented_code  [req-2-0017]  Record is being edited"
     );
 }
 
