@@ -16,43 +16,15 @@ use crate::row::{Row, COLUMNS};
 /// tabs, line breaks, no-break or ideographic spaces, zero-width characters
 /// or a BOM) is prefixed with `'`.
 pub fn guard(cell: &str) -> Cow<'_, str> {
-    let escaped = crate::sanitize::terminal(cell);
-    let first = escaped
+    let first_visible = cell
         .chars()
-        .find(|&c| !(c.is_whitespace() || c == '\u{feff}' || c == '\u{200b}'));
-    // The escaped forms of leading blanks (`\t`, `\n`, `\u{200b}`) begin with
-    // a backslash: look past them too.
-    let first_visible = {
-        let mut t: &str = &escaped;
-        loop {
-            let s = t.trim_start();
-            let s = s.trim_start_matches(['\u{feff}', '\u{200b}', '\u{a0}', '\u{3000}']);
-            let s = [
-                "\\t",
-                "\\n",
-                "\\r",
-                "\\u{200b}",
-                "\\u{feff}",
-                "\\u{2060}",
-                "\\u{200c}",
-                "\\u{200d}",
-            ]
-            .iter()
-            .find_map(|p| s.strip_prefix(p))
-            .unwrap_or(s);
-            if s.len() == t.len() {
-                break s.chars().next();
-            }
-            t = s;
-        }
-    };
-    let formula = |c: Option<char>| {
-        matches!(
-            c,
-            Some('=' | '+' | '-' | '@' | '\u{ff1d}' | '\u{ff0b}' | '\u{ff0d}' | '\u{ff20}')
-        )
-    };
-    if formula(first) || formula(first_visible) {
+        .find(|&c| !(c.is_whitespace() || crate::sanitize::is_unsafe(c)));
+    let formula = matches!(
+        first_visible,
+        Some('=' | '+' | '-' | '@' | '\u{ff1d}' | '\u{ff0b}' | '\u{ff0d}' | '\u{ff20}')
+    );
+    let escaped = crate::sanitize::terminal(cell);
+    if formula {
         Cow::Owned(format!("'{escaped}"))
     } else {
         escaped
