@@ -34,10 +34,6 @@ pub struct Cli {
     #[arg(value_name = "INPUT", help_heading = INPUTS)]
     pub inputs: Vec<std::ffi::OsString>,
 
-    /// What to report and how.
-    #[command(flatten)]
-    pub report: ReportArgs,
-
     /// Audit only the inputs in shard K of N (a stable hash of each path),
     /// for N workers that each take one shard; merge their partials after.
     #[arg(long, value_name = "K/N", value_parser = crate::partial::parse_shard, help_heading = FILTERS)]
@@ -130,6 +126,10 @@ pub struct Cli {
     /// Only endpoints matching this glob (`/v1/record/*`; `*` also matches `/`).
     #[arg(long, value_name = "GLOB", help_heading = FILTERS)]
     pub endpoint: Option<String>,
+
+    /// What to report and how.
+    #[command(flatten)]
+    pub report: ReportArgs,
 
     /// Show tokens, cookies and keys from the traffic in reports (off by default).
     #[arg(long, help_heading = REPORTS)]

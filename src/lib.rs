@@ -71,9 +71,11 @@ pub fn run(config: Config) -> anyhow::Result<Exit> {
             Ok(Exit::Ok)
         }
         Task::Unopened { errors, hints } => {
-            for e in errors.iter().chain(&hints) {
-                let kind = if hints.contains(e) { "hint: " } else { "" };
-                eprintln!("tape-audit: {kind}{}", sanitize::terminal(e));
+            for e in &errors {
+                eprintln!("tape-audit: {}", sanitize::terminal(e));
+            }
+            for h in &hints {
+                eprintln!("tape-audit: hint: {}", sanitize::terminal(h));
             }
             Ok(Exit::Error)
         }

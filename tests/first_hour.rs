@@ -118,9 +118,9 @@ fn help_is_grouped_and_ends_with_examples() {
     let mut at = 0;
     for heading in [
         "Inputs:",
+        "Scope and filters:",
         "Reports and exports:",
         "CI gate:",
-        "Scope and filters:",
         "Examples:",
     ] {
         let i = long[at..]
