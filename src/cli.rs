@@ -18,32 +18,34 @@ use crate::input::Format;
 /// undocumented_code. Inputs may be files, directories, or - for standard
 /// input; gzip and zstd are decompressed on the fly.
 #[derive(Debug, Parser)]
-#[command(name = "tape-audit", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "tape-audit",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_help = SHORT_EXAMPLES,
+    after_long_help = LONG_EXAMPLES
+)]
 pub struct Cli {
     /// Print the catalog instead of auditing.
     #[command(subcommand)]
     pub command: Option<Command>,
 
     /// HAR files, JSON-lines logs, directories, or - for standard input.
-    #[arg(value_name = "INPUT")]
+    #[arg(value_name = "INPUT", help_heading = INPUTS)]
     pub inputs: Vec<std::ffi::OsString>,
-
-    /// What to report and how.
-    #[command(flatten)]
-    pub report: ReportArgs,
 
     /// Audit only the inputs in shard K of N (a stable hash of each path),
     /// for N workers that each take one shard; merge their partials after.
-    #[arg(long, value_name = "K/N", value_parser = crate::partial::parse_shard)]
+    #[arg(long, value_name = "K/N", value_parser = crate::partial::parse_shard, help_heading = FILTERS)]
     pub shard: Option<(u32, u32)>,
 
     /// Input format; detected from content by default.
-    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto, help_heading = INPUTS)]
     pub input_format: InputFormat,
 
     /// Where a JSON-lines field lives, as NAME=PATH with NAME one of status,
     /// body, time, method, url and PATH a dotted path (`response.status`).
-    #[arg(long = "field", value_name = "NAME=PATH", value_parser = parse_field)]
+    #[arg(long = "field", value_name = "NAME=PATH", value_parser = parse_field, help_heading = INPUTS)]
     pub fields: Vec<(Field, String)>,
 
     /// Worker threads (default: the number of CPUs).
@@ -55,44 +57,44 @@ pub struct Cli {
     pub no_progress: bool,
 
     /// Largest record read, in MiB (a longer log line or HAR entry is skipped).
-    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096), help_heading = INPUTS)]
     pub max_record_mib: u32,
 
     /// Largest zstd window accepted, in MiB (a frame that needs more is an
     /// error for its input).
-    #[arg(long, value_name = "MIB", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=2048))]
+    #[arg(long, value_name = "MIB", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=2048), help_heading = INPUTS)]
     pub zstd_window_mib: u32,
 
     /// Write one CSV row per notable record (every response that is not ok)
     /// to PATH (- for standard output, which then carries only the CSV).
-    #[arg(long, value_name = "PATH", help_heading = "Exports")]
+    #[arg(long, value_name = "PATH", help_heading = REPORTS)]
     pub csv: Option<String>,
 
     /// Timeline bucket width: 10s, 1m, 5m, 1h ...
-    #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = crate::filter::parse_duration_ms, help_heading = "Exports")]
+    #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = crate::filter::parse_duration_ms, help_heading = REPORTS)]
     pub bucket: i64,
 
     /// List the records of these classes (comma-separated, or `all` for
     /// every class but ok), one per line, instead of the report.
-    #[arg(long, value_name = "CLASS", value_delimiter = ',', value_parser = parse_show, help_heading = "Exports")]
+    #[arg(long, value_name = "CLASS", value_delimiter = ',', value_parser = show_parser(), ignore_case = true, help_heading = REPORTS)]
     pub show: Vec<ShowClass>,
 
     /// First locators kept per code, violation and finding.
-    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000), help_heading = "Exports")]
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000), help_heading = REPORTS)]
     pub samples: u16,
 
     /// Only records at or after this time: RFC 3339 (2024-06-11T10:20:00Z),
     /// HH:MM[:SS] on the capture's own date (UTC), relative to now (-2h),
     /// or epoch seconds written @1718100000.
-    #[arg(long, value_name = "TIME", value_parser = TimeSpec::parse, allow_hyphen_values = true, help_heading = "Filters")]
+    #[arg(long, value_name = "TIME", value_parser = TimeSpec::parse, allow_hyphen_values = true, help_heading = FILTERS)]
     pub since: Option<TimeSpec>,
 
     /// Only records before this time (same forms as --since).
-    #[arg(long, value_name = "TIME", value_parser = TimeSpec::parse, allow_hyphen_values = true, help_heading = "Filters")]
+    #[arg(long, value_name = "TIME", value_parser = TimeSpec::parse, allow_hyphen_values = true, help_heading = FILTERS)]
     pub until: Option<TimeSpec>,
 
     /// Only these statuses: 404, 5xx ... (comma-separated or repeated).
-    #[arg(long, value_name = "STATUS", value_delimiter = ',', value_parser = StatusPat::parse, help_heading = "Filters")]
+    #[arg(long, value_name = "STATUS", value_delimiter = ',', value_parser = StatusPat::parse, help_heading = FILTERS)]
     pub status: Vec<StatusPat>,
 
     /// Only these error codes.
@@ -100,12 +102,12 @@ pub struct Cli {
         long,
         value_name = "CODE",
         value_delimiter = ',',
-        help_heading = "Filters"
+        help_heading = FILTERS
     )]
     pub code: Vec<String>,
 
     /// Only these classes.
-    #[arg(long, value_name = "CLASS", value_delimiter = ',', value_parser = parse_class, help_heading = "Filters")]
+    #[arg(long, value_name = "CLASS", value_delimiter = ',', value_parser = class_parser(), ignore_case = true, help_heading = FILTERS)]
     pub class: Vec<Class>,
 
     /// Only requests to these hosts.
@@ -113,60 +115,111 @@ pub struct Cli {
         long,
         value_name = "HOST",
         value_delimiter = ',',
-        help_heading = "Filters"
+        help_heading = FILTERS
     )]
     pub host: Vec<String>,
 
     /// Only paths starting with this prefix.
-    #[arg(long, value_name = "PREFIX", help_heading = "Filters")]
+    #[arg(long, value_name = "PREFIX", help_heading = FILTERS)]
     pub path_prefix: Option<String>,
 
     /// Only endpoints matching this glob (`/v1/record/*`; `*` also matches `/`).
-    #[arg(long, value_name = "GLOB", help_heading = "Filters")]
+    #[arg(long, value_name = "GLOB", help_heading = FILTERS)]
     pub endpoint: Option<String>,
 
+    /// What to report and how.
+    #[command(flatten)]
+    pub report: ReportArgs,
+
     /// Show tokens, cookies and keys from the traffic in reports (off by default).
-    #[arg(long)]
+    #[arg(long, help_heading = REPORTS)]
     pub unsafe_show_secrets: bool,
 }
+
+/// `--help` headings, one per task.
+const INPUTS: &str = "Inputs";
+/// Which records count.
+const FILTERS: &str = "Scope and filters";
+/// What is written, and where.
+const REPORTS: &str = "Reports and exports";
+/// Exit codes for CI.
+const GATE: &str = "CI gate";
+
+/// The end of `-h`.
+const SHORT_EXAMPLES: &str = "\
+Examples:
+  tape-audit capture.har
+  tape-audit --fail-on findings logs/
+  tape-audit completions bash
+
+Run `tape-audit --help` for every option and more examples.";
+
+/// The end of `--help`.
+const LONG_EXAMPLES: &str = "\
+Examples:
+  Audit a HAR capture and a directory of JSON-lines logs:
+      tape-audit capture.har logs/
+
+  Read compressed logs from standard input:
+      zcat access.log.gz | tape-audit -
+
+  Only the last two hours, only 5xx, as Markdown for an incident:
+      tape-audit --since -2h --status 5xx --format markdown logs/ > incident.md
+
+  List every undocumented code and envelope violation, one per line:
+      tape-audit --show undocumented-code,envelope-violation logs/
+
+  Gate CI on findings, and on anything new since the last release:
+      tape-audit --fail-on findings,new --baseline last.json logs/
+
+  Split a large audit over 4 workers, then merge:
+      tape-audit --shard 1/4 --format partial logs/ > part1.json
+      tape-audit merge part*.json
+
+  Install completions and the man page:
+      tape-audit completions bash > ~/.local/share/bash-completion/completions/tape-audit
+      tape-audit man > ~/.local/share/man/man1/tape-audit.1
+
+Class names may be written with _ or - (undocumented_code, undocumented-code).
+Exit codes: 0 ok, 1 a --fail-on condition held, 2 usage, input or I/O error.";
 
 /// Options shared by the audit and `merge`: the report and its gates.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReportArgs {
     /// Output format of the report [default: table].
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, help_heading = REPORTS)]
     pub format: Option<OutputFormat>,
     /// Catalog to audit against: a Markdown page with a status and an
     /// error_code column, or a JSON or TOML catalog. Repeat to merge.
     /// Default: the embedded Tape errors page.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = INPUTS)]
     pub spec: Vec<PathBuf>,
     /// Exit 1 when the audit finds any of these (comma-separated or repeated).
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "WHAT")]
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "WHAT", help_heading = GATE)]
     pub fail_on: Vec<FailOn>,
     /// When to colour the terminal report.
-    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN", help_heading = REPORTS)]
     pub color: ColorWhen,
     /// Write counts per time bucket and (status, error_code, class) as CSV.
-    #[arg(long, value_name = "PATH", help_heading = "Exports")]
+    #[arg(long, value_name = "PATH", help_heading = REPORTS)]
     pub timeline_csv: Option<String>,
     /// Endpoints listed in the table and Markdown reports.
-    #[arg(long, value_name = "N", default_value_t = 10, help_heading = "Exports")]
+    #[arg(long, value_name = "N", default_value_t = 10, help_heading = REPORTS)]
     pub top: usize,
     /// Compare with an earlier `--format json` report: new, gone and
     /// changed codes, endpoints and violations.
-    #[arg(long, value_name = "OLD.json", help_heading = "Baselines")]
+    #[arg(long, value_name = "OLD.json", help_heading = GATE)]
     pub baseline: Option<PathBuf>,
     /// Change in share of responses, in percent, above which a key counts as changed.
     #[arg(
         long,
         value_name = "PERCENT",
         default_value_t = 50.0,
-        help_heading = "Baselines"
+        help_heading = GATE
     )]
     pub baseline_threshold: f64,
     /// Do not fail when no records were read or most were skipped.
-    #[arg(long)]
+    #[arg(long, help_heading = GATE)]
     pub allow_empty: bool,
 }
 
@@ -179,19 +232,45 @@ pub enum ShowClass {
     One(Class),
 }
 
-fn parse_class(s: &str) -> Result<Class, String> {
-    Class::from_name(s.trim()).ok_or_else(|| {
+/// A class by name, written with `_` or `-` (`undocumented_code`,
+/// `undocumented-code`), in any case.
+pub fn parse_class(s: &str) -> Result<Class, String> {
+    let norm = s.trim().to_ascii_lowercase().replace('-', "_");
+    Class::from_name(&norm).ok_or_else(|| {
         let names: Vec<&str> = Class::ALL.iter().map(|c| c.name()).collect();
         format!("unknown class `{s}` (one of {})", names.join(", "))
     })
 }
 
 fn parse_show(s: &str) -> Result<ShowClass, String> {
-    if s.trim() == "all" {
+    if s.trim().eq_ignore_ascii_case("all") {
         Ok(ShowClass::All)
     } else {
         parse_class(s).map(ShowClass::One)
     }
+}
+
+fn class_values() -> impl Iterator<Item = clap::builder::PossibleValue> {
+    Class::ALL
+        .iter()
+        .map(|c| clap::builder::PossibleValue::new(c.name()).alias(c.name().replace('_', "-")))
+}
+
+/// `--class`: a class name; the names are listed in `--help`, offered by
+/// shell completion, and suggested for a typo.
+fn class_parser() -> impl clap::builder::TypedValueParser<Value = Class> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(class_values())
+        .map(|s| parse_class(&s).expect("a listed class"))
+}
+
+/// `--show`: a class name or `all`.
+fn show_parser() -> impl clap::builder::TypedValueParser<Value = ShowClass> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(
+        std::iter::once(clap::builder::PossibleValue::new("all")).chain(class_values()),
+    )
+    .map(|s| parse_show(&s).expect("a listed class"))
 }
 
 /// Subcommands.
@@ -216,6 +295,16 @@ pub enum Command {
         #[command(flatten)]
         report: ReportArgs,
     },
+    /// Print a shell completion script to standard output.
+    Completions {
+        /// The shell.
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output.
+    Man,
+    /// Print the version, git commit, target and features, for bug reports.
+    Version,
 }
 
 /// Report formats.
@@ -244,18 +333,28 @@ pub enum CatalogFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
     /// Any envelope violation.
+    #[value(
+        alias = "envelope-violation",
+        alias = "envelope_violation",
+        alias = "violation"
+    )]
     Violations,
     /// Any undocumented error code.
+    #[value(alias = "undocumented-code", alias = "undocumented_code")]
     Undocumented,
     /// Any documented code sent under another status.
+    #[value(alias = "status-mismatch", alias = "status_mismatch")]
     Mismatch,
     /// Any error envelope on a success status.
+    #[value(alias = "error_on_success")]
     ErrorOnSuccess,
     /// Any error status the catalog never mentions.
+    #[value(alias = "undocumented_status")]
     UndocumentedStatus,
     /// Any of violations, undocumented, mismatch, error-on-success.
     Findings,
     /// Any error response at all (status 400 or more).
+    #[value(alias = "any_error")]
     AnyError,
     /// Any record that could not be read.
     Skipped,

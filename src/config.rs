@@ -39,6 +39,15 @@ pub enum Task {
     Merge(Vec<String>),
     /// The audit.
     Audit(Box<AuditConfig>),
+    /// `completions`, `man`, `version`.
+    Meta(crate::meta::Meta),
+    /// No input could be opened: these errors, then these hints, and stop.
+    Unopened {
+        /// One per input, `path: cause`.
+        errors: Vec<String>,
+        /// `did you mean the subcommand ...` lines.
+        hints: Vec<String>,
+    },
 }
 
 /// The audit's own settings.
@@ -124,6 +133,11 @@ impl Config {
                     control,
                 })
             }
+            Some(Command::Completions { shell }) => {
+                meta(crate::meta::Meta::Completions(shell), control)
+            }
+            Some(Command::Man) => meta(crate::meta::Meta::Man, control),
+            Some(Command::Version) => meta(crate::meta::Meta::Version, control),
             None => Config::audit(cli, control),
         }
     }
@@ -146,8 +160,17 @@ impl Config {
             inputs.push("-".into());
         }
         let (mut sources, walk_errors, list_warnings) = input::expand(&inputs);
-        let list_errors = walk_errors.iter().map(ToString::to_string).collect();
+        let list_errors: Vec<String> = walk_errors.iter().map(ToString::to_string).collect();
         let list_notes = check_paths(&mut sources, &plan)?;
+        if let Some(task) = unopened(&sources, &list_errors) {
+            return Ok(Config {
+                task,
+                catalog,
+                report,
+                outputs: Outputs::open(&Plan::default(), &control)?,
+                control,
+            });
+        }
         // Inputs are read in name order, whatever order they were given in, so
         // that partials of any split of them merge into this very report.
         sources.sort_by_key(Source::name);
@@ -212,6 +235,42 @@ impl Config {
             control,
         })
     }
+}
+
+/// A task that only prints to standard output.
+fn meta(what: crate::meta::Meta, control: Arc<Control>) -> Result<Config, anyhow::Error> {
+    let outputs = Outputs::open(&Plan::default(), &control)?;
+    Ok(Config {
+        task: Task::Meta(what),
+        catalog: Catalog::builtin(),
+        report: ReportConfig::plain(),
+        outputs,
+        control,
+    })
+}
+
+/// When every input is a named file and none can be opened (a typo, or a
+/// mistyped subcommand taken for a file), the run stops before any report.
+fn unopened(sources: &[Source], list_errors: &[String]) -> Option<Task> {
+    if sources.is_empty() || !list_errors.is_empty() {
+        return None;
+    }
+    let mut errors = Vec::new();
+    let mut hints = Vec::new();
+    for s in sources {
+        let Source::File(p) = s else { return None };
+        let failed = match std::fs::metadata(p) {
+            Err(e) => Some(e),
+            Ok(m) if m.is_file() => std::fs::File::open(p).err(),
+            Ok(_) => None,
+        };
+        let e = failed?;
+        errors.push(Error::io(p, e).to_string());
+        if let Some(name) = p.to_str().and_then(crate::meta::subcommand_hint) {
+            hints.push(format!("did you mean the subcommand `{name}`?"));
+        }
+    }
+    Some(Task::Unopened { errors, hints })
 }
 
 impl ReportConfig {

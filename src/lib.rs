@@ -18,6 +18,7 @@ pub mod exchange;
 pub mod filter;
 pub mod input;
 pub mod jsonscan;
+pub mod meta;
 pub mod outputs;
 pub mod partial;
 pub mod pipeline;
@@ -62,6 +63,22 @@ pub fn run(config: Config) -> anyhow::Result<Exit> {
             Ok(Exit::Ok)
         }
         Task::Merge(parts) => merge(&parts, &catalog, &report, outputs),
+        Task::Meta(what) => {
+            if let Some(out) = outputs.report.as_mut() {
+                meta::write(what, out)?;
+            }
+            outputs.finish()?;
+            Ok(Exit::Ok)
+        }
+        Task::Unopened { errors, hints } => {
+            for e in &errors {
+                eprintln!("tape-audit: {}", sanitize::terminal(e));
+            }
+            for h in &hints {
+                eprintln!("tape-audit: hint: {}", sanitize::terminal(h));
+            }
+            Ok(Exit::Error)
+        }
         Task::Audit(a) => audit(&a, &catalog, &report, outputs, &control),
     }
 }

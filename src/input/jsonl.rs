@@ -63,6 +63,7 @@ const STATUS: &[&str] = &[
     "http.response.status_code",
     "http.status_code",
     "OriginStatus",
+    "responseStatus.code",
 ];
 const BODY: &[&str] = &[
     "body",
@@ -75,6 +76,7 @@ const BODY: &[&str] = &[
     "http.response.body.content",
     "http.response.body",
     "resp_body",
+    "responseStatus",
 ];
 const BODY_BASE64: &[&str] = &[
     "response.body_base64",
@@ -96,6 +98,8 @@ const TIME: &[&str] = &[
     "start_time",
     "EdgeStartTimestamp",
     "startedDateTime",
+    "stageTimestamp",
+    "requestReceivedTimestamp",
     "time",
     "ts",
     "timestamp",
@@ -117,6 +121,7 @@ const METHOD: &[&str] = &[
     "request_method",
     "http_method",
     "request",
+    "verb",
 ];
 const URL: &[&str] = &[
     "url",
@@ -136,6 +141,7 @@ const URL: &[&str] = &[
     "request_uri",
     "http_path",
     "request",
+    "requestURI",
 ];
 
 const HOST: &[&str] = &[
@@ -241,6 +247,11 @@ const KNOWN: &[Known] = &[
         name: "caddy",
         status: "status",
         also: &["request.uri", "ts"],
+    },
+    Known {
+        name: "k8s_audit",
+        status: "responseStatus.code",
+        also: &["requestURI", "verb"],
     },
     Known {
         name: "traefik",
@@ -502,7 +513,8 @@ impl Shape {
                 } else {
                     Cow::Owned(s.to_ascii_uppercase())
                 }),
-                None => None,
+                // A Kubernetes audit event's verb.
+                None => k8s_verb_method(&s).map(Cow::Borrowed),
             }
         });
         let url = first(obj, &self.url, |v| {
@@ -595,6 +607,18 @@ pub fn log_status(v: Raw<'_>) -> Option<u16> {
         }
         _ => None,
     }
+}
+
+/// The HTTP method of a Kubernetes API verb (`list`, `watch`, `create` ...).
+fn k8s_verb_method(verb: &str) -> Option<&'static str> {
+    Some(match verb {
+        "get" | "list" | "watch" => "GET",
+        "create" => "POST",
+        "update" => "PUT",
+        "patch" => "PATCH",
+        "delete" | "deletecollection" => "DELETE",
+        _ => return None,
+    })
 }
 
 fn has_error_object(obj: &RawObject<'_>) -> bool {

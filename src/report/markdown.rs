@@ -61,8 +61,11 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(
         out,
-        "{} records read: {} responses ({} with an error status), {} skipped, {} excluded by filters.\n",
-        t.records, t.responses, t.error_responses, t.skipped, t.excluded
+        "{} read: {}, {} skipped, {} excluded by filters.\n",
+        super::count(t.records, "record", "records"),
+        super::responses_phrase(r, ("with an error status", "with an error status")),
+        t.skipped,
+        t.excluded
     )?;
     if let Some(span) = &r.time_span {
         writeln!(out, "Time span: {} to {} (UTC).\n", span.first, span.last)?;

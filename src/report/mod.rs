@@ -720,3 +720,24 @@ fn place_of(inputs: &[InputInfo], l: &Locator, request_id: Option<String>) -> Pl
         request_id,
     }
 }
+
+/// `1 record`, `2 records`: a count and its noun, singular or plural.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `21 responses (18 errors, 1 without a response)`: the responses of a
+/// report in words; requests that got no response are not called responses.
+pub fn responses_phrase(r: &Report, errors_word: (&str, &str)) -> String {
+    let t = &r.totals;
+    let none = r.class(Class::NoResponse);
+    let answered = t.responses.saturating_sub(none);
+    if answered == 0 && none > 0 {
+        return format!("{} without a response", count(none, "request", "requests"));
+    }
+    let mut inner = count(t.error_responses, errors_word.0, errors_word.1);
+    if none > 0 {
+        inner.push_str(&format!(", {none} without a response"));
+    }
+    format!("{} ({inner})", count(t.responses, "response", "responses"))
+}

@@ -3,7 +3,9 @@
 
 use std::io::{self, Write};
 
-use super::{CodeRow, Place, Report};
+use unicode_width::UnicodeWidthStr;
+
+use super::{count, responses_phrase, CodeRow, Place, Report};
 use crate::classify::Class;
 use crate::sanitize::terminal;
 
@@ -54,6 +56,17 @@ impl Style {
     }
 }
 
+/// `s` padded with spaces to `width` terminal columns, counted by display
+/// width (before any colour is added, so escapes never count).
+fn pad(s: &str, width: usize) -> String {
+    let w = UnicodeWidthStr::width(s);
+    if w >= width {
+        s.to_string()
+    } else {
+        format!("{s}{}", " ".repeat(width - w))
+    }
+}
+
 fn places(p: &[Place]) -> String {
     let shown: Vec<String> = p
         .iter()
@@ -101,13 +114,11 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
     }
     writeln!(
         out,
-        "{} {} input{}, {} records: {} responses ({} errors), {} skipped",
+        "{} {}, {}: {}, {} skipped",
         st.head("tape-audit"),
-        r.inputs.len(),
-        if r.inputs.len() == 1 { "" } else { "s" },
-        t.records,
-        t.responses,
-        t.error_responses,
+        count(r.inputs.len() as u64, "input", "inputs"),
+        count(t.records, "record", "records"),
+        responses_phrase(r, ("error", "errors")),
         t.skipped
     )?;
     if let Some(span) = &r.time_span {
@@ -129,10 +140,10 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
         }
         writeln!(
             out,
-            "  {}  [{}]  {} records, {} skipped{}",
+            "  {}  [{}]  {}, {} skipped{}",
             terminal(&i.path),
             what.join(", "),
-            i.records,
+            count(i.records, "record", "records"),
             i.skipped,
             if i.error.is_some() {
                 st.bad("  (stopped early, see the error on stderr)")
@@ -192,9 +203,9 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
                 .unwrap_or_default();
             writeln!(
                 out,
-                "  {} {:<24} {:>7}  {}{}",
+                "  {} {} {:>7}  {}{}",
                 row.status,
-                code_of(row),
+                pad(&code_of(row), 24),
                 row.count,
                 desc,
                 alias
@@ -224,9 +235,9 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
                 .unwrap_or_default();
             writeln!(
                 out,
-                "  {} {:<24} {:>7}{}  {}",
+                "  {} {} {:>7}{}  {}",
                 row.status,
-                st.bad(&code_of(row)),
+                st.bad(&pad(&code_of(row), 24)),
                 row.count,
                 hint,
                 st.dim(&places(&row.examples))
@@ -244,9 +255,9 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
             let doc: Vec<String> = row.documented_statuses.iter().map(u16::to_string).collect();
             writeln!(
                 out,
-                "  {} {:<24} {:>7}  documented under {}  {}",
+                "  {} {} {:>7}  documented under {}  {}",
                 row.status,
-                st.bad(&code_of(row)),
+                st.bad(&pad(&code_of(row), 24)),
                 row.count,
                 doc.join("/"),
                 st.dim(&places(&row.examples))
@@ -259,9 +270,9 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
         for row in eos {
             writeln!(
                 out,
-                "  {} {:<24} {:>7}  {}",
+                "  {} {} {:>7}  {}",
                 row.status,
-                code_of(row),
+                pad(&code_of(row), 24),
                 row.count,
                 st.dim(&places(&row.examples))
             )?;
@@ -331,8 +342,8 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
                 .collect();
             writeln!(
                 out,
-                "  {:<36} {:>7} of {:>7}  {}",
-                terminal(&e.endpoint),
+                "  {} {:>7} of {:>7}  {}",
+                pad(&terminal(&e.endpoint), 36),
                 e.errors,
                 e.responses,
                 st.dim(&classes.join(", "))
@@ -358,8 +369,9 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
         writeln!(out, "  {first} .. {last}")?;
         writeln!(
             out,
-            "  peak: {} errors in the bucket starting {}",
-            peak.errors, peak.start
+            "  peak: {} in the bucket starting {}",
+            count(peak.errors, "error", "errors"),
+            peak.start
         )?;
     }
     if !r.coverage.seen.is_empty() || r.totals.error_responses > 0 {
@@ -414,8 +426,8 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
             let first = row.first_text();
             writeln!(
                 out,
-                "  {:<26} {:>9}  {}",
-                terminal(&row.reason),
+                "  {} {:>9}  {}",
+                pad(&terminal(&row.reason), 26),
                 row.count,
                 st.dim(&terminal(&first))
             )?;
@@ -424,7 +436,7 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
     if r.errors.is_empty()
         && r.warnings.is_empty()
         && t.error_responses == r.class(Class::Documented)
-        && t.responses > 0
+        && t.responses > r.class(Class::NoResponse)
     {
         writeln!(
             out,

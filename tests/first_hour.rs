@@ -1,0 +1,331 @@
+//! The first-hour items, through the binary: completions, the man page,
+//! `version`, `--help`, mistyped subcommands, class spellings, plurals,
+//! table alignment (snapshots) and Kubernetes audit logs.
+
+use std::path::PathBuf;
+use std::process::{Command as Std, Output, Stdio};
+
+use assert_cmd::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bin_path() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("tape-audit")
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::cargo_bin("tape-audit")
+        .expect("binary built")
+        .current_dir(root())
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn completions_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let o = run(&["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        let s = stdout(&o);
+        assert!(s.contains("tape-audit"), "{shell}");
+        assert!(s.contains("fail-on"), "{shell}: options completed");
+    }
+    assert_eq!(run(&["completions", "tcsh"]).status.code(), Some(2));
+}
+
+#[test]
+fn bash_completion_loads_in_bash() {
+    let script = format!(
+        "source <('{}' completions bash) && complete -p tape-audit",
+        bin_path().display()
+    );
+    let o = Std::new("bash")
+        .args(["-c", &script])
+        .output()
+        .expect("bash runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("tape-audit"), "{}", stdout(&o));
+}
+
+#[test]
+fn man_page_renders_without_warnings() {
+    let o = run(&["man"]);
+    assert!(o.status.success());
+    let page = o.stdout;
+    assert!(String::from_utf8_lossy(&page).starts_with(".ie"));
+    // groff: every warning on, output discarded; a warning fails the test.
+    let mut groff = Std::new("groff")
+        .args(["-man", "-Tutf8", "-ww", "-z"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("groff is installed (groff-base)");
+    std::io::Write::write_all(groff.stdin.as_mut().unwrap(), &page).unwrap();
+    let g = groff.wait_with_output().unwrap();
+    assert!(g.status.success());
+    assert_eq!(stderr(&g), "", "groff warnings");
+    // man -l, where man-db is installed.
+    if Std::new("man").arg("--version").output().is_ok() {
+        let mut man = Std::new("man")
+            .args(["-l", "-"])
+            .env("MANPAGER", "cat")
+            .env("MANWIDTH", "80")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(man.stdin.as_mut().unwrap(), &page).unwrap();
+        let m = man.wait_with_output().unwrap();
+        assert!(m.status.success(), "{}", stderr(&m));
+        let text = stdout(&m);
+        assert!(text.contains("NAME"), "{text}");
+        assert!(text.contains("--fail-on"), "{text}");
+    }
+}
+
+#[test]
+fn version_subcommand_for_bug_reports() {
+    let o = run(&["version"]);
+    assert!(o.status.success());
+    let s = stdout(&o);
+    assert!(s.starts_with(&format!("tape-audit {}\n", env!("CARGO_PKG_VERSION"))));
+    for key in ["commit:", "target:", "features:", "rustc:"] {
+        assert!(s.contains(key), "{key} in {s}");
+    }
+    let commit = s.lines().find(|l| l.starts_with("commit:")).unwrap();
+    let commit = commit["commit:".len()..].trim();
+    assert!(
+        commit == "unknown" || commit.chars().all(|c| c.is_ascii_hexdigit()),
+        "{commit}"
+    );
+}
+
+#[test]
+fn help_is_grouped_and_ends_with_examples() {
+    let long = stdout(&run(&["--help"]));
+    let mut at = 0;
+    for heading in [
+        "Inputs:",
+        "Scope and filters:",
+        "Reports and exports:",
+        "CI gate:",
+        "Examples:",
+    ] {
+        let i = long[at..]
+            .find(&format!("\n{heading}\n"))
+            .unwrap_or_else(|| panic!("{heading} in\n{long}"));
+        at += i + 1;
+    }
+    assert!(long.trim_end().ends_with("2 usage, input or I/O error."));
+    assert!(long.contains("[possible values: all, no_response"));
+    let short = stdout(&run(&["-h"]));
+    assert!(short.len() < long.len(), "-h is the short help");
+    assert!(
+        !short.contains("Split a large audit"),
+        "-h leaves out the long examples"
+    );
+    assert!(short.contains("Examples:"));
+    assert!(short.contains("tape-audit --help"));
+}
+
+#[test]
+fn mistyped_subcommand_stops_with_a_hint() {
+    for (args, hint) in [
+        (&["catlog"][..], "catalog"),
+        (&["completion", "bash"][..], "completions"),
+        (&["mege", "a.json"][..], "merge"),
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert_eq!(stdout(&o), "", "{args:?}: no report");
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!("{}: No such file or directory", args[0])),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!(
+                "tape-audit: hint: did you mean the subcommand `{hint}`?"
+            )),
+            "{err}"
+        );
+    }
+    // A missing file with no subcommand near it: the error, no hint, no report.
+    let o = run(&["no-such-capture.har"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stdout(&o), "");
+    assert!(!stderr(&o).contains("hint"), "{}", stderr(&o));
+    // One missing input beside a readable one: the audit still runs.
+    let o = run(&["catlog", "testdata/sample.jsonl"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).contains("testdata/sample.jsonl"));
+}
+
+#[test]
+fn class_names_in_either_spelling() {
+    let base = ["--format", "json", "testdata/sample.jsonl"];
+    let count = |extra: &[&str]| {
+        let mut args = extra.to_vec();
+        args.extend(base);
+        let o = run(&args);
+        assert!(o.status.code() != Some(2), "{extra:?}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["totals"]["responses"].as_u64().unwrap()
+    };
+    assert_eq!(
+        count(&["--class", "undocumented_code"]),
+        count(&["--class", "undocumented-code"])
+    );
+    assert_eq!(count(&["--class", "undocumented-code"]), 3);
+    for v in ["undocumented", "undocumented_code", "undocumented-code"] {
+        let o = run(&["--fail-on", v, "testdata/sample.jsonl"]);
+        assert_eq!(o.status.code(), Some(1), "--fail-on {v}");
+    }
+    for v in ["error-on-success", "error_on_success"] {
+        let o = run(&["--fail-on", v, "testdata/sample.jsonl"]);
+        assert_eq!(o.status.code(), Some(1), "--fail-on {v}");
+    }
+    let a = run(&["--show", "envelope-violation", "testdata/sample.jsonl"]);
+    let b = run(&["--show", "envelope_violation", "testdata/sample.jsonl"]);
+    assert_eq!(stdout(&a), stdout(&b));
+    assert_eq!(stdout(&a).lines().count(), 8);
+    let o = run(&["--class", "nope", "testdata/sample.jsonl"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("possible values"));
+}
+
+fn temp_file(name: &str, text: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    (dir, p.display().to_string())
+}
+
+#[test]
+fn counts_are_singular_or_plural() {
+    let line = r#"{"status":404,"response_body":"{\"error_code\":\"not_found\",\"error_message\":\"x\"}"}"#;
+    let (_d, p) = temp_file("one.jsonl", &format!("{line}\n"));
+    let t = stdout(&run(&["--color", "never", &p]));
+    assert!(
+        t.contains("1 input, 1 record: 1 response (1 error), 0 skipped"),
+        "{t}"
+    );
+    assert!(t.contains("  1 record, 0 skipped"), "{t}");
+    let m = stdout(&run(&["--format", "markdown", &p]));
+    assert!(
+        m.contains("1 record read: 1 response (1 with an error status)"),
+        "{m}"
+    );
+}
+
+#[test]
+fn har_without_responses_is_not_called_responses() {
+    let entries: Vec<String> = (0..8)
+        .map(|i| {
+            format!(
+                r#"{{"startedDateTime":"2024-06-11T09:00:0{i}Z","time":0,"request":{{"method":"GET","url":"https://api.tapeapp.com/v1/record/{i}","headers":[]}},"response":{{"status":0,"statusText":"","headers":[],"content":{{"size":0,"mimeType":""}}}}}}"#
+            )
+        })
+        .collect();
+    let har = format!(
+        r#"{{"log":{{"version":"1.2","creator":{{"name":"t","version":"1"}},"entries":[{}]}}}}"#,
+        entries.join(",")
+    );
+    let (_d, p) = temp_file("noresp.har", &har);
+    let t = stdout(&run(&["--color", "never", "--allow-empty", &p]));
+    assert!(
+        t.contains("8 records: 8 requests without a response"),
+        "{t}"
+    );
+    assert!(!t.contains("8 responses"), "{t}");
+    assert!(
+        !t.contains("Every error response is a documented error."),
+        "{t}"
+    );
+    let m = stdout(&run(&["--format", "markdown", "--allow-empty", &p]));
+    assert!(m.contains("8 requests without a response"), "{m}");
+}
+
+/// The table, with colour and without: columns line up either way.
+#[test]
+fn table_snapshots() {
+    let never = stdout(&run(&["--color", "never", "testdata/sample.jsonl"]));
+    let always = stdout(&run(&["--color", "always", "testdata/sample.jsonl"]));
+    insta::assert_snapshot!("table_color_never", never);
+    insta::assert_snapshot!("table_color_always", always);
+    // Stripped of escapes, the coloured table is the plain one.
+    let stripped = regex_lite_strip(&always);
+    assert_eq!(stripped, never);
+}
+
+fn regex_lite_strip(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' && chars.peek() == Some(&'[') {
+            for d in chars.by_ref() {
+                if d == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[test]
+fn kubernetes_audit_events() {
+    let o = run(&["--format", "json", "testdata/k8s-audit.jsonl"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["inputs"][0]["shape"], "k8s_audit");
+    assert_eq!(v["totals"]["records"], 4);
+    assert_eq!(v["totals"]["responses"], 4);
+    assert_eq!(v["totals"]["error_responses"], 1);
+    assert_eq!(v["classes"]["ok"], 3);
+    assert_eq!(v["time_span"]["first"], "2018-10-25T13:58:49.736Z");
+    // Statuses, methods from verbs, paths and times, per record.
+    let o = run(&[
+        "--csv",
+        "-",
+        "--status",
+        "1xx,2xx,4xx",
+        "testdata/k8s-audit.jsonl",
+    ]);
+    let csv = stdout(&o);
+    let row = csv.lines().nth(1).expect("the 403 row");
+    assert!(
+        row.starts_with("testdata/k8s-audit.jsonl,line 4,2023-01-01T00:00:02.004Z,GET,,/api/v1/namespaces/default/secrets,"),
+        "{row}"
+    );
+    assert!(
+        row.contains(",403,,envelope_violation,missing_error_code,"),
+        "{row}"
+    );
+    // The status of each line: 201, 101, 200, 403.
+    for (status, n) in [("201", 1), ("101", 1), ("200", 1), ("403", 1)] {
+        let o = run(&[
+            "--format",
+            "json",
+            "--status",
+            status,
+            "testdata/k8s-audit.jsonl",
+        ]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["totals"]["responses"], n, "status {status}");
+    }
+}
