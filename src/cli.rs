@@ -150,6 +150,10 @@ pub struct ReportArgs {
     /// Write counts per time bucket and (status, error_code, class) as CSV.
     #[arg(long, value_name = "PATH", help_heading = "Exports")]
     pub timeline_csv: Option<String>,
+    /// Also write the report as one self-contained HTML page to PATH, so
+    /// that one run can print the table and keep the page.
+    #[arg(long, value_name = "PATH", help_heading = "Exports")]
+    pub html: Option<String>,
     /// Endpoints listed in the table and Markdown reports.
     #[arg(long, value_name = "N", default_value_t = 10, help_heading = "Exports")]
     pub top: usize,
@@ -227,6 +231,8 @@ pub enum OutputFormat {
     Json,
     /// Markdown for a postmortem or an issue.
     Markdown,
+    /// One self-contained HTML page (no script, no network requests).
+    Html,
     /// The full aggregate state as JSON (tape-audit/partial/v1), for `merge`.
     Partial,
 }
