@@ -520,7 +520,7 @@ fn timeline(h: &mut String, r: &Report, s: &Summary) {
     );
     let _ = write!(
         h,
-        "<div class=\"chart\"><svg viewBox=\"0 0 {w} {ht}\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-labelledby=\"tl-title\"><title id=\"tl-title\">Error responses per bucket by class, and error rate</title>"
+        "<div class=\"chart\"><svg viewBox=\"0 0 {w} {ht}\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"Error responses per bucket by class, and error rate\">"
     );
     // Gaps: groups without any response.
     let mut i = 0;
