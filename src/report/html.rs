@@ -172,7 +172,7 @@ td.t{white-space:nowrap;font-variant-numeric:tabular-nums}
 svg text{fill:var(--fg);font:12px system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif}
 svg .axis{stroke:var(--dim);stroke-width:1}svg .grid{stroke:var(--grid);stroke-width:1}
 svg .gap{fill:var(--gap)}svg .win{fill:var(--win);fill-opacity:.10;stroke:var(--win);stroke-opacity:.6;stroke-dasharray:4 3}
-svg .rate{fill:none;stroke:var(--rate);stroke-width:1.6;stroke-linejoin:round}svg .peak{fill:var(--fg)}
+svg .rate{fill:none;stroke:var(--rate);stroke-width:1.6;stroke-linejoin:round}svg .halo{fill:none;stroke:var(--bg);stroke-width:4.5;stroke-linejoin:round;stroke-opacity:.85}svg .peak{fill:var(--fg)}
 svg .hit{fill:transparent}svg .hit:hover{fill:var(--fg);fill-opacity:.08}
 svg .sub{fill:var(--dim)}
 .sw.line{height:2px;vertical-align:3px;background:var(--rate)}.sw.gapk{background:var(--gap);border:1px solid var(--line)}.sw.wink{background:var(--win);opacity:.35}
@@ -650,7 +650,11 @@ fn timeline(h: &mut String, r: &Report, s: &Summary) {
         }
     }
     if !d.is_empty() {
-        let _ = write!(h, "<path class=\"rate\" d=\"{d}\"></path>");
+        // A halo in the page colour keeps the line readable over the bars.
+        let _ = write!(
+            h,
+            "<path class=\"halo\" d=\"{d}\"></path><path class=\"rate\" d=\"{d}\"></path>"
+        );
     }
     // Axes.
     let _ = write!(
