@@ -203,6 +203,10 @@ pub struct ReportArgs {
     /// Write counts per time bucket and (status, error_code, class) as CSV.
     #[arg(long, value_name = "PATH", help_heading = REPORTS)]
     pub timeline_csv: Option<String>,
+    /// Also write the report as one self-contained HTML page to PATH, so
+    /// that one run can print the table and keep the page.
+    #[arg(long, value_name = "PATH", help_heading = "Exports")]
+    pub html: Option<String>,
     /// Endpoints listed in the table and Markdown reports.
     #[arg(long, value_name = "N", default_value_t = 10, help_heading = REPORTS)]
     pub top: usize,
@@ -316,6 +320,8 @@ pub enum OutputFormat {
     Json,
     /// Markdown for a postmortem or an issue.
     Markdown,
+    /// One self-contained HTML page (no script, no network requests).
+    Html,
     /// The full aggregate state as JSON (tape-audit/partial/v1), for `merge`.
     Partial,
 }

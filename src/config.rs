@@ -333,11 +333,13 @@ fn plan(
             .timeline_csv
             .as_deref()
             .map(|s| Target::parse(s.as_ref())),
+        html: args.html.as_deref().map(|s| Target::parse(s.as_ref())),
         show: show.to_vec(),
     };
     let on_stdout: Vec<&str> = [
         (plan.csv == Some(Target::Stdout), "--csv -"),
         (plan.timeline == Some(Target::Stdout), "--timeline-csv -"),
+        (plan.html == Some(Target::Stdout), "--html -"),
         (!plan.show.is_empty(), "--show"),
     ]
     .iter()
@@ -373,6 +375,8 @@ fn check_format(args: &ReportArgs, plan: &Plan) -> Result<(), Error> {
                 "--show"
             } else if plan.csv == Some(Target::Stdout) {
                 "--csv -"
+            } else if plan.html == Some(Target::Stdout) {
+                "--html -"
             } else {
                 "--timeline-csv -"
             };

@@ -265,6 +265,10 @@ fn conclude(
             error: outputs::csv_io(e),
         })?;
     }
+    if let Some(out) = outputs.html.as_mut() {
+        // Errors are kept by the output and returned by `finish`.
+        let _ = report::html::write(&report, &audit.summary, out);
+    }
     if let Some(out) = outputs.report.as_mut() {
         // Errors are kept by the output and returned by `finish`.
         let _ = write_report(&report, audit, cat, rc, options, out);
@@ -295,6 +299,7 @@ fn write_report(
         }
         OutputFormat::Json => report::json::write(report, out)?,
         OutputFormat::Markdown => report::markdown::write(report, rc.top, out)?,
+        OutputFormat::Html => report::html::write(report, &audit.summary, out)?,
         OutputFormat::Partial => {
             let p = partial::Partial::of(audit, cat, options);
             report::json::to_writer(&mut *out, &p, false)?;

@@ -400,6 +400,8 @@ pub struct Outputs {
     pub rows: RowOutputs,
     /// `--timeline-csv`.
     pub timeline: Option<Output>,
+    /// `--html`.
+    pub html: Option<Output>,
     /// The report, unless standard output carries something else.
     pub report: Option<Output>,
 }
@@ -411,6 +413,8 @@ pub struct Plan {
     pub csv: Option<Target>,
     /// `--timeline-csv`.
     pub timeline: Option<Target>,
+    /// `--html`.
+    pub html: Option<Target>,
     /// `--show` classes (empty: no `--show`).
     pub show: Vec<ShowClass>,
 }
@@ -421,12 +425,17 @@ impl Plan {
         !self.show.is_empty()
             || self.csv == Some(Target::Stdout)
             || self.timeline == Some(Target::Stdout)
+            || self.html == Some(Target::Stdout)
     }
 
     /// The file targets, with the flag that names each.
     pub fn files(&self) -> Vec<(&'static str, &Path)> {
         let mut v = Vec::new();
-        for (flag, t) in [("--csv", &self.csv), ("--timeline-csv", &self.timeline)] {
+        for (flag, t) in [
+            ("--csv", &self.csv),
+            ("--timeline-csv", &self.timeline),
+            ("--html", &self.html),
+        ] {
             if let Some(Target::File(p)) = t {
                 v.push((flag, p.as_path()));
             }
@@ -457,6 +466,7 @@ impl Outputs {
             Some((plan.show.clone(), open(&Target::Stdout)?))
         };
         let timeline = plan.timeline.as_ref().map(open).transpose()?;
+        let html = plan.html.as_ref().map(open).transpose()?;
         let report = if plan.stdout_taken() {
             None
         } else {
@@ -465,6 +475,7 @@ impl Outputs {
         Ok(Outputs {
             rows: RowOutputs { csv, show },
             timeline,
+            html,
             report,
         })
     }
@@ -475,6 +486,7 @@ impl Outputs {
         let Outputs {
             rows,
             timeline,
+            html,
             report,
         } = self;
         let mut outs: Vec<Output> = Vec::new();
@@ -493,6 +505,7 @@ impl Outputs {
         }
         outs.extend(rows.show.map(|(_, o)| o));
         outs.extend(timeline);
+        outs.extend(html);
         outs.extend(report);
         for o in outs {
             if let Err(e) = o.finish() {

@@ -9,6 +9,43 @@ use crate::sanitize::terminal;
 /// Most timeline rows written; the JSON report has them all.
 const MAX_TIMELINE_ROWS: usize = 500;
 
+/// Most bars in the timeline's Mermaid chart; adjacent buckets are merged above.
+const MAX_CHART_BARS: usize = 100;
+
+/// The timeline as a Mermaid `xychart-beta` block: errors per bucket as
+/// bars, at most [`MAX_CHART_BARS`] (adjacent buckets merged), x labels as
+/// HH:MM (UTC). Only numbers and times: nothing from traffic.
+fn mermaid(tl: &super::Timeline) -> Option<String> {
+    let (first, last) = (tl.buckets.first()?, tl.buckets.last()?);
+    let b = ((tl.bucket_seconds * 1000.0).round() as i64).max(1);
+    let slots = (last.start_ms - first.start_ms) / b + 1;
+    let k = (slots as usize).div_ceil(MAX_CHART_BARS).max(1) as i64;
+    let width = b * k;
+    let n = ((last.start_ms - first.start_ms) / width + 1) as usize;
+    let mut bars = vec![0u64; n];
+    for row in &tl.buckets {
+        if let Some(x) = bars.get_mut(((row.start_ms - first.start_ms) / width) as usize) {
+            *x += row.errors;
+        }
+    }
+    let hhmm = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|t| t.format("%H:%M").to_string())
+            .unwrap_or_default()
+    };
+    let labels: Vec<String> = (0..n)
+        .map(|i| format!("\"{}\"", hhmm(first.start_ms + i as i64 * width)))
+        .collect();
+    let values: Vec<String> = bars.iter().map(u64::to_string).collect();
+    let max = bars.iter().copied().max().unwrap_or(0).max(1);
+    let secs = width as f64 / 1000.0;
+    Some(format!(
+        "```mermaid\nxychart-beta\n    title \"Error responses per {secs}-second bucket (UTC)\"\n    x-axis [{}]\n    y-axis \"errors\" 0 --> {max}\n    bar [{}]\n```\n",
+        labels.join(", "),
+        values.join(", ")
+    ))
+}
+
 /// Escapes text from traffic for a Markdown table cell. Plain words,
 /// numbers and paths stay plain; anything else (links, images, URLs, HTML,
 /// entities) goes into a code span, where a Markdown renderer shows it as
@@ -217,6 +254,9 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
                 "Peak: {} error responses in the bucket starting {}.\n",
                 p.errors, p.start
             )?;
+        }
+        if let Some(chart) = mermaid(tl) {
+            writeln!(out, "{chart}")?;
         }
         writeln!(
             out,

@@ -5,6 +5,7 @@
 pub mod baseline;
 pub mod csv;
 pub mod gate;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod show;
