@@ -71,7 +71,7 @@ fn outputs(inputs: &[&str]) -> Vec<(String, String)> {
     let csv = dir.path().join("rows.csv");
     let tl = dir.path().join("timeline.csv");
     let mut files = Vec::new();
-    for fmt in ["table", "json", "markdown", "partial"] {
+    for fmt in ["table", "json", "markdown", "partial", "html"] {
         let mut a: Vec<&str> = inputs.to_vec();
         a.extend([
             "--format",
