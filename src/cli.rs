@@ -70,6 +70,12 @@ pub struct Cli {
     #[arg(long, value_name = "PATH", help_heading = REPORTS)]
     pub csv: Option<String>,
 
+    /// Write the notable records (every response that is not ok, after
+    /// filters) as a HAR 1.2 document to PATH (- for standard output, which
+    /// then carries only the HAR), sanitized unless --unsafe-show-secrets.
+    #[arg(long, value_name = "PATH", help_heading = "Exports")]
+    pub extract_har: Option<String>,
+
     /// Timeline bucket width: 10s, 1m, 5m, 1h ...
     #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = crate::filter::parse_duration_ms, help_heading = REPORTS)]
     pub bucket: i64,

@@ -117,7 +117,7 @@ impl Config {
                 })
             }
             Some(Command::Merge { parts, report }) => {
-                let plan = plan(None, &[], &report)?;
+                let plan = plan(None, &[], None, &report)?;
                 check_format(&report, &plan)?;
                 let rc = ReportConfig::from_args(&report, plan.stdout_taken())?;
                 let catalog = load_catalog(&report.spec)?;
@@ -144,7 +144,13 @@ impl Config {
 
     fn audit(cli: Cli, control: Arc<Control>) -> Result<Config, anyhow::Error> {
         let args = &cli.report;
-        let plan = plan(cli.csv.as_deref(), &cli.show, args)?;
+        let mut plan = plan(
+            cli.csv.as_deref(),
+            &cli.show,
+            cli.extract_har.as_deref(),
+            args,
+        )?;
+        plan.show_secrets = cli.unsafe_show_secrets;
         check_format(args, &plan)?;
         let report = ReportConfig::from_args(args, plan.stdout_taken())?;
         let catalog = load_catalog(&args.spec)?;
@@ -325,6 +331,7 @@ impl ReportConfig {
 fn plan(
     csv: Option<&str>,
     show: &[crate::cli::ShowClass],
+    extract: Option<&str>,
     args: &ReportArgs,
 ) -> Result<Plan, Error> {
     let plan = Plan {
@@ -335,12 +342,15 @@ fn plan(
             .map(|s| Target::parse(s.as_ref())),
         html: args.html.as_deref().map(|s| Target::parse(s.as_ref())),
         show: show.to_vec(),
+        extract: extract.map(|s| Target::parse(s.as_ref())),
+        show_secrets: false,
     };
     let on_stdout: Vec<&str> = [
         (plan.csv == Some(Target::Stdout), "--csv -"),
         (plan.timeline == Some(Target::Stdout), "--timeline-csv -"),
         (plan.html == Some(Target::Stdout), "--html -"),
         (!plan.show.is_empty(), "--show"),
+        (plan.extract == Some(Target::Stdout), "--extract-har -"),
     ]
     .iter()
     .filter(|(on, _)| *on)
@@ -377,6 +387,8 @@ fn check_format(args: &ReportArgs, plan: &Plan) -> Result<(), Error> {
                 "--csv -"
             } else if plan.html == Some(Target::Stdout) {
                 "--html -"
+            } else if plan.extract == Some(Target::Stdout) {
+                "--extract-har -"
             } else {
                 "--timeline-csv -"
             };

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod exchange;
+pub mod extract;
 pub mod filter;
 pub mod input;
 pub mod jsonscan;
@@ -162,10 +163,11 @@ fn audit(
     let progress = progress_bar(&a.sources, !a.progress);
     let rows = &mut outputs.rows;
     let wanted = rows.wanted();
+    let extract = rows.extracts();
     let mut write_rows = |r: &[row::Row]| rows.write(r);
     let sink: Option<&mut pipeline::RowSink<'_>> =
         if wanted { Some(&mut write_rows) } else { None };
-    let audit = pipeline::run(&a.sources, &job, &progress, control, sink);
+    let audit = pipeline::run_with(&a.sources, &job, &progress, control, sink, extract);
     progress.finish_and_clear();
     let audit = audit?;
     if control.stopped() {

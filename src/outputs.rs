@@ -365,12 +365,18 @@ fn keep_mode(temp: &Path, target: &Path) {
 pub struct RowOutputs {
     csv: Option<RowWriter<Output>>,
     show: Option<(Vec<ShowClass>, Output)>,
+    har: Option<crate::extract::HarWriter>,
 }
 
 impl RowOutputs {
     /// Whether any per-record output is open.
     pub fn wanted(&self) -> bool {
-        self.csv.is_some() || self.show.is_some()
+        self.csv.is_some() || self.show.is_some() || self.har.is_some()
+    }
+
+    /// Whether rows must carry their records as HAR entries (`--extract-har`).
+    pub fn extracts(&self) -> bool {
+        self.har.is_some()
     }
 
     /// Writes a batch of rows to each output. Errors are kept by the
@@ -383,6 +389,9 @@ impl RowOutputs {
             for r in rows.iter().filter(|r| shows(classes, r.class)) {
                 let _ = writeln!(out, "{}", crate::report::show::line(r));
             }
+        }
+        if let Some(w) = self.har.as_mut() {
+            w.write(rows);
         }
     }
 }
@@ -417,6 +426,10 @@ pub struct Plan {
     pub html: Option<Target>,
     /// `--show` classes (empty: no `--show`).
     pub show: Vec<ShowClass>,
+    /// `--extract-har`.
+    pub extract: Option<Target>,
+    /// `--unsafe-show-secrets`: the extract is not sanitized.
+    pub show_secrets: bool,
 }
 
 impl Plan {
@@ -426,6 +439,7 @@ impl Plan {
             || self.csv == Some(Target::Stdout)
             || self.timeline == Some(Target::Stdout)
             || self.html == Some(Target::Stdout)
+            || self.extract == Some(Target::Stdout)
     }
 
     /// The file targets, with the flag that names each.
@@ -435,6 +449,7 @@ impl Plan {
             ("--csv", &self.csv),
             ("--timeline-csv", &self.timeline),
             ("--html", &self.html),
+            ("--extract-har", &self.extract),
         ] {
             if let Some(Target::File(p)) = t {
                 v.push((flag, p.as_path()));
@@ -467,13 +482,17 @@ impl Outputs {
         };
         let timeline = plan.timeline.as_ref().map(open).transpose()?;
         let html = plan.html.as_ref().map(open).transpose()?;
+        let har = match &plan.extract {
+            Some(t) => Some(crate::extract::HarWriter::new(open(t)?, !plan.show_secrets)),
+            None => None,
+        };
         let report = if plan.stdout_taken() {
             None
         } else {
             Some(open(&Target::Stdout)?)
         };
         Ok(Outputs {
-            rows: RowOutputs { csv, show },
+            rows: RowOutputs { csv, show, har },
             timeline,
             html,
             report,
@@ -504,6 +523,7 @@ impl Outputs {
             }
         }
         outs.extend(rows.show.map(|(_, o)| o));
+        outs.extend(rows.har.map(crate::extract::HarWriter::finish));
         outs.extend(timeline);
         outs.extend(html);
         outs.extend(report);

@@ -60,7 +60,20 @@ pub fn process(
     job: &Job<'_>,
     names: &[String],
     sum: &mut Summary,
+    rows: Option<&mut Vec<Row>>,
+) -> u64 {
+    process_with(work, job, names, sum, rows, false)
+}
+
+/// [`process`], and when `extract` is set, each row also carries its
+/// record as a HAR entry (`--extract-har`).
+pub fn process_with(
+    work: &Work,
+    job: &Job<'_>,
+    names: &[String],
+    sum: &mut Summary,
     mut rows: Option<&mut Vec<Row>>,
+    extract: bool,
 ) -> u64 {
     let mut n = 0;
     let kind = work.kind();
@@ -82,15 +95,12 @@ pub fn process(
                 if let Some(rows) = rows.as_deref_mut() {
                     if Row::wanted(v.class) {
                         let name = names.get(loc.file as usize).map_or("", String::as_str);
-                        rows.push(Row::build(
-                            name,
-                            kind,
-                            loc.index,
-                            &ex,
-                            &v,
-                            job.catalog,
-                            mode,
-                        ));
+                        let mut row = Row::build(name, kind, loc.index, &ex, &v, job.catalog, mode);
+                        if extract {
+                            let raw = crate::extract::raw_entry(work, loc);
+                            row.har_entry = Some(crate::extract::entry(raw, &ex, &v, &row, mode));
+                        }
+                        rows.push(row);
                     }
                 }
             }
@@ -157,6 +167,19 @@ pub fn run(
     control: &Arc<Control>,
     rows: Option<&mut RowSink<'_>>,
 ) -> Result<Audit, PipelineError> {
+    run_with(sources, job, progress, control, rows, false)
+}
+
+/// [`run`], and when `extract` is set (with `rows`), each row carries its
+/// record as a HAR entry, built on the worker (`--extract-har`).
+pub fn run_with(
+    sources: &[Source],
+    job: &Job<'_>,
+    progress: &ProgressBar,
+    control: &Arc<Control>,
+    rows: Option<&mut RowSink<'_>>,
+    extract: bool,
+) -> Result<Audit, PipelineError> {
     let jobs = job.jobs.max(1);
     let names: Vec<String> = sources.iter().map(Source::name).collect();
     let mut audit = Audit::default();
@@ -180,12 +203,13 @@ pub fn run(
                     let mut sum = Summary::new(job.settings);
                     for (seq, w) in rx {
                         let mut rows = Vec::new();
-                        counter.add(process(
+                        counter.add(process_with(
                             &w,
                             job,
                             names,
                             &mut sum,
                             want_rows.then_some(&mut rows),
+                            extract,
                         ));
                         if want_rows {
                             // The writer lives until every sender is gone.

@@ -48,6 +48,10 @@ pub struct Row {
     pub duration_ms: String,
     /// Fingerprint of the credential the request carried.
     pub client: String,
+    /// The record as a HAR entry (one line of JSON), for `--extract-har`;
+    /// filled by the pipeline only when that output is open.
+    #[serde(skip)]
+    pub har_entry: Option<String>,
 }
 
 /// The CSV header, in column order.
@@ -129,6 +133,7 @@ impl Row {
                     Redact::Off => c.to_string(),
                 })
                 .unwrap_or_default(),
+            har_entry: None,
         }
     }
 

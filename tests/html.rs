@@ -1,7 +1,7 @@
 //! The HTML report (`--format html`, `--html PATH`): one self-contained
 //! page. Structure and safety are checked on the text; rendering, the
 //! numbers in the DOM and the absence of network requests with headless
-//! Chromium (`.ci/browser` installs it). Without Chromium the browser tests
+//! Chromium (`.ci/deps` installs it). Without Chromium the browser tests
 //! print a notice and pass, except under `CI`, where they fail.
 
 use std::io::Write as _;
@@ -284,9 +284,9 @@ fn chromium() -> Option<PathBuf> {
         return Some(p);
     }
     if std::env::var_os("CI").is_some() {
-        panic!("CI is set and /usr/bin/chromium is missing: run .ci/browser first");
+        panic!("CI is set and /usr/bin/chromium is missing: run .ci/deps first");
     }
-    eprintln!("NOTICE: /usr/bin/chromium not found; browser test skipped (run .ci/browser)");
+    eprintln!("NOTICE: /usr/bin/chromium not found; browser test skipped (run .ci/deps)");
     None
 }
 

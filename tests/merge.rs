@@ -388,7 +388,7 @@ fn merge_reads_concatenated_partials_on_stdin() {
 #[test]
 fn partials_made_with_other_options_are_refused() {
     let base = partial(&["testdata/sample.har"]);
-    let cases: [(&str, &[&str]); 7] = [
+    let cases: [(&str, &[&str]); 6] = [
         ("--bucket", &["--bucket", "5m"]),
         ("--samples", &["--samples", "3"]),
         ("filters", &["--status", "5xx"]),

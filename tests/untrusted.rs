@@ -413,7 +413,7 @@ fn names_from_partials_are_escaped_on_the_terminal() {
     );
     let out = String::from_utf8_lossy(&o.stdout);
     for want in [
-        "left out: left\\u{1b}]0;pwned\\u{7}out",
+        "note: left\\u{1b}]0;pwned\\u{7}out",
         "shape shape\\u{1b}[2J",
         "reason\\u{1b}[1m\\u{202e}",
         "status \\u{1b}[5m4xx",
