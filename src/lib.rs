@@ -319,7 +319,8 @@ fn print_catalog(
     match format {
         CatalogFormat::Json => writeln!(out, "{}", cat.to_json())?,
         CatalogFormat::Table => {
-            writeln!(out, "# {}", cat.source())?;
+            // Catalog text comes from --spec files: escaped like traffic.
+            writeln!(out, "# {}", sanitize::terminal(cat.source()))?;
             writeln!(out, "{:<6} {:<24} description", "status", "error_code")?;
             for e in cat.entries() {
                 let mut desc = e.description.clone();
@@ -329,7 +330,13 @@ fn print_catalog(
                 if let Some(n) = &e.note {
                     desc = format!("{desc} [{n}]");
                 }
-                writeln!(out, "{:<6} {:<24} {}", e.status, e.error_code, desc)?;
+                writeln!(
+                    out,
+                    "{:<6} {:<24} {}",
+                    e.status,
+                    sanitize::terminal(&e.error_code),
+                    sanitize::terminal(&desc)
+                )?;
             }
         }
     }

@@ -635,3 +635,32 @@ fn a_time_of_day_reads_only_the_head_twice() {
         "--since read {windowed} bytes, the plain run {plain}: the input was read twice"
     );
 }
+
+/// Catalog text from `--spec` reaches the terminal escaped, like traffic.
+#[test]
+fn catalog_text_from_a_spec_is_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("evil\u{1b}[2J.toml");
+    fs::write(
+        &spec,
+        "[[errors]]\nstatus = 404\nerror_code = \"not_found\"\ndescription = \"gone \\u001b]0;pwned\\u0007 \\u202e now\"\n",
+    )
+    .unwrap();
+    let s = spec.to_str().unwrap();
+    for args in [
+        vec!["catalog", "--spec", s],
+        vec![&*sample("sample.jsonl"), "--spec", s, "--color", "never"],
+    ] {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_tape-audit"));
+        if args[0] != "catalog" {
+            c.arg("--no-progress");
+        }
+        let o = c.args(&args).output().unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(!out.is_empty(), "{args:?}: {}", stderr(&o));
+        assert!(
+            !out.contains(['\u{1b}', '\u{7}', '\u{202e}']),
+            "{args:?}: raw control characters:\n{out}"
+        );
+    }
+}

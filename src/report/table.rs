@@ -173,7 +173,8 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
     writeln!(
         out,
         "catalog    {} ({} documented codes)",
-        r.catalog.source, r.catalog.entries
+        terminal(&r.catalog.source),
+        r.catalog.entries
     )?;
 
     writeln!(out, "\n{}", st.head("Classes"))?;
@@ -207,8 +208,8 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
                 row.status,
                 pad(&code_of(row), 24),
                 row.count,
-                desc,
-                alias
+                terminal(&desc),
+                terminal(&alias)
             )?;
         }
     }
