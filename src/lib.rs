@@ -159,15 +159,15 @@ fn audit(
         filter: &filter,
         settings: a.settings,
         jobs: a.jobs,
+        extract: outputs.rows.extracts(),
     };
     let progress = progress_bar(&a.sources, !a.progress);
     let rows = &mut outputs.rows;
     let wanted = rows.wanted();
-    let extract = rows.extracts();
     let mut write_rows = |r: &[row::Row]| rows.write(r);
     let sink: Option<&mut pipeline::RowSink<'_>> =
         if wanted { Some(&mut write_rows) } else { None };
-    let audit = pipeline::run_with(&a.sources, &job, &progress, control, sink, extract);
+    let audit = pipeline::run(&a.sources, &job, &progress, control, sink);
     progress.finish_and_clear();
     let audit = audit?;
     if control.stopped() {

@@ -51,29 +51,20 @@ pub struct Job<'a> {
     pub settings: Settings,
     /// Worker threads.
     pub jobs: usize,
+    /// Each row also carries its record as a HAR entry, built on the
+    /// worker (`--extract-har`).
+    pub extract: bool,
 }
 
 /// Classifies every record of a work unit into `sum`, collecting rows when
-/// `rows` is given; returns how many records the unit held.
+/// `rows` is given (with their HAR entries when `job.extract`); returns how
+/// many records the unit held.
 pub fn process(
     work: &Work,
     job: &Job<'_>,
     names: &[String],
     sum: &mut Summary,
-    rows: Option<&mut Vec<Row>>,
-) -> u64 {
-    process_with(work, job, names, sum, rows, false)
-}
-
-/// [`process`], and when `extract` is set, each row also carries its
-/// record as a HAR entry (`--extract-har`).
-pub fn process_with(
-    work: &Work,
-    job: &Job<'_>,
-    names: &[String],
-    sum: &mut Summary,
     mut rows: Option<&mut Vec<Row>>,
-    extract: bool,
 ) -> u64 {
     let mut n = 0;
     let kind = work.kind();
@@ -96,7 +87,7 @@ pub fn process_with(
                     if Row::wanted(v.class) {
                         let name = names.get(loc.file as usize).map_or("", String::as_str);
                         let mut row = Row::build(name, kind, loc.index, &ex, &v, job.catalog, mode);
-                        if extract {
+                        if job.extract {
                             let raw = crate::extract::raw_entry(work, loc);
                             row.har_entry = Some(crate::extract::entry(raw, &ex, &v, &row, mode));
                         }
@@ -167,19 +158,6 @@ pub fn run(
     control: &Arc<Control>,
     rows: Option<&mut RowSink<'_>>,
 ) -> Result<Audit, PipelineError> {
-    run_with(sources, job, progress, control, rows, false)
-}
-
-/// [`run`], and when `extract` is set (with `rows`), each row carries its
-/// record as a HAR entry, built on the worker (`--extract-har`).
-pub fn run_with(
-    sources: &[Source],
-    job: &Job<'_>,
-    progress: &ProgressBar,
-    control: &Arc<Control>,
-    rows: Option<&mut RowSink<'_>>,
-    extract: bool,
-) -> Result<Audit, PipelineError> {
     let jobs = job.jobs.max(1);
     let names: Vec<String> = sources.iter().map(Source::name).collect();
     let mut audit = Audit::default();
@@ -203,13 +181,12 @@ pub fn run_with(
                     let mut sum = Summary::new(job.settings);
                     for (seq, w) in rx {
                         let mut rows = Vec::new();
-                        counter.add(process_with(
+                        counter.add(process(
                             &w,
                             job,
                             names,
                             &mut sum,
                             want_rows.then_some(&mut rows),
-                            extract,
                         ));
                         if want_rows {
                             // The writer lives until every sender is gone.
@@ -370,7 +347,7 @@ pub fn first_time(src: &Source, opts: &ReadOptions) -> Option<i64> {
     let (r, _) = input::open(src, |_| {}).ok()?;
     let mut first: Option<(crate::exchange::Locator, i64)> = None;
     let mut info = InputInfo::default();
-    let head_only = input::HeadOnly(r);
+    let head_only = input::HeadOnly::new(r);
     input::read_source(
         0,
         src,

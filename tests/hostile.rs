@@ -1348,6 +1348,7 @@ fn fuzz_regressions_through_the_library() {
         filter: &filter,
         settings: Settings::default(),
         jobs: 1,
+        extract: false,
     };
     let names = vec!["regression".to_string()];
     let mut failures = Vec::new();

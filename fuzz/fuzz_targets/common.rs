@@ -120,6 +120,7 @@ pub fn process_all(works: &[Work], read: &ReadOptions) -> Summary {
         filter: &filter,
         settings: Settings::default(),
         jobs: 1,
+        extract: false,
     };
     let names = vec!["fuzz-input".to_string()];
     let mut sum = Summary::new(Settings::default());

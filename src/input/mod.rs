@@ -1034,13 +1034,6 @@ impl<R: Read> HeadOnly<R> {
     }
 }
 
-/// `HeadOnly::new`, under the name callers used when `HeadOnly` was a
-/// tuple struct (`HeadOnly(r)`).
-#[allow(non_snake_case)]
-pub fn HeadOnly<R: Read>(inner: R) -> HeadOnly<R> {
-    HeadOnly::new(inner)
-}
-
 impl<R: Read> Read for HeadOnly<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.left == 0 || buf.is_empty() {
@@ -1533,7 +1526,7 @@ mod tests {
         read_source(
             0,
             &Source::Stdin,
-            Box::new(HeadOnly(r)),
+            Box::new(HeadOnly::new(r)),
             &opts,
             &mut info,
             &mut |w| w.for_each(|_, _| records += 1),
