@@ -761,6 +761,11 @@ impl HarWriter {
         }
     }
 
+    /// The output, with the document left unended (a run that stopped early).
+    pub fn into_output(self) -> Output {
+        self.out
+    }
+
     /// Ends the document; the output is then finished by the caller.
     pub fn finish(mut self) -> Output {
         use std::io::Write;

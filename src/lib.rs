@@ -197,9 +197,12 @@ fn stopped(control: &Control, audit: &pipeline::Audit, outputs: Outputs) -> anyh
         });
     }
     if control.failed.load(std::sync::atomic::Ordering::Relaxed) {
-        // `finish` names the output that failed.
-        outputs.finish()?;
-        return Err(anyhow::anyhow!("a write failed"));
+        // Nothing of a run cut short is renamed into place; the error names
+        // the output that failed.
+        return Err(match outputs.abandon() {
+            Some(e) => e.into(),
+            None => anyhow::anyhow!("a write failed"),
+        });
     }
     // Standard output's reader went away, and nothing depends on reading
     // to the end: stop quietly, unless an input error came first.

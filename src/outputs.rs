@@ -218,6 +218,15 @@ impl Output {
         self.first_error.get_or_insert(e);
     }
 
+    /// The first write error, naming the output; the output is dropped
+    /// (a temporary file is removed).
+    pub fn into_error(mut self) -> Option<WriteError> {
+        self.first_error.take().map(|error| WriteError {
+            name: self.name.clone(),
+            error,
+        })
+    }
+
     /// Flushes, closes and (for a file) renames the output into place.
     /// Returns the first write error, naming the output.
     pub fn finish(mut self) -> Result<(), WriteError> {
@@ -497,6 +506,28 @@ impl Outputs {
             html,
             report,
         })
+    }
+
+    /// Gives up every output of a run that stopped early: nothing is
+    /// renamed into place (temporary files are removed) and the first write
+    /// error, if one stopped the run, is returned.
+    pub fn abandon(self) -> Option<WriteError> {
+        let Outputs {
+            rows,
+            timeline,
+            html,
+            report,
+        } = self;
+        let mut outs: Vec<Output> = Vec::new();
+        if let Some(w) = rows.csv {
+            outs.extend(w.into_inner().ok());
+        }
+        outs.extend(rows.show.map(|(_, o)| o));
+        outs.extend(rows.har.map(crate::extract::HarWriter::into_output));
+        outs.extend(timeline);
+        outs.extend(html);
+        outs.extend(report);
+        outs.into_iter().find_map(Output::into_error)
     }
 
     /// Flushes and closes every output, renaming files into place. Every

@@ -664,3 +664,29 @@ fn catalog_text_from_a_spec_is_escaped() {
         );
     }
 }
+
+/// A write that fails mid-run stops the run; no other output of it is
+/// renamed into place, since it would be cut short.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_failed_write_mid_run_leaves_no_other_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    fs::write(&input, undocumented_lines(20_000)).unwrap();
+    let tl = dir.path().join("timeline.csv");
+    let o = run(&[
+        input.to_str().unwrap(),
+        "--csv",
+        "/dev/full",
+        "--timeline-csv",
+        tl.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("/dev/full: No space left on device"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!tl.exists(), "the timeline of a run cut short was written");
+    assert!(temp_files(dir.path()).is_empty());
+}
