@@ -4,6 +4,9 @@
 //! secrets corpus, is the same for any `--jobs`, and a failed write exits 2
 //! naming the path.
 
+#[path = "common/secrets.rs"]
+mod corpus_secrets;
+use corpus_secrets::{pieces, secrets};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -165,30 +168,6 @@ fn record_count_is_the_non_ok_total_after_filters() {
     assert!(non_ok(&r) > 0);
     assert_eq!(entries(&out).len() as u64, non_ok(&r));
     assert!(entries(&out).iter().all(|e| e.response.status >= 500));
-}
-
-/// (kind, secret) from secrets.txt.
-fn secrets() -> Vec<(String, String)> {
-    fs::read_to_string(root().join("testdata/secrets/secrets.txt"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let (k, s) = l.split_once('\t').unwrap();
-            (k.to_string(), s.replace("\\n", "\n"))
-        })
-        .collect()
-}
-
-fn pieces(secret: &str) -> Vec<String> {
-    let chars: Vec<char> = secret.chars().collect();
-    let mut v = vec![secret.to_string()];
-    if chars.len() > 12 {
-        for w in chars.windows(12) {
-            v.push(w.iter().collect());
-        }
-    }
-    v
 }
 
 /// Every string in a JSON value (and the keys), joined by newlines: the

@@ -3,6 +3,9 @@
 //! Every output mode is run on it, and not one secret, nor any 12-character
 //! piece of one, may appear in any of them.
 
+#[path = "common/secrets.rs"]
+mod corpus_secrets;
+use corpus_secrets::{pieces, secrets};
 use std::fs;
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -26,32 +29,6 @@ fn run(args: &[&str]) -> Output {
         c.arg("--no-progress");
     }
     c.args(args).output().unwrap()
-}
-
-/// (kind, secret) from secrets.txt.
-fn secrets() -> Vec<(String, String)> {
-    fs::read_to_string(corpus("secrets.txt"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let (k, s) = l.split_once('\t').unwrap();
-            (k.to_string(), s.replace("\\n", "\n"))
-        })
-        .collect()
-}
-
-/// The pieces of a secret that must not appear: the whole, and every
-/// 12-character window of it (half a token is a leak too).
-fn pieces(secret: &str) -> Vec<String> {
-    let chars: Vec<char> = secret.chars().collect();
-    let mut v = vec![secret.to_string()];
-    if chars.len() > 12 {
-        for w in chars.windows(12) {
-            v.push(w.iter().collect());
-        }
-    }
-    v
 }
 
 /// Every output of every mode on `inputs`, named.
