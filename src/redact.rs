@@ -103,8 +103,14 @@ pub fn fingerprint(secret: &str) -> Option<String> {
     if keyed.is_none() && guessable(&s) {
         return None;
     }
-    let k: &[u8] = keyed.as_deref().unwrap_or(b"tape-audit fingerprint v2");
-    let mut mac = Hmac::<Sha256>::new_from_slice(k).expect("HMAC takes any key length");
+    // The keyed state is set up once; each fingerprint clones it.
+    static MAC: OnceLock<Hmac<Sha256>> = OnceLock::new();
+    let mut mac = MAC
+        .get_or_init(|| {
+            let k: &[u8] = key().as_deref().unwrap_or(b"tape-audit fingerprint v2");
+            Hmac::<Sha256>::new_from_slice(k).expect("HMAC takes any key length")
+        })
+        .clone();
     mac.update(s.as_bytes());
     let digest = mac.finalize().into_bytes();
     Some(digest[..6].iter().map(|b| format!("{b:02x}")).collect())
@@ -147,7 +153,8 @@ pub struct Format {
     /// The group to replace.
     pub group: usize,
     /// A check on the whole match: `None` rejects it, `Some(i)` keeps the
-    /// secret from byte `i` of the chosen group on.
+    /// secret from byte `i` of the match on (formats with a check use
+    /// group 0, or return 0).
     pub check: Option<fn(&str) -> Option<usize>>,
 }
 
