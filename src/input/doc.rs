@@ -114,7 +114,7 @@ impl<R: Read> Scanner<R> {
                 out(Found::TooLarge {
                     index: *index,
                     detail: format!(
-                        "a value of {} bytes, larger than the {} record limit",
+                        "value of {} bytes, over the {} limit",
                         end - start,
                         super::limit_text(self.limit)
                     ),
@@ -180,7 +180,7 @@ mod tests {
         assert_eq!(r.unwrap(), 3);
         assert_eq!(got[0], (1, "{\"a\":1}".to_string()));
         assert_eq!(got[1].0, 2);
-        assert!(got[1].1.contains("a value of 5008 bytes"), "{}", got[1].1);
+        assert_eq!(got[1].1, "!value of 5008 bytes, over the 100-byte limit");
         assert_eq!(got[2], (3, "{\"b\":2}".to_string()));
     }
 

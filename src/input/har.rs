@@ -379,7 +379,7 @@ impl<R: Read> Scanner<R> {
             out(Found::TooLarge {
                 index,
                 detail: format!(
-                    "an entry of {} bytes, larger than the {limit} record limit, that is not an object",
+                    "entry of {} bytes (not an object), over the {limit} limit",
                     end - start
                 ),
             });
@@ -392,13 +392,10 @@ impl<R: Read> Scanner<R> {
             unfit: None,
         };
         self.compact_object(ENTRY_READS, "", &mut c)?;
-        let size = self.pos - start;
         if let Some((path, n)) = c.unfit {
             out(Found::TooLarge {
                 index,
-                detail: format!(
-                    "an entry of {size} bytes, larger than the {limit} record limit: its `{path}` alone ({n} bytes) does not fit"
-                ),
+                detail: format!("`{path}` of {n} bytes, over the {limit} limit"),
             });
             return Ok(());
         }
@@ -410,9 +407,7 @@ impl<R: Read> Scanner<R> {
             if let Some(s) = status.filter(|&s| s >= 400) {
                 out(Found::TooLarge {
                     index,
-                    detail: format!(
-                        "status {s}: an entry of {size} bytes, larger than the {limit} record limit; its response body ({body} bytes) is not judged"
-                    ),
+                    detail: format!("status {s}: a {body}-byte body, over the {limit} limit"),
                 });
                 return Ok(());
             }
@@ -585,7 +580,7 @@ impl<R: Read> Scanner<R> {
             let (done, n) = scan_scalar(self.w.from(self.pos), scalar, &mut in_str);
             self.pos += n as u64;
             if done {
-                return Ok(ended(self.pos, passed));
+                return Ok(ended(self.pos, passed, hold));
             }
             // A string needs at least its closing quote more; a scalar may
             // end with the input.
@@ -603,7 +598,7 @@ impl<R: Read> Scanner<R> {
             }
             if !self.fill()? {
                 if scalar {
-                    return Ok(ended(self.pos, passed));
+                    return Ok(ended(self.pos, passed, hold));
                 }
                 return Err(self.truncated());
             }
@@ -619,7 +614,7 @@ impl<R: Read> Scanner<R> {
             let mut i = 0;
             if let Some(end) = skip.feed(self.w.from(self.pos), &mut i, eof) {
                 self.pos += end as u64;
-                return Ok(ended(self.pos, passed));
+                return Ok(ended(self.pos, passed, hold));
             }
             self.pos += i as u64;
             if eof {
@@ -760,11 +755,14 @@ impl<R: Read> Scanner<R> {
     }
 }
 
-fn ended(at: u64, passed: bool) -> Skip {
-    if passed {
-        Skip::Passed(at)
-    } else {
-        Skip::End(at)
+/// How a skip that found the value's end at `at` ends: a value that ends
+/// past the stop of `hold` (found whole in what was read) is over it too.
+fn ended(at: u64, passed: bool, hold: Hold) -> Skip {
+    match hold {
+        _ if passed => Skip::Passed(at),
+        Hold::Keep(stop) if at > stop => Skip::Over,
+        Hold::KeepOrPass(stop) if at > stop => Skip::Passed(at),
+        _ => Skip::End(at),
     }
 }
 
@@ -1217,6 +1215,114 @@ mod tests {
         let (out, r) = scan(doc.as_bytes());
         assert_eq!(r.unwrap(), 2);
         assert_eq!(out[0].len(), body.len() + 8);
+    }
+
+    /// What a scanner with `limit` finds in `doc`: entries (index, text)
+    /// and too-large ones (index, detail), the note and the peak held.
+    fn scan_limited(doc: &[u8], limit: u64) -> (Vec<(u64, String)>, Option<String>, usize) {
+        let mut s = Scanner::with_limit(doc, limit);
+        let mut got = Vec::new();
+        s.scan(&mut |f| match f {
+            Found::Records(b) => {
+                for (i, &(a, z)) in b.ranges.iter().enumerate() {
+                    let t = String::from_utf8_lossy(&b.data[a..z]).into_owned();
+                    got.push((b.first_index + i as u64, t));
+                }
+            }
+            Found::TooLarge { index, detail } => got.push((index, format!("!{detail}"))),
+        })
+        .unwrap();
+        (got, s.note(), s.peak())
+    }
+
+    fn har(entries: &[String]) -> String {
+        format!(
+            r#"{{"log":{{"version":"1.2","entries":[{}]}}}}"#,
+            entries.join(",")
+        )
+    }
+
+    fn entry(status: u16, body: &str, extra: &str) -> String {
+        format!(
+            r#"{{"startedDateTime":"2024-01-01T00:00:00Z","time":5,"request":{{"method":"GET","url":"https://x/v1/y","headers":[{{"name":"X-Request-Id","value":"r-{status}"}}]{extra}}},"response":{{"status":{status},"headers":[],"content":{{"size":1,"mimeType":"application/json","text":"{body}"}}}},"timings":{{"wait":1}}}}"#
+        )
+    }
+
+    #[test]
+    fn an_entry_over_the_limit_is_never_held_whole() {
+        let big = "A".repeat(6 * READ_SIZE);
+        let doc = har(&[
+            entry(200, "ok", ""),
+            entry(200, &big, ""),
+            entry(503, &big, ""),
+            entry(500, r#"{\"error_code\":\"x\"}"#, &format!(r#","postData":{{"text":"{big}"}}"#)),
+            entry(404, "no", ""),
+        ]);
+        let (got, note, peak) = scan_limited(doc.as_bytes(), READ_SIZE as u64);
+        assert!(peak < 4 * READ_SIZE, "held {peak} bytes");
+        assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
+        // The ok entry is kept without its body, and read the same otherwise.
+        let ok = parse_entry(&got[1].1).unwrap();
+        let small = entry(200, "", "");
+        let want = parse_entry(&small).unwrap();
+        assert_eq!((ok.status, ok.body.clone()), (Some(200), Body::Missing));
+        assert_eq!((ok.url, ok.method, ok.time_ms, ok.duration_ms), (want.url, want.method, want.time_ms, want.duration_ms));
+        // The error status whose body does not fit is too large.
+        assert_eq!(
+            got[2].1,
+            format!("!status 503: a {}-byte body, over the 1 MiB limit", big.len() + 2)
+        );
+        // An entry too large for a member the audit does not read is judged
+        // whole, that member left out.
+        let e = parse_entry(&got[3].1).unwrap();
+        assert_eq!(e.status, Some(500));
+        assert!(e.body.text().unwrap().contains("error_code"));
+        assert!(!got[3].1.contains("postData"));
+        assert!(got[4].1.starts_with('{'));
+        let note = note.unwrap();
+        assert!(note.contains("1 entry larger than the 1 MiB record limit counted by status"), "{note}");
+    }
+
+    #[test]
+    fn an_entry_whose_headers_do_not_fit_is_too_large() {
+        let big = "h".repeat(3 * READ_SIZE);
+        let e = format!(r#"{{"request":{{"headers":[{{"name":"x","value":"{big}"}}]}},"response":{{"status":200}}}}"#);
+        let (got, _, _) = scan_limited(har(&[e]).as_bytes(), READ_SIZE as u64);
+        assert_eq!(got.len(), 1);
+        assert!(got[0].1.starts_with("!`request.headers` of "), "{}", got[0].1);
+    }
+
+    #[test]
+    fn compact_entries_read_the_same() {
+        // An entry of every member parse_entry reads, made too large by a
+        // member it does not read, gives the same exchange once compacted.
+        let full = r#"{"startedDateTime":"2024-06-11T09:00:00.123Z","time":12.5,"request":{"method":"POST","url":"https://api.x/v1/r/1","headers":[{"name":"Authorization","value":"Bearer abc123def456"},{"name":"X-Request-Id","value":"req-1"}],"cookies":[]},"response":{"status":409,"headers":[{"name":"Content-Type","value":"application/json"},{"name":"X-Request-Id","value":"resp-1"}],"content":{"size":40,"mimeType":"application/json","encoding":"base64","text":"eyJlcnJvcl9jb2RlIjoiY29uZmxpY3QiLCJlcnJvcl9tZXNzYWdlIjoieCJ9"}},"cache":{}}"#;
+        let padded = full.replacen(
+            r#""cookies":[]"#,
+            &format!(r#""cookies":[],"postData":{{"text":"{}"}}"#, "p".repeat(4000)),
+            1,
+        );
+        let (got, _, _) = scan_limited(har(&[padded]).as_bytes(), 1000);
+        let compact = parse_entry(&got[0].1).unwrap();
+        let whole = parse_entry(full).unwrap();
+        assert_eq!(format!("{compact:?}"), format!("{whole:?}"));
+    }
+
+    #[test]
+    fn members_other_than_entries_are_not_kept() {
+        let pages = format!("[{}]", vec![r#"{"id":"page_1","title":"a page"}"#; 200_000].join(","));
+        let doc = format!(r#"{{"log":{{"pages":{pages},"entries":[{{}}],"_x":{pages}}},"_y":"{}"}}"#, "y".repeat(5 * READ_SIZE));
+        assert!(pages.len() > 6 * READ_SIZE);
+        let (got, note, peak) = scan_limited(doc.as_bytes(), READ_SIZE as u64);
+        assert_eq!(got.len(), 1);
+        assert!(peak < 3 * READ_SIZE, "held {peak} bytes");
+        let note = note.unwrap();
+        assert!(note.starts_with(&format!("`log.pages` ({} bytes), `log._x`", pages.len())), "{note}");
+        assert!(note.contains("`_y`"), "{note}");
+        // Without a limit nothing is named, and still nothing kept.
+        let (got, note, peak) = scan_limited(doc.as_bytes(), u64::MAX);
+        assert_eq!((got.len(), note), (1, None));
+        assert!(peak < 3 * READ_SIZE, "held {peak} bytes");
     }
 
     #[test]

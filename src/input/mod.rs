@@ -1353,10 +1353,7 @@ fn read_lines(
         lines::Piece::TooLong { line, len } => skip(
             Locator { file, index: line },
             SkipReason::TooLarge,
-            format!(
-                "a line of {len} bytes, longer than the {} record limit",
-                limit_text(limit as u64)
-            ),
+            format!("line of {len} bytes, over the {} limit", limit_text(limit as u64)),
         ),
     });
     if let Err(e) = r {
