@@ -170,6 +170,10 @@ impl LineChunker {
                         // from here, without keeping it.
                         let blank = is_blank(&self.buf[self.line_start..]);
                         self.hand_out(self.line_start, self.buf.len(), out);
+                        if self.buf.capacity() > 4 * self.block {
+                            // It grew to the limit: no need to keep that.
+                            self.buf = super::block_buffer(2 * self.block);
+                        }
                         self.state = State::Skipping {
                             len: part as u64,
                             blank,

@@ -1090,6 +1090,9 @@ static SPARE_BLOCKS: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec:
 /// How many spare blocks are kept (a few MiB).
 const SPARE_MAX: usize = 8;
 
+/// The largest spare block kept, in bytes.
+const SPARE_CAPACITY_MAX: usize = 4 * CHUNK;
+
 /// An empty buffer of at least `capacity` bytes, reused when one is spare.
 pub(crate) fn block_buffer(capacity: usize) -> Vec<u8> {
     let spare = SPARE_BLOCKS.lock().ok().and_then(|mut s| s.pop());
@@ -1109,6 +1112,10 @@ pub fn recycle(work: Work) {
         Work::Lines { data, .. } => data,
         Work::Entries { batch, .. } | Work::Values { batch, .. } => batch.data,
     };
+    // A buffer that a large record made grow is given back, not kept.
+    if data.capacity() > SPARE_CAPACITY_MAX {
+        return;
+    }
     if let Ok(mut spare) = SPARE_BLOCKS.lock() {
         if spare.len() < SPARE_MAX {
             spare.push(data);

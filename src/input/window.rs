@@ -130,10 +130,20 @@ impl<R: Read> Window<R> {
     pub fn take(&mut self, upto: u64) -> (u64, Vec<u8>) {
         let cut = (upto.clamp(self.base, self.end()) - self.base) as usize;
         let rest = self.buf.len() - cut;
-        let mut next = super::block_buffer((self.read_size * 2).max(rest + self.read_size));
-        next.extend_from_slice(&self.buf[cut..]);
-        let mut data = std::mem::replace(&mut self.buf, next);
-        data.truncate(cut);
+        let data = if rest > 4 * cut.max(self.read_size) {
+            // Far more follows than is handed out (the start of a record
+            // larger than the limit): the few bytes go, the buffer stays.
+            let mut data = super::block_buffer(cut);
+            data.extend_from_slice(&self.buf[..cut]);
+            self.buf.drain(..cut);
+            data
+        } else {
+            let mut next = super::block_buffer((self.read_size * 2).max(rest + self.read_size));
+            next.extend_from_slice(&self.buf[cut..]);
+            let mut data = std::mem::replace(&mut self.buf, next);
+            data.truncate(cut);
+            data
+        };
         let base = self.base;
         self.base += cut as u64;
         self.keep = self.keep.max(self.base);
