@@ -84,7 +84,9 @@ def big_entry_har(out, size, base64):
 def pages_har(out, size):
     out.write(b'{"log":{"version":"1.2","creator":{"name":"stress_gen","version":"1"},"pages":[')
     page = b'{"startedDateTime":"2024-06-11T09:00:00.000Z","id":"page_1","title":"https://app.tapeapp.com/workspace/1/app/2/record/3","pageTimings":{"onContentLoad":120.5,"onLoad":350.25}},'
-    repeat(out, page, size - len(page))
+    # Whole pages only: the document stays valid JSON.
+    for _ in range(max(0, size - len(page)) // len(page)):
+        out.write(page)
     out.write(page[:-1] + b'],"entries":[')
     entries = small_entries(1000)
     out.write((",".join(entries) + "]}}").encode())

@@ -125,25 +125,26 @@ impl<R: Read> Window<R> {
 
     /// Hands out the bytes from the window's start up to stream offset
     /// `upto` as one buffer, with the stream offset of its first byte; the
-    /// window then starts at `upto` (what follows is copied into a fresh
-    /// buffer, the spare one of a finished work unit when there is one).
+    /// bytes before `upto` are the window's no longer. Whichever side is
+    /// smaller is copied: the bytes handed out into a fresh buffer (the
+    /// window keeps its own, and drops them on a later `fill`), or the bytes
+    /// that follow into the next buffer (the spare one of a finished work
+    /// unit when there is one).
     pub fn take(&mut self, upto: u64) -> (u64, Vec<u8>) {
-        let cut = (upto.clamp(self.base, self.end()) - self.base) as usize;
+        let start = self.keep.min(upto).max(self.base);
+        let from = (start - self.base) as usize;
+        let cut = (upto.clamp(start, self.end()) - self.base) as usize;
         let rest = self.buf.len() - cut;
-        let data = if rest > 4 * cut.max(self.read_size) {
-            // Far more follows than is handed out (the start of a record
-            // larger than the limit): the few bytes go, the buffer stays.
-            let mut data = super::block_buffer(cut);
-            data.extend_from_slice(&self.buf[..cut]);
-            self.buf.drain(..cut);
-            data
-        } else {
-            let mut next = super::block_buffer((self.read_size * 2).max(rest + self.read_size));
-            next.extend_from_slice(&self.buf[cut..]);
-            let mut data = std::mem::replace(&mut self.buf, next);
-            data.truncate(cut);
-            data
-        };
+        if cut - from < rest {
+            let mut data = super::block_buffer(cut - from);
+            data.extend_from_slice(&self.buf[from..cut]);
+            self.keep = self.keep.max(self.base + cut as u64);
+            return (start, data);
+        }
+        let mut next = super::block_buffer((self.read_size * 2).max(rest + self.read_size));
+        next.extend_from_slice(&self.buf[cut..]);
+        let mut data = std::mem::replace(&mut self.buf, next);
+        data.truncate(cut);
         let base = self.base;
         self.base += cut as u64;
         self.keep = self.keep.max(self.base);
@@ -181,8 +182,16 @@ mod tests {
         assert_eq!(w.slice(12, 15), &[12, 13, 14]);
         let (base, got) = w.take(20);
         assert_eq!(got[(15 - base) as usize], 15);
+        assert_eq!(got.len() as u64, 20 - base);
         assert_eq!(w.from(20).first(), Some(&20));
-        assert_eq!(w.byte(19), None);
+        // Taken up to the end: the buffer itself goes.
+        w.keep_from(20);
+        let end = w.end();
+        let (base, got) = w.take(end);
+        // (bytes before the kept ones may come along)
+        assert!(base <= 20);
+        assert_eq!((got.len() as u64, got[(20 - base) as usize]), (end - base, 20));
+        assert_eq!(w.byte(end - 1), None);
         while w.fill().unwrap() {
             w.keep_from(w.end());
         }
