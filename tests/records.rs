@@ -142,7 +142,10 @@ fn a_har_entry_over_the_limit_is_too_large_with_its_locator() {
     assert_eq!(first[0]["entry"], 1);
     let detail = first[0]["detail"].as_str().unwrap();
     let body = serde_json::to_string(&big).unwrap().len();
-    assert_eq!(detail, format!("status 500: a {body}-byte body, over the 65536-byte limit"));
+    assert_eq!(
+        detail,
+        format!("status 500: a {body}-byte body, over the 65536-byte limit")
+    );
     // The documented flag reaches the HAR reader too.
     let mib = format!(
         "{{\"error_code\":\"internal\",\"error_message\":\"{}\"}}",
@@ -164,7 +167,8 @@ fn a_large_ok_entry_is_counted_by_status_its_body_unjudged() {
     // large request body: ordinary traffic, not bad records.
     let image = "iVBORw0KGgo".repeat(30_000);
     let mut no_response = entry(3, 0, "", false);
-    no_response["request"]["postData"] = json!({"mimeType": "text/plain", "text": "p".repeat(100_000)});
+    no_response["request"]["postData"] =
+        json!({"mimeType": "text/plain", "text": "p".repeat(100_000)});
     let entries = vec![
         entry(0, 200, &image, true),
         entry(1, 404, &envelope(1), false),
@@ -227,16 +231,20 @@ fn huge_members_besides_entries_are_passed_over() {
     let r = audit(&p, &["--input-format", "har"], &limit());
     assert_eq!(total(&r.rep, "records"), 2, "{}", r.stderr);
     let note = r.rep["inputs"][0]["note"].as_str().unwrap();
-    assert!(note.starts_with("`_before` (70002 bytes), `log.pages`"), "{note}");
+    assert!(
+        note.starts_with("`_before` (70002 bytes), `log.pages`"),
+        "{note}"
+    );
 }
 
 /// A flat JSON-lines record padded to exactly `len` bytes.
 fn line_of(len: usize, status: u16) -> String {
-    let base = json!({"status": status, "url": "https://api.tapeapp.com/v1/r/1", "pad": ""})
-        .to_string();
+    let base =
+        json!({"status": status, "url": "https://api.tapeapp.com/v1/r/1", "pad": ""}).to_string();
     let pad = len - base.len();
-    let l = json!({"status": status, "url": "https://api.tapeapp.com/v1/r/1", "pad": "p".repeat(pad)})
-        .to_string();
+    let l =
+        json!({"status": status, "url": "https://api.tapeapp.com/v1/r/1", "pad": "p".repeat(pad)})
+            .to_string();
     assert_eq!(l.len(), len);
     l
 }
@@ -326,7 +334,10 @@ fn a_json_array_streams_value_by_value() {
         let r = audit(
             &p,
             &[],
-            &[("TAPE_AUDIT_MAX_RECORD_BYTES", LIMIT), ("TAPE_AUDIT_HAR_BATCH", batch)],
+            &[
+                ("TAPE_AUDIT_MAX_RECORD_BYTES", LIMIT),
+                ("TAPE_AUDIT_HAR_BATCH", batch),
+            ],
         );
         assert_eq!(r.rep["inputs"][0]["format"], "json");
         assert_eq!(total(&r.rep, "records"), 1500, "{}", r.stderr);
@@ -337,7 +348,11 @@ fn a_json_array_streams_value_by_value() {
     // A value larger than the limit is too large, named by its number.
     let mut with_big = recs[..3].to_vec();
     with_big.insert(1, json!({"status": 500, "body": "z".repeat(100_000)}));
-    let p = write(d.path(), "big-value.json", serde_json::to_string(&with_big).unwrap());
+    let p = write(
+        d.path(),
+        "big-value.json",
+        serde_json::to_string(&with_big).unwrap(),
+    );
     let r = audit(&p, &[], &limit());
     assert_eq!(total(&r.rep, "records"), 4);
     let (k, first) = skipped(&r.rep, "too_large");
@@ -375,7 +390,13 @@ fn concatenated_values_and_a_broken_one() {
         format!("{}: invalid JSON in value 5 at byte {at}", p.display())
     );
     let stderr: Vec<&str> = r.stderr.lines().collect();
-    assert_eq!(stderr, [format!("tape-audit: {}: invalid JSON in value 5 at byte {at}", p.display())]);
+    assert_eq!(
+        stderr,
+        [format!(
+            "tape-audit: {}: invalid JSON in value 5 at byte {at}",
+            p.display()
+        )]
+    );
     // Cut inside a value: the values before it counted, the cut one too.
     let p = write(d.path(), "cut.json", &bad[..good.len() + 10]);
     let r = audit(&p, &[], &[]);

@@ -150,10 +150,16 @@ mod tests {
 
     #[test]
     fn arrays_and_concatenated_values() {
-        let (got, r) = values(b"\xEF\xBB\xBF[{\"a\":1}, {\"b\":[2]}] {\"c\":3}\n[] [4,\"x\"]", 1000);
+        let (got, r) = values(
+            b"\xEF\xBB\xBF[{\"a\":1}, {\"b\":[2]}] {\"c\":3}\n[] [4,\"x\"]",
+            1000,
+        );
         assert_eq!(r.unwrap(), 5);
         let texts: Vec<&str> = got.iter().map(|g| g.1.as_str()).collect();
-        assert_eq!(texts, ["{\"a\":1}", "{\"b\":[2]}", "{\"c\":3}", "4", "\"x\""]);
+        assert_eq!(
+            texts,
+            ["{\"a\":1}", "{\"b\":[2]}", "{\"c\":3}", "4", "\"x\""]
+        );
         assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
     }
 

@@ -1255,7 +1255,11 @@ mod tests {
             entry(200, "ok", ""),
             entry(200, &big, ""),
             entry(503, &big, ""),
-            entry(500, r#"{\"error_code\":\"x\"}"#, &format!(r#","postData":{{"text":"{big}"}}"#)),
+            entry(
+                500,
+                r#"{\"error_code\":\"x\"}"#,
+                &format!(r#","postData":{{"text":"{big}"}}"#),
+            ),
             entry(404, "no", ""),
         ]);
         let (got, note, peak) = scan_limited(doc.as_bytes(), READ_SIZE as u64);
@@ -1266,11 +1270,17 @@ mod tests {
         let small = entry(200, "", "");
         let want = parse_entry(&small).unwrap();
         assert_eq!((ok.status, ok.body.clone()), (Some(200), Body::Missing));
-        assert_eq!((ok.url, ok.method, ok.time_ms, ok.duration_ms), (want.url, want.method, want.time_ms, want.duration_ms));
+        assert_eq!(
+            (ok.url, ok.method, ok.time_ms, ok.duration_ms),
+            (want.url, want.method, want.time_ms, want.duration_ms)
+        );
         // The error status whose body does not fit is too large.
         assert_eq!(
             got[2].1,
-            format!("!status 503: a {}-byte body, over the 1 MiB limit", big.len() + 2)
+            format!(
+                "!status 503: a {}-byte body, over the 1 MiB limit",
+                big.len() + 2
+            )
         );
         // An entry too large for a member the audit does not read is judged
         // whole, that member left out.
@@ -1280,16 +1290,25 @@ mod tests {
         assert!(!got[3].1.contains("postData"));
         assert!(got[4].1.starts_with('{'));
         let note = note.unwrap();
-        assert!(note.contains("1 entry larger than the 1 MiB record limit counted by status"), "{note}");
+        assert!(
+            note.contains("1 entry larger than the 1 MiB record limit counted by status"),
+            "{note}"
+        );
     }
 
     #[test]
     fn an_entry_whose_headers_do_not_fit_is_too_large() {
         let big = "h".repeat(3 * READ_SIZE);
-        let e = format!(r#"{{"request":{{"headers":[{{"name":"x","value":"{big}"}}]}},"response":{{"status":200}}}}"#);
+        let e = format!(
+            r#"{{"request":{{"headers":[{{"name":"x","value":"{big}"}}]}},"response":{{"status":200}}}}"#
+        );
         let (got, _, _) = scan_limited(har(&[e]).as_bytes(), READ_SIZE as u64);
         assert_eq!(got.len(), 1);
-        assert!(got[0].1.starts_with("!`request.headers` of "), "{}", got[0].1);
+        assert!(
+            got[0].1.starts_with("!`request.headers` of "),
+            "{}",
+            got[0].1
+        );
     }
 
     #[test]
@@ -1299,7 +1318,10 @@ mod tests {
         let full = r#"{"startedDateTime":"2024-06-11T09:00:00.123Z","time":12.5,"request":{"method":"POST","url":"https://api.x/v1/r/1","headers":[{"name":"Authorization","value":"Bearer abc123def456"},{"name":"X-Request-Id","value":"req-1"}],"cookies":[]},"response":{"status":409,"headers":[{"name":"Content-Type","value":"application/json"},{"name":"X-Request-Id","value":"resp-1"}],"content":{"size":40,"mimeType":"application/json","encoding":"base64","text":"eyJlcnJvcl9jb2RlIjoiY29uZmxpY3QiLCJlcnJvcl9tZXNzYWdlIjoieCJ9"}},"cache":{}}"#;
         let padded = full.replacen(
             r#""cookies":[]"#,
-            &format!(r#""cookies":[],"postData":{{"text":"{}"}}"#, "p".repeat(4000)),
+            &format!(
+                r#""cookies":[],"postData":{{"text":"{}"}}"#,
+                "p".repeat(4000)
+            ),
             1,
         );
         let (got, _, _) = scan_limited(har(&[padded]).as_bytes(), 1000);
@@ -1310,14 +1332,23 @@ mod tests {
 
     #[test]
     fn members_other_than_entries_are_not_kept() {
-        let pages = format!("[{}]", vec![r#"{"id":"page_1","title":"a page"}"#; 200_000].join(","));
-        let doc = format!(r#"{{"log":{{"pages":{pages},"entries":[{{}}],"_x":{pages}}},"_y":"{}"}}"#, "y".repeat(5 * READ_SIZE));
+        let pages = format!(
+            "[{}]",
+            vec![r#"{"id":"page_1","title":"a page"}"#; 200_000].join(",")
+        );
+        let doc = format!(
+            r#"{{"log":{{"pages":{pages},"entries":[{{}}],"_x":{pages}}},"_y":"{}"}}"#,
+            "y".repeat(5 * READ_SIZE)
+        );
         assert!(pages.len() > 6 * READ_SIZE);
         let (got, note, peak) = scan_limited(doc.as_bytes(), READ_SIZE as u64);
         assert_eq!(got.len(), 1);
         assert!(peak < 3 * READ_SIZE, "held {peak} bytes");
         let note = note.unwrap();
-        assert!(note.starts_with(&format!("`log.pages` ({} bytes), `log._x`", pages.len())), "{note}");
+        assert!(
+            note.starts_with(&format!("`log.pages` ({} bytes), `log._x`", pages.len())),
+            "{note}"
+        );
         assert!(note.contains("`_y`"), "{note}");
         // Without a limit nothing is named, and still nothing kept.
         let (got, note, peak) = scan_limited(doc.as_bytes(), u64::MAX);

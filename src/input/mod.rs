@@ -1360,7 +1360,10 @@ fn read_lines(
         lines::Piece::TooLong { line, len } => skip(
             Locator { file, index: line },
             SkipReason::TooLarge,
-            format!("line of {len} bytes, over the {} limit", limit_text(limit as u64)),
+            format!(
+                "line of {len} bytes, over the {} limit",
+                limit_text(limit as u64)
+            ),
         ),
     });
     if let Err(e) = r {

@@ -190,7 +190,10 @@ mod tests {
         let (base, got) = w.take(end);
         // (bytes before the kept ones may come along)
         assert!(base <= 20);
-        assert_eq!((got.len() as u64, got[(20 - base) as usize]), (end - base, 20));
+        assert_eq!(
+            (got.len() as u64, got[(20 - base) as usize]),
+            (end - base, 20)
+        );
         assert_eq!(w.byte(end - 1), None);
         while w.fill().unwrap() {
             w.keep_from(w.end());
