@@ -261,7 +261,9 @@ impl<R: Read> Scanner<R> {
                 let (shown, all) = &mut self.big_members;
                 *all += 1;
                 if shown.len() < NOTED_MEMBERS {
-                    shown.push((crate::aggregate::cut(path, 64), e - start));
+                    // A key is traffic text: redacted (then cut) like any.
+                    let name = crate::redact::text(path, crate::redact::Redact::On);
+                    shown.push((crate::aggregate::cut(&name, 64), e - start));
                 }
             }
         }
