@@ -105,7 +105,13 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, loc: Locator, request_id: Option<&str>, limit: usize, red: &dyn Fn(&str) -> String) {
+    fn add(
+        &mut self,
+        loc: Locator,
+        request_id: Option<&str>,
+        limit: usize,
+        red: &dyn Fn(&str) -> String,
+    ) {
         self.count += 1;
         if self.examples.wants(loc, limit) {
             self.examples.offer(
