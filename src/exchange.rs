@@ -123,7 +123,7 @@ pub struct Exchange<'a> {
     /// `Authorization`): never reported, only redacted wherever they appear
     /// in the record's own text (redaction layer 1). Filled, like
     /// `credential`, only for records that may be notable.
-    pub secrets: Vec<Cow<'a, str>>,
+    pub secrets: Box<[Cow<'a, str>]>,
     /// Whether the body mentions `error_code`, once asked
     /// (`body_mentions_code`): a success body is searched once, not by the
     /// reader and again by the classifier. Leave it at its default, and set
@@ -145,7 +145,7 @@ impl Default for Exchange<'_> {
             request_id: None,
             duration_ms: None,
             credential: None,
-            secrets: Vec::new(),
+            secrets: Box::default(),
             mentions_code: Memo::default(),
         }
     }

@@ -574,7 +574,7 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
         let req_pairs = header_pairs(req_headers);
         ex.request_id = find_header(&req_pairs, REQUEST_ID_HEADERS);
         ex.credential = find_header(&req_pairs, CREDENTIAL_HEADERS);
-        ex.secrets = secret_headers(&req_pairs, ex.credential.as_deref());
+        ex.secrets = secret_headers(&req_pairs, ex.credential.as_deref()).into();
         return Ok(ex);
     };
     let resp_headers = resp.get("headers");
@@ -643,9 +643,9 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
         ex.request_id = find_header(&req_pairs, REQUEST_ID_HEADERS)
             .or_else(|| header(resp_headers, REQUEST_ID_HEADERS));
         ex.credential = find_header(&req_pairs, CREDENTIAL_HEADERS);
-        ex.secrets = secret_headers(&req_pairs, ex.credential.as_deref());
-        ex.secrets
-            .extend(secret_headers(&header_pairs(resp_headers), None));
+        let mut secrets = secret_headers(&req_pairs, ex.credential.as_deref());
+        secrets.extend(secret_headers(&header_pairs(resp_headers), None));
+        ex.secrets = secrets.into();
     }
     Ok(ex)
 }

@@ -601,15 +601,15 @@ impl Shape {
                     .map(|s| Cow::Borrowed(*s)),
                 _ => as_str(v),
             });
+            let mut secrets = Vec::new();
             for v in self.secret_headers.iter().filter_map(|p| obj.find(p)) {
                 match first_byte(v) {
                     // Caddy's header values are arrays.
-                    b'[' => ex
-                        .secrets
-                        .extend(as_array(v).into_iter().flatten().filter_map(as_str)),
-                    _ => ex.secrets.extend(as_str(v)),
+                    b'[' => secrets.extend(as_array(v).into_iter().flatten().filter_map(as_str)),
+                    _ => secrets.extend(as_str(v)),
                 }
             }
+            ex.secrets = secrets.into();
         }
         Ok(Some(ex))
     }
