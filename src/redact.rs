@@ -957,4 +957,29 @@ mod tests {
         let _ = fingerprint("bearer\u{e9}x");
         let _ = fingerprint("toke\u{e9}n");
     }
+
+    #[test]
+    fn header_secrets_are_the_values_that_hold_secrets() {
+        let got: Vec<&str> =
+            header_secrets("theme=dark; sid=q7w2e9r4t1y8u3i6; lang=en; pref=abc12345xyz").collect();
+        // `dark` and `en` are not secrets; a sensitive name or a token-like value is.
+        assert_eq!(
+            got,
+            [
+                "theme=dark; sid=q7w2e9r4t1y8u3i6; lang=en; pref=abc12345xyz",
+                "q7w2e9r4t1y8u3i6",
+                "abc12345xyz"
+            ]
+        );
+        let set: Vec<&str> =
+            header_secrets("session=\"zz9xx8yy7ww6\"; Path=/; Max-Age=3600000; HttpOnly").collect();
+        assert!(set.contains(&"zz9xx8yy7ww6"), "{set:?}");
+        assert!(!set.iter().any(|s| *s == "3600000" || *s == "/"), "{set:?}");
+        // An API key is a value alone, base64 padding included.
+        assert_eq!(
+            header_secrets(" c2VjcmV0LWtleQ== ").collect::<Vec<_>>(),
+            ["c2VjcmV0LWtleQ=="]
+        );
+        assert_eq!(header_secrets("a=1").count(), 0);
+    }
 }
