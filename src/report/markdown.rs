@@ -17,10 +17,22 @@ const MAX_CHART_BARS: usize = 100;
 /// inputs, errors); the rest are counted. Endpoints follow `--top`.
 const MAX_ROWS: usize = 100;
 
-/// `60 s` as words for a chart or table heading.
+/// A bucket width as words for a heading: `60-second`, `5-minute`,
+/// `2.5-hour`, `204.8-day` (the largest unit that leaves at least 2 of it;
+/// exact widths keep their digits).
 fn width_words(ms: i64) -> String {
     let secs = ms as f64 / 1000.0;
-    format!("{secs}-second")
+    let (n, unit) = if secs < 120.0 || (ms % 60_000 != 0 && secs < 7200.0) {
+        (secs, "second")
+    } else if secs < 7200.0 {
+        (secs / 60.0, "minute")
+    } else if secs < 172_800.0 {
+        (secs / 3600.0, "hour")
+    } else {
+        (secs / 86_400.0, "day")
+    };
+    let n = format!("{n:.1}");
+    format!("{}-{unit}", n.strip_suffix(".0").unwrap_or(&n))
 }
 
 /// The x-axis unit of a chart spanning `span_ms`: (name, ms).
@@ -440,6 +452,15 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bucket_widths_in_words() {
+        assert_eq!(width_words(60_000), "60-second");
+        assert_eq!(width_words(1_500), "1.5-second");
+        assert_eq!(width_words(300_000), "5-minute");
+        assert_eq!(width_words(9_000_000), "2.5-hour");
+        assert_eq!(width_words(17_692_200_000), "204.8-day");
+    }
 
     #[test]
     fn cells_cannot_break_tables() {
