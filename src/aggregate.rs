@@ -105,7 +105,13 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, loc: Locator, request_id: Option<&str>, limit: usize, mode: Redact) {
+    fn add(
+        &mut self,
+        loc: Locator,
+        request_id: Option<&str>,
+        limit: usize,
+        red: &dyn Fn(&str) -> String,
+    ) {
         self.count += 1;
         if self.examples.wants(loc, limit) {
             self.examples.offer(
@@ -113,7 +119,7 @@ impl Tally {
                     loc,
                     // Request ids are traffic text too: a bearer value or a
                     // JWT sent as an "id" is redacted like any other.
-                    request_id: request_id.map(|r| redact::text(r, mode).into_owned()),
+                    request_id: request_id.map(red),
                 },
                 limit,
             );
@@ -388,12 +394,26 @@ impl Summary {
         let limit = self.settings.samples;
         let mode = self.settings.redact_mode();
         let rid = ex.request_id.as_deref();
+        // Text is stored redacted, the record's own credentials included
+        // (layer 1); those are gathered only when some text is stored.
+        let own = std::cell::OnceCell::new();
+        let red = |s: &str| -> String {
+            if mode == Redact::Off {
+                return s.to_string();
+            }
+            let own: Vec<&str> = own
+                .get_or_init(|| redact::own_secrets(ex))
+                .iter()
+                .map(String::as_str)
+                .collect();
+            redact::text_with(s, mode, &own).into_owned()
+        };
         let f = self.file(loc.file);
         f.records += 1;
         f.responses += 1;
         self.classes[v.class as usize] += 1;
         if let Some(viol) = v.violation {
-            self.violations[viol as usize].add(loc, rid, limit, mode);
+            self.violations[viol as usize].add(loc, rid, limit, &red);
         }
         let code = v.code.as_deref().unwrap_or("");
         let group = self.codes.entry((v.status, v.class)).or_default();
@@ -411,14 +431,12 @@ impl Summary {
         let clean = found.is_some();
         let stat = match found {
             Some(t) => t,
-            None => group
-                .entry(redact::text(code, mode).into_owned())
-                .or_default(),
+            None => group.entry(red(code)).or_default(),
         };
         if v.class == Class::Ok {
             stat.tally.count += 1;
         } else {
-            stat.tally.add(loc, rid, limit, mode);
+            stat.tally.add(loc, rid, limit, &red);
             if let Some(t) = ex.time_ms {
                 stat.first_ms = Some(stat.first_ms.map_or(t, |f| f.min(t)));
                 stat.last_ms = Some(stat.last_ms.map_or(t, |l| l.max(t)));
@@ -431,13 +449,13 @@ impl Summary {
             self.undocumented_statuses
                 .entry(v.status)
                 .or_default()
-                .add(loc, rid, limit, mode);
+                .add(loc, rid, limit, &red);
         }
         if v.body_status_code.is_some() {
-            self.body_status_mismatch.add(loc, rid, limit, mode);
+            self.body_status_mismatch.add(loc, rid, limit, &red);
         }
         if v.json_with_non_json_type {
-            self.json_with_non_json_type.add(loc, rid, limit, mode);
+            self.json_with_non_json_type.add(loc, rid, limit, &red);
         }
         let (_, path) = ex.host_and_path();
         thread_local! {
@@ -455,10 +473,7 @@ impl Summary {
                 Some(e) => e,
                 // Redact once, when an endpoint is first seen (the key is the
                 // redacted form, so a secret in a path is looked up again here).
-                None => self
-                    .endpoints
-                    .entry(redact::text(ep, mode).into_owned())
-                    .or_default(),
+                None => self.endpoints.entry(red(ep)).or_default(),
             };
             stat.classes[v.class as usize] += 1;
         });
@@ -478,7 +493,7 @@ impl Summary {
                     let code = if clean {
                         Cow::Borrowed(code)
                     } else {
-                        redact::text(code, mode)
+                        Cow::Owned(red(code))
                     };
                     thread_local! {
                         static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };

@@ -272,7 +272,7 @@ fn conclude(
     }
     if let Some(out) = outputs.html.as_mut() {
         // Errors are kept by the output and returned by `finish`.
-        let _ = report::html::write(&report, &audit.summary, out);
+        let _ = report::html::write(&report, out);
     }
     if let Some(out) = outputs.report.as_mut() {
         // Errors are kept by the output and returned by `finish`.
@@ -304,7 +304,7 @@ fn write_report(
         }
         OutputFormat::Json => report::json::write(report, out)?,
         OutputFormat::Markdown => report::markdown::write(report, rc.top, out)?,
-        OutputFormat::Html => report::html::write(report, &audit.summary, out)?,
+        OutputFormat::Html => report::html::write(report, out)?,
         OutputFormat::Partial => {
             let p = partial::Partial::of(audit, cat, options);
             report::json::to_writer(&mut *out, &p, false)?;

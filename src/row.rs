@@ -160,25 +160,4 @@ pub fn method(m: &str) -> String {
     }
 }
 
-/// The secrets a record carried itself: its credential (with and without
-/// the scheme) and the values of sensitive query parameters and URL
-/// userinfo, so that any echo of them in its text is redacted.
-pub fn own_secrets(ex: &Exchange<'_>) -> Vec<String> {
-    let mut v = Vec::new();
-    if let Some(c) = ex.credential.as_deref() {
-        v.push(c.trim().to_string());
-    }
-    if let Some(url) = ex.url.as_deref() {
-        if let Some((_, q)) = url.split_once('?') {
-            let q = q.split('#').next().unwrap_or("");
-            for pair in q.split('&') {
-                if let Some((k, val)) = pair.split_once('=') {
-                    if val.len() >= 4 && redact::sensitive_name(k) {
-                        v.push(val.to_string());
-                    }
-                }
-            }
-        }
-    }
-    v
-}
+pub use crate::redact::own_secrets;

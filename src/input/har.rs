@@ -916,6 +916,7 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
         let req_pairs = header_pairs(req_headers);
         ex.request_id = find_header(&req_pairs, REQUEST_ID_HEADERS);
         ex.credential = find_header(&req_pairs, CREDENTIAL_HEADERS);
+        ex.secrets = secret_headers(&req_pairs, ex.credential.as_deref()).into();
         return Ok(ex);
     };
     let resp_headers = resp.get("headers");
@@ -954,6 +955,12 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
                         "response.content.text is not valid base64".to_string(),
                     )
                 })?;
+                // Some exporters keep the body as sent, compressed: a gzip
+                // stream is inflated (bounded) so that the body can be read.
+                let bytes = match bytes.starts_with(&[0x1f, 0x8b]) {
+                    true => inflate_gzip(&bytes).unwrap_or(bytes),
+                    false => bytes,
+                };
                 // A success body is only ever looked at for an `error_code`
                 // (error_on_success): images and other binaries without
                 // one are not turned into text.
@@ -978,8 +985,31 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
         ex.request_id = find_header(&req_pairs, REQUEST_ID_HEADERS)
             .or_else(|| header(resp_headers, REQUEST_ID_HEADERS));
         ex.credential = find_header(&req_pairs, CREDENTIAL_HEADERS);
+        let mut secrets = secret_headers(&req_pairs, ex.credential.as_deref());
+        secrets.extend(secret_headers(&header_pairs(resp_headers), None));
+        ex.secrets = secrets.into();
     }
     Ok(ex)
+}
+
+/// The values of credential-bearing headers (`Cookie`, `Set-Cookie`, API
+/// keys, tokens: a credential header or a sensitive name) other than
+/// `credential`, for redacting their echoes (layer 1).
+fn secret_headers<'a>(
+    pairs: &[(Cow<'a, str>, Raw<'a>)],
+    credential: Option<&str>,
+) -> Vec<Cow<'a, str>> {
+    pairs
+        .iter()
+        .filter(|(name, _)| {
+            CREDENTIAL_HEADERS
+                .iter()
+                .any(|h| name.eq_ignore_ascii_case(h))
+                || crate::redact::sensitive_name(name)
+        })
+        .filter_map(|(_, v)| as_str(*v))
+        .filter(|v| !v.is_empty() && Some(v.as_ref()) != credential)
+        .collect()
 }
 
 /// Headers that carry a request id, most common first.
@@ -1090,6 +1120,18 @@ fn excerpt(s: &str) -> &str {
         Some((i, _)) => &s[..i],
         None => s,
     }
+}
+
+/// Largest body inflated from a gzip stream; more is cut (a bomb guard).
+const MAX_INFLATED: u64 = 16 << 20;
+
+/// Inflates a gzip stream (one or more members), at most 16 MiB of it;
+/// `None` when it is not valid gzip or holds nothing.
+pub fn inflate_gzip(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let dec = flate2::read::MultiGzDecoder::new(bytes);
+    dec.take(MAX_INFLATED).read_to_end(&mut out).ok()?;
+    (!out.is_empty()).then_some(out)
 }
 
 /// Decodes base64 (standard or URL-safe alphabet, padding optional,
