@@ -28,6 +28,20 @@ pub struct Settings {
     pub bucket_ms: i64,
     /// Whether secrets are redacted before they are stored.
     pub redact: bool,
+    /// Most buckets the timeline holds (`--max-buckets`): a longer span
+    /// coarsens the buckets up the [`LADDER`].
+    #[serde(default = "default_max_buckets")]
+    pub max_buckets: u32,
+}
+
+/// Default `--max-buckets`.
+pub const MAX_BUCKETS: u32 = 20_000;
+
+/// Largest `--max-buckets`: a report walks every bucket of the span.
+pub const MAX_BUCKETS_LIMIT: u32 = 1_000_000;
+
+fn default_max_buckets() -> u32 {
+    MAX_BUCKETS
 }
 
 impl Default for Settings {
@@ -36,8 +50,52 @@ impl Default for Settings {
             samples: 5,
             bucket_ms: 60_000,
             redact: true,
+            max_buckets: MAX_BUCKETS,
         }
     }
+}
+
+/// The bucket widths a timeline coarsens through, as multiples of
+/// `--bucket`: with the default 1 minute, 1m, 5m, 15m, 30m, 1h, 2h, 6h, 12h,
+/// 1d, then doubling. Each width is a whole multiple of the one before, and
+/// buckets start at multiples of their width from the epoch, so a timeline
+/// coarsened to a width holds the same counts whichever order its records
+/// came in and however the input was split.
+pub const LADDER: [i64; 9] = [1, 5, 15, 30, 60, 120, 360, 720, 1440];
+
+/// The widths of the ladder over `base` ms, finest first, up to the largest
+/// that fits an `i64`.
+pub fn ladder(base: i64) -> impl Iterator<Item = i64> {
+    let top = base.checked_mul(LADDER[LADDER.len() - 1]);
+    LADDER
+        .iter()
+        .map_while(move |&m| base.checked_mul(m))
+        .chain(std::iter::successors(top.and_then(|t| t.checked_mul(2)), |w| w.checked_mul(2)))
+}
+
+/// How many buckets of `width` ms the span from `first` to `last` touches.
+pub fn bucket_count(first: i64, last: i64, width: i64) -> i128 {
+    i128::from(last.div_euclid(width)) - i128::from(first.div_euclid(width)) + 1
+}
+
+/// The finest width of the ladder over `base` that is a multiple of every
+/// width in `at_least` and holds the span `span` in at most `max` buckets;
+/// the coarsest width of the ladder when none does (an absurd span), and
+/// `None` when no width of the ladder is a multiple of those in `at_least`.
+pub fn timeline_width(
+    base: i64,
+    max: u32,
+    span: Option<(i64, i64)>,
+    at_least: &[i64],
+) -> Option<i64> {
+    let mut last = None;
+    for w in ladder(base).filter(|w| at_least.iter().all(|&e| e > 0 && w % e == 0)) {
+        last = Some(w);
+        if span.is_none_or(|(f, l)| bucket_count(f, l, w) <= i128::from(max.max(2))) {
+            return Some(w);
+        }
+    }
+    last
 }
 
 impl Settings {
@@ -260,7 +318,12 @@ pub struct Summary {
     /// Responses per endpoint template.
     #[serde(with = "sorted_map")]
     pub endpoints: HashMap<String, EndpointStat>,
-    /// Responses per time bucket (bucket start, epoch ms).
+    /// Width of the timeline's buckets (ms): `settings.bucket_ms`, or a
+    /// coarser width of its [`ladder`] when the span needs more than
+    /// `settings.max_buckets` buckets.
+    pub timeline_ms: i64,
+    /// Responses per time bucket (bucket start, epoch ms, a multiple of
+    /// `timeline_ms`).
     pub timeline: BTreeMap<i64, Bucket>,
     /// Responses that had no timestamp.
     pub untimed: u64,
@@ -341,6 +404,7 @@ impl Summary {
             json_with_non_json_type: Tally::default(),
             skipped: BTreeMap::new(),
             endpoints: HashMap::default(),
+            timeline_ms: settings.bucket_ms,
             timeline: BTreeMap::new(),
             untimed: 0,
             first_ms: None,
@@ -464,9 +528,14 @@ impl Summary {
         });
         match ex.time_ms {
             Some(t) => {
+                let wider =
+                    self.first_ms.is_none_or(|f| t < f) || self.last_ms.is_none_or(|l| t > l);
                 self.first_ms = Some(self.first_ms.map_or(t, |f| f.min(t)));
                 self.last_ms = Some(self.last_ms.map_or(t, |l| l.max(t)));
-                let b = self.settings.bucket_ms;
+                if wider {
+                    self.fit_timeline();
+                }
+                let b = self.timeline_ms;
                 let start = t.div_euclid(b) * b;
                 // Records mostly come in time order: the last bucket is the one.
                 let bucket = match self.timeline.last_entry() {
@@ -475,7 +544,11 @@ impl Summary {
                 };
                 bucket.responses += 1;
                 if v.class != Class::Ok {
-                    let code = if clean {
+                    // Per code only for codes the catalog knows (a bounded
+                    // set); any other code counts under its status and class.
+                    let code = if !matches!(v.class, Class::Documented | Class::StatusMismatch) {
+                        Cow::Borrowed("")
+                    } else if clean {
                         Cow::Borrowed(code)
                     } else {
                         redact::text(code, mode)
@@ -552,16 +625,55 @@ impl Summary {
                 *a += b;
             }
         }
-        for (k, b) in other.timeline {
-            let mine = self.timeline.entry(k).or_default();
-            mine.responses += b.responses;
-            for (key, n) in b.by_key {
-                *mine.by_key.entry(key).or_default() += n;
-            }
+        let mut other_timeline = other.timeline;
+        if other.timeline_ms != self.timeline_ms {
+            // Both widths are on the same ladder: the finer one divides the other.
+            let w = self.timeline_ms.max(other.timeline_ms);
+            self.coarsen_timeline(w);
+            other_timeline = coarsened(other_timeline, w);
+        }
+        for (k, b) in other_timeline {
+            add_bucket(self.timeline.entry(k).or_default(), b);
         }
         self.untimed += other.untimed;
         self.first_ms = min_opt(self.first_ms, other.first_ms, i64::min);
         self.last_ms = min_opt(self.last_ms, other.last_ms, i64::max);
+        self.fit_timeline();
+    }
+
+    /// Coarsens the timeline to the finest width of the ladder that holds
+    /// the span seen in at most `settings.max_buckets` buckets.
+    fn fit_timeline(&mut self) {
+        let span = self.first_ms.zip(self.last_ms);
+        if span.is_some_and(|(f, l)| {
+            bucket_count(f, l, self.timeline_ms) > i128::from(self.settings.max_buckets.max(2))
+        }) {
+            let w = timeline_width(
+                self.settings.bucket_ms,
+                self.settings.max_buckets,
+                span,
+                &[self.timeline_ms],
+            )
+            .unwrap_or(self.timeline_ms);
+            self.coarsen_timeline(w);
+        }
+    }
+
+    /// Regroups the timeline into buckets of `width` ms, a multiple of the
+    /// present width.
+    pub fn coarsen_timeline(&mut self, width: i64) {
+        if width != self.timeline_ms {
+            self.timeline = coarsened(std::mem::take(&mut self.timeline), width);
+            self.timeline_ms = width;
+        }
+    }
+
+    /// Takes `--bucket` `base` (a multiple of the present one) and timeline
+    /// width `width` (a multiple of the present width), for merging
+    /// partials made with different buckets.
+    pub fn rebase_timeline(&mut self, base: i64, width: i64) {
+        self.settings.bucket_ms = base;
+        self.coarsen_timeline(width);
     }
 
     /// This summary with every piece of traffic text redacted, for a
@@ -585,8 +697,13 @@ impl Summary {
             redact: true,
             ..self.settings
         };
-        let mut out = Summary::new(settings);
-        let mut part = Summary::new(settings);
+        let width = self.timeline_ms;
+        let new = || Summary {
+            timeline_ms: width,
+            ..Summary::new(settings)
+        };
+        let mut out = new();
+        let mut part = new();
         part.files = self.files;
         part.classes = self.classes;
         part.violations = self.violations.map(tally);
@@ -620,18 +737,18 @@ impl Summary {
                     *clients.entry(redact::client(&c)).or_default() += n;
                 }
                 st.clients = clients;
-                let mut one = Summary::new(settings);
+                let mut one = new();
                 one.codes.entry(k).or_default().insert(red(&code), st);
                 out.merge(one);
             }
         }
         for (ep, st) in self.endpoints {
-            let mut one = Summary::new(settings);
+            let mut one = new();
             one.endpoints.insert(red(&ep), st);
             out.merge(one);
         }
         for (start, b) in self.timeline {
-            let mut one = Summary::new(settings);
+            let mut one = new();
             let bucket = one.timeline.entry(start).or_default();
             bucket.responses = b.responses;
             for (key, n) in b.by_key {
@@ -861,9 +978,31 @@ impl Summary {
     /// The error is `field: what is wrong`, the field as a path in the
     /// summary's JSON.
     pub fn validate(&self, inputs: usize) -> Result<(), String> {
-        let b = self.settings.bucket_ms;
-        if b < 1 {
+        if self.settings.bucket_ms < 1 {
             return Err("settings.bucket_ms: must be at least 1".to_string());
+        }
+        if !(2..=MAX_BUCKETS_LIMIT).contains(&self.settings.max_buckets) {
+            return Err(format!(
+                "settings.max_buckets: must be 2 to {MAX_BUCKETS_LIMIT}"
+            ));
+        }
+        let b = self.timeline_ms;
+        let rungs: Vec<i64> = ladder(self.settings.bucket_ms).collect();
+        if !rungs.contains(&b) {
+            return Err(format!(
+                "timeline_ms: {b} is not a width of the ladder over bucket_ms {}",
+                self.settings.bucket_ms
+            ));
+        }
+        if let (Some(&f), Some(&l)) = (self.timeline.keys().next(), self.timeline.keys().next_back()) {
+            if Some(&b) != rungs.last()
+                && bucket_count(f, l, b) > i128::from(self.settings.max_buckets)
+            {
+                return Err(format!(
+                    "timeline: more than max_buckets ({}) buckets of {b} ms",
+                    self.settings.max_buckets
+                ));
+            }
         }
         for (&k, f) in &self.files {
             let field = format!("files.{k}");
@@ -963,8 +1102,13 @@ impl Summary {
                 return Err(format!("{field}: {start} is not a time (epoch ms)"));
             }
             if start.rem_euclid(b) != 0 {
+                let name = if b == self.settings.bucket_ms {
+                    "bucket_ms"
+                } else {
+                    "timeline_ms"
+                };
                 return Err(format!(
-                    "{field}: not a bucket start (a multiple of bucket_ms {b})"
+                    "{field}: not a bucket start (a multiple of {name} {b})"
                 ));
             }
             timed = checked_sum([timed, bucket.responses], "timeline")?;
@@ -993,6 +1137,22 @@ impl Summary {
         equal(timed, responses, "timeline", "the responses (with untimed)")?;
         check_span(self.first_ms, self.last_ms, "")?;
         Ok(())
+    }
+}
+
+/// The buckets of `t` regrouped into buckets of `width` ms.
+fn coarsened(t: BTreeMap<i64, Bucket>, width: i64) -> BTreeMap<i64, Bucket> {
+    let mut out: BTreeMap<i64, Bucket> = BTreeMap::new();
+    for (start, b) in t {
+        add_bucket(out.entry(start.div_euclid(width) * width).or_default(), b);
+    }
+    out
+}
+
+fn add_bucket(mine: &mut Bucket, b: Bucket) {
+    mine.responses += b.responses;
+    for (key, n) in b.by_key {
+        *mine.by_key.entry(key).or_default() += n;
     }
 }
 

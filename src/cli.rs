@@ -80,6 +80,12 @@ pub struct Cli {
     #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = crate::filter::parse_duration_ms, help_heading = REPORTS)]
     pub bucket: i64,
 
+    /// Most timeline buckets: a longer span coarsens the bucket by whole
+    /// multiples (1m, 5m, 15m, 30m, 1h, 2h, 6h, 12h, 1d, then doubling, times
+    /// --bucket), and the report says so.
+    #[arg(long, value_name = "N", default_value_t = crate::aggregate::MAX_BUCKETS, value_parser = clap::value_parser!(u32).range(2..=i64::from(crate::aggregate::MAX_BUCKETS_LIMIT)), help_heading = REPORTS)]
+    pub max_buckets: u32,
+
     /// List the records of these classes (comma-separated, or `all` for
     /// every class but ok), one per line, instead of the report.
     #[arg(long, value_name = "CLASS", value_delimiter = ',', value_parser = show_parser(), ignore_case = true, help_heading = REPORTS)]

@@ -204,6 +204,7 @@ impl Config {
             samples: usize::from(cli.samples),
             bucket_ms: cli.bucket,
             redact: !cli.unsafe_show_secrets,
+            max_buckets: cli.max_buckets,
         };
         let jobs = cli
             .jobs

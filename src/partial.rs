@@ -145,6 +145,7 @@ pub fn merge(parts: Vec<(String, Partial)>) -> Result<Partial, Error> {
                 ))
             })?;
     }
+    let timeline = common_timeline(&parts)?;
     for (name, p) in &parts[1..] {
         if p.catalog.fingerprint != first.catalog.fingerprint {
             return Err(Error::Usage(format!(
@@ -189,10 +190,16 @@ pub fn merge(parts: Vec<(String, Partial)>) -> Result<Partial, Error> {
         .iter()
         .map(|&(_, i, j)| parts[i].1.inputs[j].clone())
         .collect();
-    let (catalog, options) = (first.catalog.clone(), first.options.clone());
+    let (catalog, mut options) = (first.catalog.clone(), first.options.clone());
+    let (base, max_buckets, width) = timeline;
+    options.settings.bucket_ms = base;
+    options.settings.max_buckets = max_buckets;
     let mut summary = Summary::new(options.settings);
+    summary.timeline_ms = width;
     for (i, (name, p)) in parts.into_iter().enumerate() {
         let mut s = p.summary;
+        s.settings.max_buckets = max_buckets;
+        s.rebase_timeline(base, width);
         s.remap_files(|f| global[i].get(f as usize).copied().unwrap_or(f));
         summary.merge(s);
         if !timeline_span_fits(&summary.timeline) {
@@ -211,6 +218,50 @@ pub fn merge(parts: Vec<(String, Partial)>) -> Result<Partial, Error> {
     })
 }
 
+/// The `--bucket`, `--max-buckets` and timeline width the merged partials
+/// share: the largest `--bucket` (every other one must divide it), the
+/// smallest `--max-buckets`, and the finest width of the ladder that every
+/// partial's width divides and that holds the merged span. Found from all
+/// partials at once, so the order they come in changes nothing.
+fn common_timeline(parts: &[(String, Partial)]) -> Result<(i64, u32, i64), Error> {
+    let (big_name, big) = parts
+        .iter()
+        .max_by_key(|(_, p)| p.summary.settings.bucket_ms)
+        .expect("at least one partial");
+    let base = big.summary.settings.bucket_ms;
+    let secs = |ms: i64| format!("{}s", ms as f64 / 1000.0);
+    for (name, p) in parts {
+        let b = p.summary.settings.bucket_ms;
+        if base % b != 0 {
+            return Err(Error::Usage(format!(
+                "{name}: --bucket ({} here, {} in {big_name}) is not a whole fraction of the other: the timelines cannot be merged",
+                secs(b),
+                secs(base)
+            )));
+        }
+    }
+    let max_buckets = parts
+        .iter()
+        .map(|(_, p)| p.summary.settings.max_buckets)
+        .min()
+        .expect("at least one partial");
+    let mut span: Option<(i64, i64)> = None;
+    for (_, p) in parts {
+        if let Some((f, l)) = p.summary.first_ms.zip(p.summary.last_ms) {
+            span = Some(span.map_or((f, l), |(a, b)| (a.min(f), b.max(l))));
+        }
+    }
+    let widths: Vec<i64> = parts.iter().map(|(_, p)| p.summary.timeline_ms).collect();
+    let width = crate::aggregate::timeline_width(base, max_buckets, span, &widths).ok_or_else(|| {
+        Error::Usage(format!(
+            "the partials' timeline buckets ({}) have no common multiple among the bucket widths over --bucket {}: the timelines cannot be merged",
+            widths.iter().map(|&w| secs(w)).collect::<Vec<_>>().join(", "),
+            secs(base)
+        ))
+    })?;
+    Ok((base, max_buckets, width))
+}
+
 fn differs(a: &Options, b: &Options) -> Option<String> {
     let list = |v: &[String]| {
         if v.is_empty() {
@@ -219,17 +270,11 @@ fn differs(a: &Options, b: &Options) -> Option<String> {
             v.join("; ")
         }
     };
-    let secs = |ms: i64| format!("{}s", ms as f64 / 1000.0);
     let pairs = [
         (
             "--samples",
             a.settings.samples.to_string(),
             b.settings.samples.to_string(),
-        ),
-        (
-            "--bucket",
-            secs(a.settings.bucket_ms),
-            secs(b.settings.bucket_ms),
         ),
         (
             "--unsafe-show-secrets",

@@ -479,6 +479,9 @@ fn timeline(h: &mut String, r: &Report, s: &Summary) {
         "<h2>Timeline <span class=\"dim\">({} s buckets)</span></h2>",
         tl.bucket_seconds
     );
+    if let Some(note) = &tl.note {
+        let _ = writeln!(h, "<p class=\"dim\">Note: {}.</p>", esc(note));
+    }
     let (g, width) = groups(r, s);
     if g.is_empty() {
         h.push_str("<p class=\"dim\">No timestamps in the traffic.</p>\n</section>\n");

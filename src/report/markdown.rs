@@ -248,6 +248,9 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
             "\n## Timeline ({}-second buckets)\n",
             tl.bucket_seconds
         )?;
+        if let Some(note) = &tl.note {
+            writeln!(out, "Note: {note}.\n")?;
+        }
         if let Some(p) = &tl.peak {
             writeln!(
                 out,

@@ -302,8 +302,12 @@ pub struct BucketRow {
 /// Responses and errors over time.
 #[derive(Debug, Clone, DeriveSerialize)]
 pub struct Timeline {
-    /// Bucket width in seconds.
+    /// Bucket width in seconds (`--bucket`, or coarser: see `note`).
     pub bucket_seconds: f64,
+    /// `--bucket` in seconds.
+    pub requested_bucket_seconds: f64,
+    /// Why the buckets are wider than `--bucket`, when they are.
+    pub note: Option<String>,
     /// Every bucket from the first to the last timestamp, empty ones included.
     pub buckets: Vec<BucketRow>,
     /// The bucket with the most error responses.
@@ -373,8 +377,6 @@ pub struct ReportOptions {
     pub max_skipped_share: f64,
 }
 
-/// Most buckets a timeline fills in; longer spans list only non-empty buckets.
-const MAX_FILLED_BUCKETS: i64 = 20_000;
 
 impl Report {
     /// Builds the report of a run.
@@ -674,8 +676,46 @@ fn endpoints(s: &Summary) -> Vec<EndpointRow> {
     rows
 }
 
+/// `90 s`, `15 min`, `6 h`, `2 d`: a bucket width in words.
+pub fn duration_words(ms: i64) -> String {
+    for (unit, name) in [(86_400_000, "d"), (3_600_000, "h"), (60_000, "min")] {
+        if ms >= unit && ms % unit == 0 {
+            return format!("{} {name}", ms / unit);
+        }
+    }
+    format!("{} s", ms as f64 / 1000.0)
+}
+
+/// `1,234,567`: a count with thousands separators.
+pub fn thousands(n: impl Into<u128>) -> String {
+    let digits = n.into().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn timeline(s: &Summary) -> Timeline {
-    let b = s.settings.bucket_ms;
+    let b = s.timeline_ms;
+    let base = s.settings.bucket_ms;
+    let note = (b != base).then(|| {
+        let need = s
+            .first_ms
+            .zip(s.last_ms)
+            .map_or(0, |(f, l)| crate::aggregate::bucket_count(f, l, base).max(0) as u128);
+        format!(
+            "buckets coarsened from {} to {}: the span needs {} buckets of {}, more than --max-buckets {}",
+            duration_words(base),
+            duration_words(b),
+            thousands(need),
+            duration_words(base),
+            thousands(s.settings.max_buckets)
+        )
+    });
     let row = |start_ms: i64, bucket: Option<&crate::aggregate::Bucket>| BucketRow {
         start: format_time(start_ms),
         start_ms,
@@ -689,7 +729,8 @@ fn timeline(s: &Summary) -> Timeline {
         }),
     };
     let buckets: Vec<BucketRow> = match (s.timeline.keys().next(), s.timeline.keys().next_back()) {
-        (Some(&first), Some(&last)) if (last - first) / b < MAX_FILLED_BUCKETS => {
+        // At most `max_buckets` (or a few at the coarsest width).
+        (Some(&first), Some(&last)) => {
             (0..=(last - first) / b)
                 .map(|i| first + i * b)
                 .map(|t| row(t, s.timeline.get(&t)))
@@ -704,6 +745,8 @@ fn timeline(s: &Summary) -> Timeline {
         .cloned();
     Timeline {
         bucket_seconds: b as f64 / 1000.0,
+        requested_bucket_seconds: base as f64 / 1000.0,
+        note,
         buckets,
         peak,
         untimed: s.untimed,

@@ -362,6 +362,9 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
                 tl.bucket_seconds
             ))
         )?;
+        if let Some(note) = &tl.note {
+            writeln!(out, "  {}", st.dim(note))?;
+        }
         writeln!(out, "  {}", sparkline(&counts))?;
         let (first, last) = (
             &tl.buckets[0].start,
