@@ -222,6 +222,18 @@ pub struct ReportArgs {
     /// Endpoints listed in the table and Markdown reports.
     #[arg(long, value_name = "N", default_value_t = 10, help_heading = REPORTS)]
     pub top: usize,
+    /// Most (status, error_code, class) rows a report lists, the most
+    /// frequent; the report counts the rest in one line.
+    #[arg(long, value_name = "N", default_value_t = crate::report::DEFAULT_MAX_CODES, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(1..), |n| n as usize), help_heading = REPORTS)]
+    pub max_codes: usize,
+    /// Most endpoints with errors the JSON and HTML reports list (the table
+    /// and Markdown show --top of them); the rest are counted in one line.
+    #[arg(long, value_name = "N", default_value_t = crate::report::DEFAULT_MAX_ENDPOINTS, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(1..), |n| n as usize), help_heading = REPORTS)]
+    pub max_endpoints: usize,
+    /// Most clients (credential fingerprints) listed per code, the most
+    /// frequent; their number is always given.
+    #[arg(long, value_name = "N", default_value_t = crate::report::DEFAULT_MAX_CLIENTS, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(1..), |n| n as usize), help_heading = REPORTS)]
+    pub max_clients: usize,
     /// Compare with an earlier `--format json` report: new, gone and
     /// changed codes, endpoints and violations.
     #[arg(long, value_name = "OLD.json", help_heading = GATE)]

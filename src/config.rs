@@ -84,6 +84,12 @@ pub struct ReportConfig {
     pub format: OutputFormat,
     /// Rows per list in the table and Markdown.
     pub top: usize,
+    /// `--max-codes`, `--max-endpoints`, `--max-clients`.
+    pub max_codes: usize,
+    /// `--max-endpoints`.
+    pub max_endpoints: usize,
+    /// `--max-clients`.
+    pub max_clients: usize,
     /// Colour on the terminal.
     pub color: bool,
     /// `--baseline`, loaded.
@@ -285,6 +291,9 @@ impl ReportConfig {
         ReportConfig {
             format: OutputFormat::Table,
             top: 10,
+            max_codes: crate::report::DEFAULT_MAX_CODES,
+            max_endpoints: crate::report::DEFAULT_MAX_ENDPOINTS,
+            max_clients: crate::report::DEFAULT_MAX_CLIENTS,
             color: false,
             baseline: None,
             baseline_threshold: 0.5,
@@ -318,6 +327,9 @@ impl ReportConfig {
         Ok(ReportConfig {
             format,
             top: args.top,
+            max_codes: args.max_codes,
+            max_endpoints: args.max_endpoints,
+            max_clients: args.max_clients,
             color,
             baseline,
             baseline_threshold: args.baseline_threshold / 100.0,

@@ -1,12 +1,11 @@
 //! Mergeable partial reports: the full aggregate state of a run as one JSON
-//! document (`tape-audit/partial/v1`), so runs on many machines combine into
+//! document (`tape-audit/partial/v2`), so runs on many machines combine into
 //! the report one run over all the input would give.
 //!
 //! Merging orders inputs by name, so the result does not depend on the
 //! order partials are given in; every bounded list in the summary keeps the
 //! first items by (input, position), which no grouping can change.
 
-use std::io::Read;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -20,7 +19,7 @@ use crate::pipeline::Audit;
 use crate::sanitize::terminal;
 
 /// The partial document's schema name and version.
-pub const SCHEMA: &str = "tape-audit/partial/v1";
+pub const SCHEMA: &str = "tape-audit/partial/v2";
 
 /// The options that change results; partials merge only when these agree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,7 +59,7 @@ impl CatalogId {
 /// The aggregate state of a run (or of merged runs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Partial {
-    /// `tape-audit/partial/v1`.
+    /// `tape-audit/partial/v2`.
     pub schema: String,
     /// Tool version that wrote it.
     pub version: String,
@@ -306,11 +305,7 @@ pub fn load(args: &[String]) -> Result<Vec<(String, Partial)>, Error> {
     let mut out = Vec::new();
     for a in args {
         if a == "-" {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| Error::io(Path::new("<stdin>"), e))?;
-            parse_stream(&text, "<stdin>", &mut out)?;
+            parse_stream(std::io::stdin().lock(), "<stdin>", &mut out)?;
             continue;
         }
         let p = Path::new(a);
@@ -331,8 +326,12 @@ pub fn load(args: &[String]) -> Result<Vec<(String, Partial)>, Error> {
             vec![p.to_path_buf()]
         };
         for f in files {
-            let text = std::fs::read_to_string(&f).map_err(|e| Error::io(&f, e))?;
-            parse_stream(&text, &f.display().to_string(), &mut out)?;
+            let file = std::fs::File::open(&f).map_err(|e| Error::io(&f, e))?;
+            parse_stream(
+                std::io::BufReader::with_capacity(1 << 16, file),
+                &f.display().to_string(),
+                &mut out,
+            )?;
         }
     }
     Ok(out)
@@ -342,12 +341,19 @@ pub fn load(args: &[String]) -> Result<Vec<(String, Partial)>, Error> {
 /// `name`, each checked with [`Partial::validate`].
 pub fn parse(text: &str, name: &str) -> Result<Vec<(String, Partial)>, Error> {
     let mut out = Vec::new();
-    parse_stream(text, name, &mut out)?;
+    parse_stream(text.as_bytes(), name, &mut out)?;
     Ok(out)
 }
 
-fn parse_stream(text: &str, name: &str, out: &mut Vec<(String, Partial)>) -> Result<(), Error> {
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Partial>();
+/// Reads partials from a stream, one value at a time: a partial's keyed
+/// tables spill to temporary runs as they are read (see `crate::spill`), so
+/// a partial of any size loads in bounded memory.
+fn parse_stream(
+    reader: impl std::io::Read,
+    name: &str,
+    out: &mut Vec<(String, Partial)>,
+) -> Result<(), Error> {
+    let mut stream = serde_json::Deserializer::from_reader(reader).into_iter::<Partial>();
     let mut n = 0;
     for p in stream.by_ref() {
         let p = p.map_err(|e| Error::Spec {

@@ -1042,6 +1042,9 @@ fn codes(h: &mut String, r: &Report) {
         code_table(h, &by_time, &|_| String::new(), "");
         h.push_str("</details>\n");
     }
+    if let Some(f) = &r.codes_fold {
+        let _ = write!(h, "<p class=\"more\">{}.</p>", esc(&f.statement));
+    }
     h.push_str("</section>\n");
 }
 
@@ -1112,6 +1115,9 @@ fn endpoints(h: &mut String, r: &Report) {
     }
     h.push_str("</tbody></table></div>\n");
     more(h, r.endpoints.len(), MAX_ROWS, "endpoints");
+    if let Some(f) = &r.endpoints_fold {
+        let _ = write!(h, "<p class=\"more\">{}.</p>", esc(&f.statement));
+    }
     h.push_str("</section>\n");
 }
 

@@ -177,6 +177,9 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
             places(&row.examples, 3)
         )?;
     }
+    if let Some(f) = &r.codes_fold {
+        writeln!(out, "\n{}.", cell(&f.statement))?;
+    }
     for sp in &r.spellings {
         if sp.seen.0.iter().any(|(_, n)| *n > 0) {
             let parts: Vec<String> = sp
@@ -238,6 +241,9 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
                 e.errors,
                 cell(&classes.join(", "))
             )?;
+        }
+        if let Some(f) = &r.endpoints_fold {
+            writeln!(out, "\n{}.", cell(&f.statement))?;
         }
     }
     let tl = &r.timeline;
