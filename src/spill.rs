@@ -147,7 +147,12 @@ where
 
     /// Every entry, in key order, equal keys added up: the runs merged with
     /// `mem` (any order).
-    pub fn merged(&self, mut mem: Vec<(K, V)>, combine: Combine<V>, samples: usize) -> Merged<K, V> {
+    pub fn merged(
+        &self,
+        mut mem: Vec<(K, V)>,
+        combine: Combine<V>,
+        samples: usize,
+    ) -> Merged<K, V> {
         mem.sort_by(|a, b| a.0.cmp(&b.0));
         Merged::new(&self.runs, mem, combine, samples)
     }
@@ -266,9 +271,7 @@ impl<K: Ord + DeserializeOwned + 'static, V: DeserializeOwned + 'static> Merged<
     }
 }
 
-impl<K: Ord + DeserializeOwned + 'static, V: DeserializeOwned + 'static> Iterator
-    for Merged<K, V>
-{
+impl<K: Ord + DeserializeOwned + 'static, V: DeserializeOwned + 'static> Iterator for Merged<K, V> {
     type Item = (K, V);
 
     fn next(&mut self) -> Option<(K, V)> {

@@ -259,7 +259,14 @@ pub struct Fold {
 }
 
 impl Fold {
-    fn new(distinct: u64, listed: u64, responses: u64, what: &str, order: &str, unit: (&str, &str)) -> Fold {
+    fn new(
+        distinct: u64,
+        listed: u64,
+        responses: u64,
+        what: &str,
+        order: &str,
+        unit: (&str, &str),
+    ) -> Fold {
         let others = distinct - listed;
         Fold {
             distinct,
@@ -271,7 +278,11 @@ impl Fold {
                 thousands(distinct),
                 thousands(listed),
                 thousands(others),
-                if others == 1 { "other accounts" } else { "others account" },
+                if others == 1 {
+                    "other accounts"
+                } else {
+                    "others account"
+                },
                 thousands(responses),
                 if responses == 1 { unit.0 } else { unit.1 },
             ),
@@ -290,7 +301,11 @@ pub const DEFAULT_MAX_CLIENTS: usize = 10;
 /// A code row picked for the report, with its top clients.
 struct Picked {
     /// The most frequent rows, in (status, class, code) order.
-    rows: Vec<(crate::aggregate::CodeKey, crate::aggregate::CodeStat, Clients)>,
+    rows: Vec<(
+        crate::aggregate::CodeKey,
+        crate::aggregate::CodeStat,
+        Clients,
+    )>,
     /// Responses per code the catalog knows, over every row (for spellings).
     by_code: std::collections::HashMap<String, u64>,
     /// Documented (status, code) pairs seen.
@@ -387,12 +402,11 @@ fn pick_codes(s: &Summary, cat: &Catalog, opts: &ReportOptions) -> Picked {
         let count = st.tally.count;
         // Cheap test first: most rows of a big table never make the list.
         if top.heap.len() < top.max
-            || top
-                .heap
-                .peek()
-                .is_some_and(|w: &Ranked<(std::cmp::Reverse<u64>, crate::aggregate::CodeKey), _>| {
+            || top.heap.peek().is_some_and(
+                |w: &Ranked<(std::cmp::Reverse<u64>, crate::aggregate::CodeKey), _>| {
                     (std::cmp::Reverse(count), &k) < (w.0 .0, &w.0 .1)
-                })
+                },
+            )
         {
             let listed: Vec<(String, u64)> = mine
                 .into_sorted()
@@ -607,7 +621,6 @@ impl Default for ReportOptions {
         }
     }
 }
-
 
 impl Report {
     /// Builds the report of a run.
@@ -986,12 +999,10 @@ fn timeline(s: &Summary) -> Timeline {
     };
     let buckets: Vec<BucketRow> = match (s.timeline.keys().next(), s.timeline.keys().next_back()) {
         // At most `max_buckets` (or a few at the coarsest width).
-        (Some(&first), Some(&last)) => {
-            (0..=(last - first) / b)
-                .map(|i| first + i * b)
-                .map(|t| row(t, s.timeline.get(&t)))
-                .collect()
-        }
+        (Some(&first), Some(&last)) => (0..=(last - first) / b)
+            .map(|i| first + i * b)
+            .map(|t| row(t, s.timeline.get(&t)))
+            .collect(),
         _ => s.timeline.iter().map(|(&t, x)| row(t, Some(x))).collect(),
     };
     let peak = buckets
