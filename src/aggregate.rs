@@ -608,6 +608,87 @@ impl EndpointTable {
     }
 }
 
+/// The placeholder of a path position that holds many values.
+pub const VARIABLE: &str = "{*}";
+
+/// `path` with segment `i` replaced by [`VARIABLE`].
+fn masked(segments: &[&str], i: usize) -> String {
+    let mut out = String::new();
+    for (j, s) in segments.iter().enumerate() {
+        if j > 0 {
+            out.push('/');
+        }
+        out.push_str(if j == i { VARIABLE } else { s });
+    }
+    out
+}
+
+/// Whether segment `s` may become a variable (not empty, not an id already).
+fn maskable(s: &str) -> bool {
+    !s.is_empty() && s != "{id}" && s != VARIABLE
+}
+
+impl EndpointTable {
+    /// The table with adaptive templates, as log-template miners make them:
+    /// a path position that holds at least `min` distinct values among
+    /// endpoints alike in every other position (`/search/red-shoes`,
+    /// `/search/blue-hat`, ... under `/search/`) becomes [`VARIABLE`]
+    /// (`/search/{*}`), and endpoints that become one add up. Decided from
+    /// this (final, exact) table alone, in two streaming passes over it, so
+    /// the templates do not depend on arrival order or on the split; the
+    /// counts per masked path spill past the budget like any table. `min`
+    /// 0 changes nothing.
+    pub fn templated(&self, min: u64) -> EndpointTable {
+        if min == 0 {
+            return self.clone();
+        }
+        // Pass 1: how many endpoints each masked path stands for (each
+        // endpoint is one distinct value at the masked position).
+        let mut counts: HashMap<String, u64> = HashMap::default();
+        let mut runs: Runs<String, u64> = Runs::default();
+        for (ep, _) in self.rows() {
+            let segs: Vec<&str> = ep.split('/').collect();
+            for (i, s) in segs.iter().enumerate() {
+                if maskable(s) {
+                    *counts.entry(masked(&segs, i)).or_insert(0) += 1;
+                }
+            }
+            if counts.len() > spill::budget() {
+                let items: Vec<(String, u64)> = std::mem::take(&mut counts).into_iter().collect();
+                if let Err(back) = runs.spill(items, add_count, 0) {
+                    counts.extend(back);
+                }
+            }
+        }
+        let variable: std::collections::HashSet<String> = runs
+            .merged(counts.into_iter().collect(), add_count, 0)
+            .filter(|&(_, n)| n >= min)
+            .map(|(m, _)| m)
+            .collect();
+        if variable.is_empty() {
+            return self.clone();
+        }
+        // Pass 2: every endpoint under its template.
+        let mut out = EndpointTable::default();
+        for (ep, st) in self.rows() {
+            let segs: Vec<&str> = ep.split('/').collect();
+            let mut t = String::with_capacity(ep.len());
+            for (i, s) in segs.iter().enumerate() {
+                if i > 0 {
+                    t.push('/');
+                }
+                if maskable(s) && variable.contains(&masked(&segs, i)) {
+                    t.push_str(VARIABLE);
+                } else {
+                    t.push_str(s);
+                }
+            }
+            out.insert(t, st);
+        }
+        out
+    }
+}
+
 impl PartialEq for EndpointTable {
     fn eq(&self, o: &Self) -> bool {
         self.rows().eq(o.rows())

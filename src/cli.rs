@@ -234,6 +234,11 @@ pub struct ReportArgs {
     /// frequent; their number is always given.
     #[arg(long, value_name = "N", default_value_t = crate::report::DEFAULT_MAX_CLIENTS, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(1..), |n| n as usize), help_heading = REPORTS)]
     pub max_clients: usize,
+    /// A path position holding at least N distinct values among endpoints
+    /// alike elsewhere becomes {*} in the endpoint list (`/search/{*}`);
+    /// 0 never. The CSV and samples keep the raw path.
+    #[arg(long, value_name = "N", default_value_t = crate::report::DEFAULT_COLLAPSE, help_heading = REPORTS)]
+    pub collapse: u64,
     /// Compare with an earlier `--format json` report: new, gone and
     /// changed codes, endpoints and violations.
     #[arg(long, value_name = "OLD.json", help_heading = GATE)]

@@ -90,6 +90,8 @@ pub struct ReportConfig {
     pub max_endpoints: usize,
     /// `--max-clients`.
     pub max_clients: usize,
+    /// `--collapse`.
+    pub collapse: u64,
     /// Colour on the terminal.
     pub color: bool,
     /// `--baseline`, loaded.
@@ -294,6 +296,7 @@ impl ReportConfig {
             max_codes: crate::report::DEFAULT_MAX_CODES,
             max_endpoints: crate::report::DEFAULT_MAX_ENDPOINTS,
             max_clients: crate::report::DEFAULT_MAX_CLIENTS,
+            collapse: crate::report::DEFAULT_COLLAPSE,
             color: false,
             baseline: None,
             baseline_threshold: 0.5,
@@ -330,6 +333,7 @@ impl ReportConfig {
             max_codes: args.max_codes,
             max_endpoints: args.max_endpoints,
             max_clients: args.max_clients,
+            collapse: args.collapse,
             color,
             baseline,
             baseline_threshold: args.baseline_threshold / 100.0,

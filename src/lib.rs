@@ -239,6 +239,7 @@ fn conclude(
             max_codes: rc.max_codes,
             max_endpoints: rc.max_endpoints,
             max_clients: rc.max_clients,
+            collapse: rc.collapse,
             max_skipped_share: 0.5,
         },
     );

@@ -93,6 +93,7 @@ fn a_dimension_past_its_limit_folds_with_exact_totals_in_every_format() {
     let dir = tempfile::tempdir().unwrap();
     let lines = high_cardinality(300);
     write(dir.path(), "a.jsonl", &lines);
+    // --collapse 0: every path its own endpoint (the templates are tested below).
     let args = [
         "a.jsonl",
         "--max-codes",
@@ -101,6 +102,8 @@ fn a_dimension_past_its_limit_folds_with_exact_totals_in_every_format() {
         "4",
         "--max-clients",
         "3",
+        "--collapse",
+        "0",
     ];
     let r = json(&tape(
         dir.path(),
@@ -371,6 +374,98 @@ fn partials_with_different_buckets_merge_at_the_larger() {
         let m = tape(d, None, &["merge", parts[0], parts[1], "--format", "json"]);
         assert_eq!(text(&m), direct, "merge {parts:?} at 5 min");
     }
+}
+
+#[test]
+fn path_positions_with_many_values_become_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut lines = Vec::new();
+    for i in 0..60 {
+        let ms = i * 1000;
+        lines.push(line(
+            404,
+            Some("not_found"),
+            &format!("/users/user-{i}/orders"),
+            "1",
+            ms,
+        ));
+        lines.push(line(
+            404,
+            Some("not_found"),
+            &format!("/search/term-{i}"),
+            "1",
+            ms,
+        ));
+        lines.push(line(
+            404,
+            Some("not_found"),
+            &format!("/files/report-{i}.pdf"),
+            "1",
+            ms,
+        ));
+    }
+    // Literal siblings, few: they stay as they are.
+    for p in ["/v1/user", "/v1/app", "/v1/workspace"] {
+        lines.push(line(500, Some("internal_server_error"), p, "1", 0));
+    }
+    // Few values under /teams/: below the threshold, kept apart.
+    for i in 0..5 {
+        lines.push(line(
+            404,
+            Some("not_found"),
+            &format!("/teams/team-{i}"),
+            "1",
+            0,
+        ));
+    }
+    write(d, "a.jsonl", &lines);
+    let endpoints = |extra: &[&str]| -> Vec<(String, u64)> {
+        let r = json(&tape(
+            d,
+            Some(SMALL),
+            &[&["a.jsonl", "--format", "json"], extra].concat(),
+        ));
+        let mut v: Vec<(String, u64)> = r["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["endpoint"].as_str().unwrap().to_string(),
+                    e["errors"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let want: Vec<(String, u64)> = [
+        ("/files/{*}", 60),
+        ("/search/{*}", 60),
+        ("/teams/team-0", 1),
+        ("/teams/team-1", 1),
+        ("/teams/team-2", 1),
+        ("/teams/team-3", 1),
+        ("/teams/team-4", 1),
+        ("/users/{*}/orders", 60),
+        ("/v1/app", 1),
+        ("/v1/user", 1),
+        ("/v1/workspace", 1),
+    ]
+    .iter()
+    .map(|(e, n)| (e.to_string(), *n))
+    .collect();
+    assert_eq!(endpoints(&[]), want);
+    // A lower threshold takes /teams/ too; 0 turns the templates off.
+    assert!(endpoints(&["--collapse", "5"]).contains(&("/teams/{*}".to_string(), 5)));
+    assert_eq!(endpoints(&["--collapse", "0"]).len(), 60 * 3 + 3 + 5);
+    // The CSV keeps the raw path.
+    let csv = text(&tape(d, None, &["a.jsonl", "--csv", "-"]));
+    assert!(
+        csv.contains("/search/term-7") && csv.contains("/users/user-7/orders"),
+        "{csv}"
+    );
 }
 
 /// Epoch ms of an RFC 3339 UTC time as reports write it.

@@ -297,6 +297,8 @@ pub const DEFAULT_MAX_CODES: usize = 50;
 pub const DEFAULT_MAX_ENDPOINTS: usize = 1000;
 /// Default `--max-clients`.
 pub const DEFAULT_MAX_CLIENTS: usize = 10;
+/// Default `--collapse`.
+pub const DEFAULT_COLLAPSE: u64 = 50;
 
 /// A code row picked for the report, with its top clients.
 struct Picked {
@@ -600,6 +602,9 @@ pub struct ReportOptions {
     pub max_endpoints: usize,
     /// `--max-clients`: clients listed per code.
     pub max_clients: usize,
+    /// `--collapse`: distinct values at a path position (under the same
+    /// prefix and suffix) from which it becomes `{*}`; 0 never.
+    pub collapse: u64,
     /// Filters in force, in words.
     pub filters: Vec<String>,
     /// `--top`: unused by the model, which lists every endpoint with errors
@@ -615,6 +620,7 @@ impl Default for ReportOptions {
             max_codes: DEFAULT_MAX_CODES,
             max_endpoints: DEFAULT_MAX_ENDPOINTS,
             max_clients: DEFAULT_MAX_CLIENTS,
+            collapse: DEFAULT_COLLAPSE,
             filters: Vec::new(),
             top: 10,
             max_skipped_share: 0.5,
@@ -661,7 +667,7 @@ impl Report {
             })
             .collect();
         let picked = pick_codes(s, cat, opts);
-        let (endpoints, endpoints_fold) = endpoints(s, opts.max_endpoints);
+        let (endpoints, endpoints_fold) = endpoints(s, opts.max_endpoints, opts.collapse);
         let codes = picked
             .rows
             .into_iter()
@@ -893,10 +899,10 @@ fn input_warning(t: &crate::aggregate::FileTotals, info: &InputInfo, share: f64)
 /// The `max` endpoints with the most errors (ties by name), the most
 /// first, and what was left out: the JSON report and `--baseline` take the
 /// list; the writers that show a few cut it further.
-fn endpoints(s: &Summary, max: usize) -> (Vec<EndpointRow>, Option<Fold>) {
+fn endpoints(s: &Summary, max: usize, collapse: u64) -> (Vec<EndpointRow>, Option<Fold>) {
     let mut top = TopK::new(max.max(1));
     let (mut distinct, mut errors) = (0u64, 0u64);
-    for (ep, st) in s.endpoints.rows() {
+    for (ep, st) in s.endpoints.templated(collapse).rows() {
         let e = st.errors();
         if e == 0 {
             continue;
