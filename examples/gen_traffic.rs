@@ -1385,8 +1385,7 @@ impl<W: Write> Write for Counted<W> {
     }
 }
 
-/// Words for `/search/<words>` paths: two words and a number make every
-/// path unique without looking like an id.
+/// Words for `/search/<words>` paths (30 of them).
 const SEARCH_WORDS: &[&str] = &[
     "red", "blue", "green", "shoes", "boots", "jacket", "summer", "winter", "sale", "kids",
     "women", "men", "leather", "wool", "cotton", "running", "hiking", "office", "garden", "lamp",
@@ -1412,13 +1411,18 @@ fn cardinality_record(case: Case, i: u64, n: u64, r: &mut Rng, buf: &mut Vec<u8>
     s.clear();
     s.push_str("https://api.tapeapp.com");
     if all || case == Case::Paths {
-        let _ = write!(
-            s,
-            "/search/{}-{}-{}",
-            r.pick(SEARCH_WORDS),
-            r.pick(SEARCH_WORDS),
-            i
-        );
+        // Record i's number written in words (base 30): unique, no digits,
+        // so no id heuristic takes it.
+        s.push_str("/search/");
+        let mut k = i;
+        loop {
+            s.push_str(SEARCH_WORDS[(k % 30) as usize]);
+            k /= 30;
+            if k == 0 {
+                break;
+            }
+            s.push('-');
+        }
     } else {
         let _ = write!(s, "/v1/record/{}", r.range(1, 9_999_999));
     }

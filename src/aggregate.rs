@@ -1475,19 +1475,6 @@ impl Summary {
                 self.settings.bucket_ms
             ));
         }
-        if let (Some(&f), Some(&l)) = (
-            self.timeline.keys().next(),
-            self.timeline.keys().next_back(),
-        ) {
-            if Some(&b) != rungs.last()
-                && bucket_count(f, l, b) > i128::from(self.settings.max_buckets)
-            {
-                return Err(format!(
-                    "timeline: more than max_buckets ({}) buckets of {b} ms",
-                    self.settings.max_buckets
-                ));
-            }
-        }
         for (&k, f) in &self.files {
             let field = format!("files.{k}");
             check_file(k, inputs, "files")?;
@@ -1639,6 +1626,19 @@ impl Summary {
         }
         if !timeline_span_fits(&self.timeline) {
             return Err("timeline: its first and last buckets are too far apart".to_string());
+        }
+        if let (Some(&f), Some(&l)) = (
+            self.timeline.keys().next(),
+            self.timeline.keys().next_back(),
+        ) {
+            if Some(&b) != rungs.last()
+                && bucket_count(f, l, b) > i128::from(self.settings.max_buckets)
+            {
+                return Err(format!(
+                    "timeline: more than max_buckets ({}) buckets of {b} ms",
+                    self.settings.max_buckets
+                ));
+            }
         }
         let timed = checked_sum([timed, self.untimed], "untimed")?;
         equal(timed, responses, "timeline", "the responses (with untimed)")?;

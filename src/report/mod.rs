@@ -292,7 +292,7 @@ impl Fold {
 
 /// Limits on what a report lists (`--max-codes`, `--max-endpoints`,
 /// `--max-clients`); what is left out is counted in a [`Fold`].
-pub const DEFAULT_MAX_CODES: usize = 50;
+pub const DEFAULT_MAX_CODES: usize = 200;
 /// Default `--max-endpoints`.
 pub const DEFAULT_MAX_ENDPOINTS: usize = 1000;
 /// Default `--max-clients`.
