@@ -22,7 +22,7 @@ use serde::Serialize;
 /// Entries a table holds in memory before it spills, unless the hidden
 /// environment variable `TAPE_AUDIT_MEMORY_ENTRIES` says otherwise (the
 /// tests lower it to spill small inputs).
-pub const DEFAULT_BUDGET: usize = 32_768;
+pub const DEFAULT_BUDGET: usize = 16_384;
 
 /// Most runs a table keeps before it merges them into one.
 const MAX_RUNS: usize = 32;
