@@ -13,6 +13,13 @@
 //! documented envelopes, plus undocumented codes, documented codes under the
 //! wrong status, both spellings of the 429 code and malformed bodies.
 //!
+//! `--cardinality paths|codes|clients|span|all --records N` writes N compact
+//! JSON lines (about 250 bytes each) with one unbounded dimension instead:
+//! every path unique but not id-like (`/search/<words>`), every
+//! `error_code` unique, every request a distinct `Authorization`,
+//! timestamps spread over 10 years, or all of these at once (the stress
+//! cases of `bench/stress-cardinality`).
+//!
 //! Nothing but the traffic goes to stdout. A summary line goes to stderr:
 //! `gen_traffic: records=N bytes=B` (`records` counts JSON lines or HAR
 //! entries, i.e. what `tape-audit` reports as `totals.records`).
@@ -79,15 +86,29 @@ struct Args {
     size: u64,
     seed: u64,
     out: Option<String>,
+    /// `--cardinality CASE --records N`.
+    cardinality: Option<(Case, u64)>,
 }
 
-const USAGE: &str = "usage: gen_traffic --format jsonl|har --size-mib N --seed S [--out PATH]";
+/// The unbounded dimension of a `--cardinality` case.
+#[derive(Clone, Copy, PartialEq)]
+enum Case {
+    Paths,
+    Codes,
+    Clients,
+    Span,
+    All,
+}
+
+const USAGE: &str = "usage: gen_traffic --format jsonl|har --size-mib N --seed S [--out PATH]\n       gen_traffic --cardinality paths|codes|clients|span|all --records N [--seed S] [--out PATH]";
 
 fn parse_args() -> Result<Args, String> {
     let mut format = None;
     let mut size = None;
     let mut seed = 1u64;
     let mut out = None;
+    let mut case = None;
+    let mut records = None;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let (key, inline) = match a.split_once('=') {
@@ -128,14 +149,45 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|_| format!("--seed: `{v}` is not an unsigned integer"))?
             }
             "--out" | "-o" => out = Some(val()?),
+            "--cardinality" => {
+                case = Some(match val()?.as_str() {
+                    "paths" => Case::Paths,
+                    "codes" => Case::Codes,
+                    "clients" => Case::Clients,
+                    "span" => Case::Span,
+                    "all" => Case::All,
+                    c => {
+                        return Err(format!(
+                            "unknown case `{c}` (paths, codes, clients, span or all)"
+                        ))
+                    }
+                })
+            }
+            "--records" => {
+                let v = val()?;
+                records = Some(
+                    v.parse::<u64>()
+                        .map_err(|_| format!("--records: `{v}` is not an unsigned integer"))?,
+                );
+            }
             _ => return Err(format!("unknown argument `{a}`")),
         }
+    }
+    if let Some(case) = case {
+        return Ok(Args {
+            format: Format::Jsonl,
+            size: 0,
+            seed,
+            out,
+            cardinality: Some((case, records.ok_or("--cardinality needs --records")?)),
+        });
     }
     Ok(Args {
         format: format.ok_or("--format is required")?,
         size: size.ok_or("--size-mib is required")?.max(1),
         seed,
         out,
+        cardinality: None,
     })
 }
 
@@ -1333,11 +1385,93 @@ impl<W: Write> Write for Counted<W> {
     }
 }
 
+/// Words for `/search/<words>` paths (30 of them).
+const SEARCH_WORDS: &[&str] = &[
+    "red", "blue", "green", "shoes", "boots", "jacket", "summer", "winter", "sale", "kids",
+    "women", "men", "leather", "wool", "cotton", "running", "hiking", "office", "garden", "lamp",
+    "desk", "chair", "phone", "case", "cable", "report", "invoice", "travel", "coffee", "tea",
+];
+
+/// One record of a `--cardinality` case: record `i` of `n`.
+fn cardinality_record(case: Case, i: u64, n: u64, r: &mut Rng, buf: &mut Vec<u8>) {
+    let all = case == Case::All;
+    let mut s = String::with_capacity(96);
+    // 2024-06-11T09:00:00Z, one record every 10 ms; over 10 years when asked.
+    let start = 1_718_096_400_000i64;
+    let t = if all || case == Case::Span {
+        let ten_years = 10 * 365 * 86_400_000i64;
+        start + (i as i128 * ten_years as i128 / n.max(1) as i128) as i64
+    } else {
+        start + i as i64 * 10
+    };
+    buf.extend_from_slice(b"{\"time\":\"");
+    rfc3339(&mut s, t);
+    buf.extend_from_slice(s.as_bytes());
+    buf.extend_from_slice(b"\",\"method\":\"GET\",\"url\":");
+    s.clear();
+    s.push_str("https://api.tapeapp.com");
+    if all || case == Case::Paths {
+        // Record i's number written in words (base 30): unique, no digits,
+        // so no id heuristic takes it.
+        s.push_str("/search/");
+        let mut k = i;
+        loop {
+            s.push_str(SEARCH_WORDS[(k % 30) as usize]);
+            k /= 30;
+            if k == 0 {
+                break;
+            }
+            s.push('-');
+        }
+    } else {
+        let _ = write!(s, "/v1/record/{}", r.range(1, 9_999_999));
+    }
+    js(buf, &s);
+    let error = all || case == Case::Codes || r.chance(300);
+    buf.extend_from_slice(b",\"status\":");
+    num(buf, if error { 404 } else { 200 });
+    buf.extend_from_slice(b",\"headers\":{\"authorization\":\"Bearer ");
+    s.clear();
+    if all || case == Case::Clients {
+        let _ = write!(s, "tk_{i:012}_");
+        alnum(&mut s, r, 16);
+    } else {
+        let _ = write!(s, "tk_{:012}_AAAAAAAAAAAAAAAA", r.below(20));
+    }
+    buf.extend_from_slice(s.as_bytes());
+    buf.extend_from_slice(b"\"},\"response_body\":");
+    s.clear();
+    if error {
+        s.push_str("{\"error_code\":\"");
+        if all || case == Case::Codes {
+            let _ = write!(s, "record_{i}_not_found");
+        } else {
+            s.push_str("not_found");
+        }
+        s.push_str("\",\"error_message\":\"Not found.\"}");
+    } else {
+        s.push_str("{\"record_id\":1}");
+    }
+    js(buf, &s);
+    buf.extend_from_slice(b"}\n");
+}
+
 fn generate(args: &Args, out: Box<dyn Write>) -> io::Result<(u64, u64)> {
     let mut w = Counted {
         inner: io::BufWriter::with_capacity(1 << 20, out),
         n: 0,
     };
+    if let Some((case, n)) = args.cardinality {
+        let mut r = Rng(args.seed ^ 0x5441_5045_4155_4449);
+        let mut buf = Vec::with_capacity(512);
+        for i in 0..n {
+            buf.clear();
+            cardinality_record(case, i, n, &mut r, &mut buf);
+            w.write_all(&buf)?;
+        }
+        w.flush()?;
+        return Ok((n, w.n));
+    }
     let mut g = Gen {
         rng: Rng(args.seed ^ 0x5441_5045_4155_4449), // "TAPEAUDI"
         har: args.format == Format::Har,

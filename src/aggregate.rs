@@ -17,6 +17,7 @@ use crate::classify::{Class, Verdict, Violation};
 use crate::exchange::{endpoint_into, Exchange, Locator};
 use crate::input::SkipReason;
 use crate::redact::{self, Redact};
+use crate::spill::{self, Runs};
 
 /// Settings that change what a summary holds; summaries merge only when
 /// these are equal.
@@ -28,6 +29,20 @@ pub struct Settings {
     pub bucket_ms: i64,
     /// Whether secrets are redacted before they are stored.
     pub redact: bool,
+    /// Most buckets the timeline holds (`--max-buckets`): a longer span
+    /// coarsens the buckets up the [`LADDER`].
+    #[serde(default = "default_max_buckets")]
+    pub max_buckets: u32,
+}
+
+/// Default `--max-buckets`.
+pub const MAX_BUCKETS: u32 = 20_000;
+
+/// Largest `--max-buckets`: a report walks every bucket of the span.
+pub const MAX_BUCKETS_LIMIT: u32 = 1_000_000;
+
+fn default_max_buckets() -> u32 {
+    MAX_BUCKETS
 }
 
 impl Default for Settings {
@@ -36,8 +51,55 @@ impl Default for Settings {
             samples: 5,
             bucket_ms: 60_000,
             redact: true,
+            max_buckets: MAX_BUCKETS,
         }
     }
+}
+
+/// The bucket widths a timeline coarsens through, as multiples of
+/// `--bucket`: with the default 1 minute, 1m, 5m, 15m, 30m, 1h, 2h, 6h, 12h,
+/// 1d, then doubling. Each width is a whole multiple of the one before, and
+/// buckets start at multiples of their width from the epoch, so a timeline
+/// coarsened to a width holds the same counts whichever order its records
+/// came in and however the input was split.
+pub const LADDER: [i64; 9] = [1, 5, 15, 30, 60, 120, 360, 720, 1440];
+
+/// The widths of the ladder over `base` ms, finest first, up to the largest
+/// that fits an `i64`.
+pub fn ladder(base: i64) -> impl Iterator<Item = i64> {
+    let top = base.checked_mul(LADDER[LADDER.len() - 1]);
+    LADDER
+        .iter()
+        .map_while(move |&m| base.checked_mul(m))
+        .chain(std::iter::successors(
+            top.and_then(|t| t.checked_mul(2)),
+            |w| w.checked_mul(2),
+        ))
+}
+
+/// How many buckets of `width` ms the span from `first` to `last` touches.
+pub fn bucket_count(first: i64, last: i64, width: i64) -> i128 {
+    i128::from(last.div_euclid(width)) - i128::from(first.div_euclid(width)) + 1
+}
+
+/// The finest width of the ladder over `base` that is a multiple of every
+/// width in `at_least` and holds the span `span` in at most `max` buckets;
+/// the coarsest width of the ladder when none does (an absurd span), and
+/// `None` when no width of the ladder is a multiple of those in `at_least`.
+pub fn timeline_width(
+    base: i64,
+    max: u32,
+    span: Option<(i64, i64)>,
+    at_least: &[i64],
+) -> Option<i64> {
+    let mut last = None;
+    for w in ladder(base).filter(|w| at_least.iter().all(|&e| e > 0 && w % e == 0)) {
+        last = Some(w);
+        if span.is_none_or(|(f, l)| bucket_count(f, l, w) <= i128::from(max.max(2))) {
+            return Some(w);
+        }
+    }
+    last
 }
 
 impl Settings {
@@ -141,8 +203,22 @@ pub struct CodeStat {
     pub first_ms: Option<i64>,
     /// Latest timestamp.
     pub last_ms: Option<i64>,
-    /// Responses per client credential fingerprint.
+    /// Responses per client credential fingerprint, while in memory (the
+    /// summary's client table holds them; see [`Summary::client_rows`]).
+    #[serde(skip)]
     pub clients: BTreeMap<String, u64>,
+}
+
+impl CodeStat {
+    /// Adds `other` (its clients too).
+    fn combine(&mut self, other: CodeStat, limit: usize) {
+        self.tally.merge(other.tally, limit);
+        self.first_ms = min_opt(self.first_ms, other.first_ms, i64::min);
+        self.last_ms = min_opt(self.last_ms, other.last_ms, i64::max);
+        for (c, n) in other.clients {
+            *self.clients.entry(c).or_default() += n;
+        }
+    }
 }
 
 /// A skip reason's count, with the detail of its first occurrences.
@@ -187,6 +263,502 @@ pub struct CodeKey {
 pub struct EndpointStat {
     /// Responses per class, indexed by `Class as usize`.
     pub classes: [u64; 8],
+}
+
+fn add_endpoint(a: &mut EndpointStat, b: EndpointStat, _: usize) {
+    for (x, y) in a.classes.iter_mut().zip(b.classes) {
+        *x += y;
+    }
+}
+
+fn add_code(a: &mut CodeStat, b: CodeStat, limit: usize) {
+    a.combine(b, limit);
+}
+
+fn add_count(a: &mut u64, b: u64, _: usize) {
+    *a += b;
+}
+
+/// Key of the client table: the code's key and the client's fingerprint.
+pub type ClientKey = (CodeKey, String);
+
+/// The (status, class, code) table and its clients: in memory per (status,
+/// class) then per code, and in sorted runs on disk once it outgrows
+/// [`spill::budget`] entries (codes, or clients, apart).
+#[derive(Clone)]
+pub struct CodeTable {
+    /// Samples kept per row (`settings.samples`; unlimited while a
+    /// partial is read, whose rows are merged into a summary that has it).
+    limit: usize,
+    mem: HashMap<(u16, Class), HashMap<String, CodeStat>>,
+    /// Codes in `mem`.
+    entries: usize,
+    /// Clients in `mem`.
+    clients: usize,
+    runs: Runs<CodeKey, CodeStat>,
+    client_runs: Runs<ClientKey, u64>,
+}
+
+impl Default for CodeTable {
+    fn default() -> Self {
+        CodeTable {
+            limit: usize::MAX,
+            mem: HashMap::default(),
+            entries: 0,
+            clients: 0,
+            runs: Runs::default(),
+            client_runs: Runs::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for CodeTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "CodeTable({} codes, {} clients in memory{})",
+            self.entries,
+            self.clients,
+            if self.runs.is_empty() && self.client_runs.is_empty() {
+                ""
+            } else {
+                ", and runs"
+            }
+        )
+    }
+}
+
+impl CodeTable {
+    /// Adds one row (its clients included), spilling past the budget.
+    fn insert(&mut self, k: CodeKey, stat: CodeStat, limit: usize) {
+        let clients = stat.clients.len();
+        let group = self.mem.entry((k.status, k.class)).or_default();
+        match group.get_mut(k.code.as_str()) {
+            Some(m) => {
+                let before = m.clients.len();
+                m.combine(stat, limit);
+                self.clients += m.clients.len() - before;
+            }
+            None => {
+                group.insert(k.code, stat);
+                self.entries += 1;
+                self.clients += clients;
+            }
+        }
+        self.fit(limit);
+    }
+
+    /// Adds one client count.
+    fn insert_client(&mut self, (k, client): ClientKey, n: u64, limit: usize) {
+        let stat = self
+            .mem
+            .entry((k.status, k.class))
+            .or_default()
+            .entry(k.code)
+            .or_insert_with(|| {
+                self.entries += 1;
+                CodeStat::default()
+            });
+        let c = stat.clients.entry(client).or_insert_with(|| {
+            self.clients += 1;
+            0
+        });
+        *c += n;
+        self.fit(limit);
+    }
+
+    /// Spills what outgrew the budget.
+    fn fit(&mut self, limit: usize) {
+        if self.entries > spill::budget() {
+            self.spill_codes(limit);
+        } else if self.clients > spill::budget() {
+            self.spill_clients(limit);
+        }
+    }
+
+    fn spill_clients(&mut self, limit: usize) {
+        let mut items = Vec::with_capacity(self.clients);
+        for (&(status, class), group) in &mut self.mem {
+            for (code, stat) in group.iter_mut() {
+                let key = CodeKey {
+                    status,
+                    class,
+                    code: code.clone(),
+                };
+                items.extend(
+                    std::mem::take(&mut stat.clients)
+                        .into_iter()
+                        .map(|(c, n)| ((key.clone(), c), n)),
+                );
+            }
+        }
+        self.clients = 0;
+        if let Err(back) = self.client_runs.spill(items, add_count, limit) {
+            // Kept in memory: exact, if not bounded.
+            for ((k, c), n) in back {
+                if let Some(stat) = self
+                    .mem
+                    .get_mut(&(k.status, k.class))
+                    .and_then(|g| g.get_mut(&k.code))
+                {
+                    stat.clients.insert(c, n);
+                    self.clients += 1;
+                }
+            }
+        }
+    }
+
+    fn spill_codes(&mut self, limit: usize) {
+        self.spill_clients(limit);
+        if self.clients > 0 {
+            return;
+        }
+        let items: Vec<(CodeKey, CodeStat)> = self.drain().collect();
+        self.entries = 0;
+        if let Err(back) = self.runs.spill(items, add_code, limit) {
+            for (k, stat) in back {
+                self.mem
+                    .entry((k.status, k.class))
+                    .or_default()
+                    .insert(k.code, stat);
+                self.entries += 1;
+            }
+        }
+    }
+
+    fn drain(&mut self) -> impl Iterator<Item = (CodeKey, CodeStat)> {
+        std::mem::take(&mut self.mem)
+            .into_iter()
+            .flat_map(|((status, class), group)| {
+                group.into_iter().map(move |(code, stat)| {
+                    (
+                        CodeKey {
+                            status,
+                            class,
+                            code,
+                        },
+                        stat,
+                    )
+                })
+            })
+    }
+
+    /// Every row, in key order, without its clients.
+    fn rows(&self, limit: usize) -> spill::Merged<CodeKey, CodeStat> {
+        let mem = self
+            .mem
+            .iter()
+            .flat_map(|(&(status, class), group)| {
+                group.iter().map(move |(code, stat)| {
+                    (
+                        CodeKey {
+                            status,
+                            class,
+                            code: code.clone(),
+                        },
+                        CodeStat {
+                            clients: BTreeMap::new(),
+                            ..stat.clone()
+                        },
+                    )
+                })
+            })
+            .collect();
+        self.runs.merged(mem, add_code, limit)
+    }
+
+    /// Every (code, client) count, in key order.
+    fn client_rows(&self) -> spill::Merged<ClientKey, u64> {
+        let mut mem = Vec::with_capacity(self.clients);
+        for (&(status, class), group) in &self.mem {
+            for (code, stat) in group {
+                for (c, &n) in &stat.clients {
+                    let key = CodeKey {
+                        status,
+                        class,
+                        code: code.clone(),
+                    };
+                    mem.push(((key, c.clone()), n));
+                }
+            }
+        }
+        self.client_runs.merged(mem, add_count, 0)
+    }
+
+    /// Adds `other`.
+    fn merge(&mut self, mut other: CodeTable, limit: usize) {
+        let runs = std::mem::take(&mut other.runs);
+        let client_runs = std::mem::take(&mut other.client_runs);
+        for (k, stat) in other.drain() {
+            self.insert(k, stat, limit);
+        }
+        self.runs.absorb(runs, add_code, limit);
+        self.client_runs.absorb(client_runs, add_count, limit);
+    }
+
+    /// Applies `f` to every row's stat (keys unchanged).
+    fn for_each_stat(&mut self, mut f: impl FnMut(&mut CodeStat)) {
+        for group in self.mem.values_mut() {
+            group.values_mut().for_each(&mut f);
+        }
+        self.runs.map_values(f);
+    }
+}
+
+impl PartialEq for CodeTable {
+    fn eq(&self, o: &Self) -> bool {
+        self.rows(self.limit).eq(o.rows(o.limit)) && self.client_rows().eq(o.client_rows())
+    }
+}
+impl Eq for CodeTable {}
+
+/// Serialized as its rows and its clients, each a list in key order,
+/// written while the runs are read (a partial never sits whole in memory).
+impl Serialize for CodeTable {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("CodeTable", 2)?;
+        st.serialize_field(
+            "rows",
+            &Stream(std::cell::RefCell::new(Some(self.rows(self.limit)))),
+        )?;
+        st.serialize_field(
+            "clients",
+            &Stream(std::cell::RefCell::new(Some(self.client_rows()))),
+        )?;
+        st.end()
+    }
+}
+
+/// Read as it is serialized, each row added (and spilled past the budget)
+/// as it is read.
+impl<'de> Deserialize<'de> for CodeTable {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = CodeTable;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object with rows and clients")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<CodeTable, A::Error> {
+                let mut t = CodeTable::default();
+                while let Some(key) = m.next_key::<String>()? {
+                    match key.as_str() {
+                        "rows" => m.next_value_seed(each(&mut |(k, v): (CodeKey, CodeStat)| {
+                            t.insert(k, v, usize::MAX)
+                        }))?,
+                        "clients" => m.next_value_seed(each(&mut |(k, n): (ClientKey, u64)| {
+                            t.insert_client(k, n, usize::MAX)
+                        }))?,
+                        _ => {
+                            m.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(t)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The endpoint table: in memory, and in sorted runs past the budget.
+#[derive(Clone, Default)]
+pub struct EndpointTable {
+    mem: HashMap<String, EndpointStat>,
+    runs: Runs<String, EndpointStat>,
+}
+
+impl std::fmt::Debug for EndpointTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EndpointTable({} in memory)", self.mem.len())
+    }
+}
+
+impl EndpointTable {
+    fn insert(&mut self, k: String, st: EndpointStat) {
+        match self.mem.get_mut(k.as_str()) {
+            Some(m) => add_endpoint(m, st, 0),
+            None => {
+                self.mem.insert(k, st);
+                self.fit();
+            }
+        }
+    }
+
+    fn fit(&mut self) {
+        if self.mem.len() > spill::budget() {
+            let items: Vec<(String, EndpointStat)> =
+                std::mem::take(&mut self.mem).into_iter().collect();
+            if let Err(back) = self.runs.spill(items, add_endpoint, 0) {
+                self.mem.extend(back);
+            }
+        }
+    }
+
+    /// Every endpoint, in key order.
+    pub fn rows(&self) -> spill::Merged<String, EndpointStat> {
+        let mem = self.mem.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        self.runs.merged(mem, add_endpoint, 0)
+    }
+
+    fn merge(&mut self, mut other: EndpointTable) {
+        let runs = std::mem::take(&mut other.runs);
+        for (k, st) in other.mem {
+            self.insert(k, st);
+        }
+        self.runs.absorb(runs, add_endpoint, 0);
+    }
+}
+
+/// The placeholder of a path position that holds many values.
+pub const VARIABLE: &str = "{*}";
+
+/// `path` with segment `i` replaced by [`VARIABLE`].
+fn masked(segments: &[&str], i: usize) -> String {
+    let mut out = String::new();
+    for (j, s) in segments.iter().enumerate() {
+        if j > 0 {
+            out.push('/');
+        }
+        out.push_str(if j == i { VARIABLE } else { s });
+    }
+    out
+}
+
+/// Whether segment `s` may become a variable (not empty, not an id already).
+fn maskable(s: &str) -> bool {
+    !s.is_empty() && s != "{id}" && s != VARIABLE
+}
+
+impl EndpointTable {
+    /// The table with adaptive templates, as log-template miners make them:
+    /// a path position that holds at least `min` distinct values among
+    /// endpoints alike in every other position (`/search/red-shoes`,
+    /// `/search/blue-hat`, ... under `/search/`) becomes [`VARIABLE`]
+    /// (`/search/{*}`), and endpoints that become one add up. Decided from
+    /// this (final, exact) table alone, in two streaming passes over it, so
+    /// the templates do not depend on arrival order or on the split; the
+    /// counts per masked path spill past the budget like any table. `min`
+    /// 0 changes nothing.
+    pub fn templated(&self, min: u64) -> EndpointTable {
+        if min == 0 {
+            return self.clone();
+        }
+        // Pass 1: how many endpoints each masked path stands for (each
+        // endpoint is one distinct value at the masked position).
+        let mut counts: HashMap<String, u64> = HashMap::default();
+        let mut runs: Runs<String, u64> = Runs::default();
+        for (ep, _) in self.rows() {
+            let segs: Vec<&str> = ep.split('/').collect();
+            for (i, s) in segs.iter().enumerate() {
+                if maskable(s) {
+                    *counts.entry(masked(&segs, i)).or_insert(0) += 1;
+                }
+            }
+            if counts.len() > spill::budget() {
+                let items: Vec<(String, u64)> = std::mem::take(&mut counts).into_iter().collect();
+                if let Err(back) = runs.spill(items, add_count, 0) {
+                    counts.extend(back);
+                }
+            }
+        }
+        let variable: std::collections::HashSet<String> = runs
+            .merged(counts.into_iter().collect(), add_count, 0)
+            .filter(|&(_, n)| n >= min)
+            .map(|(m, _)| m)
+            .collect();
+        if variable.is_empty() {
+            return self.clone();
+        }
+        // Pass 2: every endpoint under its template.
+        let mut out = EndpointTable::default();
+        for (ep, st) in self.rows() {
+            let segs: Vec<&str> = ep.split('/').collect();
+            let mut t = String::with_capacity(ep.len());
+            for (i, s) in segs.iter().enumerate() {
+                if i > 0 {
+                    t.push('/');
+                }
+                if maskable(s) && variable.contains(&masked(&segs, i)) {
+                    t.push_str(VARIABLE);
+                } else {
+                    t.push_str(s);
+                }
+            }
+            out.insert(t, st);
+        }
+        out
+    }
+}
+
+impl PartialEq for EndpointTable {
+    fn eq(&self, o: &Self) -> bool {
+        self.rows().eq(o.rows())
+    }
+}
+impl Eq for EndpointTable {}
+
+impl Serialize for EndpointTable {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Stream(std::cell::RefCell::new(Some(self.rows()))).serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for EndpointTable {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut t = EndpointTable::default();
+        serde::de::DeserializeSeed::deserialize(
+            each(&mut |(k, v): (String, EndpointStat)| t.insert(k, v)),
+            d,
+        )?;
+        Ok(t)
+    }
+}
+
+/// An iterator serialized as a list, read once.
+struct Stream<I>(std::cell::RefCell<Option<I>>);
+
+impl<I: Iterator> Serialize for Stream<I>
+where
+    I::Item: Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.borrow_mut().take() {
+            Some(it) => s.collect_seq(it),
+            None => s.collect_seq(std::iter::empty::<I::Item>()),
+        }
+    }
+}
+
+/// Reads a list, handing each element to a function.
+struct Each<'a, T, F>(&'a mut F, std::marker::PhantomData<T>);
+
+fn each<T, F: FnMut(T)>(f: &mut F) -> Each<'_, T, F> {
+    Each(f, std::marker::PhantomData)
+}
+
+impl<'de, T: Deserialize<'de>, F: FnMut(T)> serde::de::DeserializeSeed<'de> for Each<'_, T, F> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        struct V<'a, F, T>(&'a mut F, std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>, F: FnMut(T)> serde::de::Visitor<'de> for V<'_, F, T> {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
+                while let Some(x) = a.next_element::<T>()? {
+                    (self.0)(x);
+                }
+                Ok(())
+            }
+        }
+        d.deserialize_seq(V(self.0, std::marker::PhantomData))
+    }
 }
 
 impl EndpointStat {
@@ -252,9 +824,8 @@ pub struct Summary {
     pub classes: [u64; 8],
     /// Envelope violations by kind, indexed by `Violation as usize`.
     pub violations: [Tally; 8],
-    /// Per "status class" key, then per code (redacted).
-    #[serde(with = "codes_serde")]
-    codes: HashMap<(u16, Class), HashMap<String, CodeStat>>,
+    /// Per (status, class, code), codes redacted, with their clients.
+    codes: CodeTable,
     /// Error statuses the catalog never mentions.
     pub undocumented_statuses: BTreeMap<u16, Tally>,
     /// Bodies whose numeric `status_code` differs from the HTTP status.
@@ -264,9 +835,13 @@ pub struct Summary {
     /// Skipped records by reason.
     pub skipped: BTreeMap<String, SkipTally>,
     /// Responses per endpoint template.
-    #[serde(with = "sorted_map")]
-    pub endpoints: HashMap<String, EndpointStat>,
-    /// Responses per time bucket (bucket start, epoch ms).
+    pub endpoints: EndpointTable,
+    /// Width of the timeline's buckets (ms): `settings.bucket_ms`, or a
+    /// coarser width of its [`ladder`] when the span needs more than
+    /// `settings.max_buckets` buckets.
+    pub timeline_ms: i64,
+    /// Responses per time bucket (bucket start, epoch ms, a multiple of
+    /// `timeline_ms`).
     pub timeline: BTreeMap<i64, Bucket>,
     /// Responses that had no timestamp.
     pub untimed: u64,
@@ -279,45 +854,6 @@ pub struct Summary {
 impl Default for Summary {
     fn default() -> Self {
         Summary::new(Settings::default())
-    }
-}
-
-/// A hash map written in key order, so equal summaries serialize to equal bytes.
-mod sorted_map {
-    use super::*;
-    use serde::{Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer, V: Serialize>(
-        m: &HashMap<String, V>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        m.iter().collect::<BTreeMap<_, _>>().serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
-        d: D,
-    ) -> Result<HashMap<String, V>, D::Error> {
-        BTreeMap::<String, V>::deserialize(d).map(|m| m.into_iter().collect())
-    }
-}
-
-mod codes_serde {
-    use super::*;
-    use serde::{Deserializer, Serializer};
-
-    type Codes = HashMap<(u16, Class), HashMap<String, CodeStat>>;
-
-    type Row<'a> = (&'a (u16, Class), BTreeMap<&'a String, &'a CodeStat>);
-
-    pub fn serialize<S: Serializer>(m: &Codes, s: S) -> Result<S::Ok, S::Error> {
-        let mut rows: Vec<Row<'_>> = m.iter().map(|(k, v)| (k, v.iter().collect())).collect();
-        rows.sort_by(|a, b| a.0.cmp(b.0));
-        rows.serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Codes, D::Error> {
-        let rows: Vec<((u16, Class), HashMap<String, CodeStat>)> = Vec::deserialize(d)?;
-        Ok(rows.into_iter().collect())
     }
 }
 
@@ -341,12 +877,16 @@ impl Summary {
             files: BTreeMap::new(),
             classes: [0; 8],
             violations: Default::default(),
-            codes: HashMap::default(),
+            codes: CodeTable {
+                limit: settings.samples,
+                ..CodeTable::default()
+            },
             undocumented_statuses: BTreeMap::new(),
             body_status_mismatch: Tally::default(),
             json_with_non_json_type: Tally::default(),
             skipped: BTreeMap::new(),
-            endpoints: HashMap::default(),
+            endpoints: EndpointTable::default(),
+            timeline_ms: settings.bucket_ms,
             timeline: BTreeMap::new(),
             untimed: 0,
             first_ms: None,
@@ -416,7 +956,8 @@ impl Summary {
             self.violations[viol as usize].add(loc, rid, limit, &red);
         }
         let code = v.code.as_deref().unwrap_or("");
-        let group = self.codes.entry((v.status, v.class)).or_default();
+        let table = &mut self.codes;
+        let group = table.mem.entry((v.status, v.class)).or_default();
         // Most groups hold a handful of codes (`ok` holds only the empty
         // one): a scan beats hashing the code for every response.
         let found = if group.len() <= 4 {
@@ -431,7 +972,13 @@ impl Summary {
         let clean = found.is_some();
         let stat = match found {
             Some(t) => t,
-            None => group.entry(red(code)).or_default(),
+            None => match group.entry(red(code)) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    table.entries += 1;
+                    e.insert(CodeStat::default())
+                }
+            },
         };
         if v.class == Class::Ok {
             stat.tally.count += 1;
@@ -442,9 +989,14 @@ impl Summary {
                 stat.last_ms = Some(stat.last_ms.map_or(t, |l| l.max(t)));
             }
             if let Some(cred) = ex.credential.as_deref() {
-                *stat.clients.entry(redact::client(cred)).or_default() += 1;
+                let n = stat.clients.entry(redact::client(cred)).or_insert_with(|| {
+                    table.clients += 1;
+                    0
+                });
+                *n += 1;
             }
         }
+        self.codes.fit(limit);
         if v.undocumented_status {
             self.undocumented_statuses
                 .entry(v.status)
@@ -469,19 +1021,27 @@ impl Summary {
                     ep.push('-');
                 }
             }
-            let stat = match self.endpoints.get_mut(ep.as_str()) {
-                Some(e) => e,
+            match self.endpoints.mem.get_mut(ep.as_str()) {
+                Some(e) => e.classes[v.class as usize] += 1,
                 // Redact once, when an endpoint is first seen (the key is the
                 // redacted form, so a secret in a path is looked up again here).
-                None => self.endpoints.entry(red(ep)).or_default(),
-            };
-            stat.classes[v.class as usize] += 1;
+                None => {
+                    let mut st = EndpointStat::default();
+                    st.classes[v.class as usize] = 1;
+                    self.endpoints.insert(red(ep), st);
+                }
+            }
         });
         match ex.time_ms {
             Some(t) => {
+                let wider =
+                    self.first_ms.is_none_or(|f| t < f) || self.last_ms.is_none_or(|l| t > l);
                 self.first_ms = Some(self.first_ms.map_or(t, |f| f.min(t)));
                 self.last_ms = Some(self.last_ms.map_or(t, |l| l.max(t)));
-                let b = self.settings.bucket_ms;
+                if wider {
+                    self.fit_timeline();
+                }
+                let b = self.timeline_ms;
                 let start = t.div_euclid(b) * b;
                 // Records mostly come in time order: the last bucket is the one.
                 let bucket = match self.timeline.last_entry() {
@@ -490,7 +1050,11 @@ impl Summary {
                 };
                 bucket.responses += 1;
                 if v.class != Class::Ok {
-                    let code = if clean {
+                    // Per code only for codes the catalog knows (a bounded
+                    // set); any other code counts under its status and class.
+                    let code = if !matches!(v.class, Class::Documented | Class::StatusMismatch) {
+                        Cow::Borrowed("")
+                    } else if clean {
                         Cow::Borrowed(code)
                     } else {
                         Cow::Owned(red(code))
@@ -532,18 +1096,7 @@ impl Summary {
         for (a, b) in self.violations.iter_mut().zip(other.violations) {
             a.merge(b, limit);
         }
-        for (k, group) in other.codes {
-            let mine = self.codes.entry(k).or_default();
-            for (code, t) in group {
-                let m = mine.entry(code).or_default();
-                m.tally.merge(t.tally, limit);
-                m.first_ms = min_opt(m.first_ms, t.first_ms, i64::min);
-                m.last_ms = min_opt(m.last_ms, t.last_ms, i64::max);
-                for (c, n) in t.clients {
-                    *m.clients.entry(c).or_default() += n;
-                }
-            }
-        }
+        self.codes.merge(other.codes, limit);
         for (k, t) in other.undocumented_statuses {
             self.undocumented_statuses
                 .entry(k)
@@ -561,22 +1114,56 @@ impl Summary {
                 insert_first(&mut mine.first, item, limit);
             }
         }
-        for (k, e) in other.endpoints {
-            let mine = self.endpoints.entry(k).or_default();
-            for (a, b) in mine.classes.iter_mut().zip(e.classes) {
-                *a += b;
-            }
+        self.endpoints.merge(other.endpoints);
+        let mut other_timeline = other.timeline;
+        if other.timeline_ms != self.timeline_ms {
+            // Both widths are on the same ladder: the finer one divides the other.
+            let w = self.timeline_ms.max(other.timeline_ms);
+            self.coarsen_timeline(w);
+            other_timeline = coarsened(other_timeline, w);
         }
-        for (k, b) in other.timeline {
-            let mine = self.timeline.entry(k).or_default();
-            mine.responses += b.responses;
-            for (key, n) in b.by_key {
-                *mine.by_key.entry(key).or_default() += n;
-            }
+        for (k, b) in other_timeline {
+            add_bucket(self.timeline.entry(k).or_default(), b);
         }
         self.untimed += other.untimed;
         self.first_ms = min_opt(self.first_ms, other.first_ms, i64::min);
         self.last_ms = min_opt(self.last_ms, other.last_ms, i64::max);
+        self.fit_timeline();
+    }
+
+    /// Coarsens the timeline to the finest width of the ladder that holds
+    /// the span seen in at most `settings.max_buckets` buckets.
+    fn fit_timeline(&mut self) {
+        let span = self.first_ms.zip(self.last_ms);
+        if span.is_some_and(|(f, l)| {
+            bucket_count(f, l, self.timeline_ms) > i128::from(self.settings.max_buckets.max(2))
+        }) {
+            let w = timeline_width(
+                self.settings.bucket_ms,
+                self.settings.max_buckets,
+                span,
+                &[self.timeline_ms],
+            )
+            .unwrap_or(self.timeline_ms);
+            self.coarsen_timeline(w);
+        }
+    }
+
+    /// Regroups the timeline into buckets of `width` ms, a multiple of the
+    /// present width.
+    pub fn coarsen_timeline(&mut self, width: i64) {
+        if width != self.timeline_ms {
+            self.timeline = coarsened(std::mem::take(&mut self.timeline), width);
+            self.timeline_ms = width;
+        }
+    }
+
+    /// Takes `--bucket` `base` (a multiple of the present one) and timeline
+    /// width `width` (a multiple of the present width), for merging
+    /// partials made with different buckets.
+    pub fn rebase_timeline(&mut self, base: i64, width: i64) {
+        self.settings.bucket_ms = base;
+        self.coarsen_timeline(width);
     }
 
     /// This summary with every piece of traffic text redacted, for a
@@ -600,8 +1187,13 @@ impl Summary {
             redact: true,
             ..self.settings
         };
-        let mut out = Summary::new(settings);
-        let mut part = Summary::new(settings);
+        let width = self.timeline_ms;
+        let new = || Summary {
+            timeline_ms: width,
+            ..Summary::new(settings)
+        };
+        let mut out = new();
+        let mut part = new();
         part.files = self.files;
         part.classes = self.classes;
         part.violations = self.violations.map(tally);
@@ -627,26 +1219,33 @@ impl Summary {
         part.last_ms = self.last_ms;
         out.merge(part);
         // Keyed tables, one entry at a time, so that keys that become one merge.
-        for (k, group) in self.codes {
-            for (code, mut st) in group {
-                st.tally = tally(st.tally);
-                let mut clients = BTreeMap::new();
-                for (c, n) in st.clients {
-                    *clients.entry(redact::client(&c)).or_default() += n;
-                }
-                st.clients = clients;
-                let mut one = Summary::new(settings);
-                one.codes.entry(k).or_default().insert(red(&code), st);
-                out.merge(one);
-            }
+        let limit = settings.samples;
+        for (k, st) in self.codes.rows(limit) {
+            let key = CodeKey {
+                code: red(&k.code),
+                ..k
+            };
+            out.codes.insert(
+                key,
+                CodeStat {
+                    tally: tally(st.tally),
+                    ..st
+                },
+                limit,
+            );
         }
-        for (ep, st) in self.endpoints {
-            let mut one = Summary::new(settings);
-            one.endpoints.insert(red(&ep), st);
-            out.merge(one);
+        for ((k, c), n) in self.codes.client_rows() {
+            let key = CodeKey {
+                code: red(&k.code),
+                ..k
+            };
+            out.codes.insert_client((key, redact::client(&c)), n, limit);
+        }
+        for (ep, st) in self.endpoints.rows() {
+            out.endpoints.insert(red(&ep), st);
         }
         for (start, b) in self.timeline {
-            let mut one = Summary::new(settings);
+            let mut one = new();
             let bucket = one.timeline.entry(start).or_default();
             bucket.responses = b.responses;
             for (key, n) in b.by_key {
@@ -700,25 +1299,30 @@ impl Summary {
         &self.violations[v as usize]
     }
 
-    /// The (status, class, code) table, sorted by status, class, then code.
-    pub fn codes(&self) -> Vec<(CodeKey, &CodeStat)> {
-        let mut rows: Vec<(CodeKey, &CodeStat)> = self
-            .codes
-            .iter()
-            .flat_map(|(&(status, class), group)| {
-                group.iter().map(move |(code, t)| {
-                    (
-                        CodeKey {
-                            status,
-                            class,
-                            code: code.clone(),
-                        },
-                        t,
-                    )
-                })
-            })
-            .collect();
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
+    /// The (status, class, code) table, sorted by status, class, then code,
+    /// read from memory and the spilled runs (its clients are in
+    /// [`Summary::client_rows`]).
+    pub fn code_rows(&self) -> impl Iterator<Item = (CodeKey, CodeStat)> {
+        self.codes.rows(self.settings.samples)
+    }
+
+    /// Responses per (status, class, code) and client fingerprint, sorted by
+    /// key.
+    pub fn client_rows(&self) -> impl Iterator<Item = (ClientKey, u64)> {
+        self.codes.client_rows()
+    }
+
+    /// The (status, class, code) table, collected (for tests and small runs).
+    pub fn codes(&self) -> Vec<(CodeKey, CodeStat)> {
+        let mut rows: Vec<(CodeKey, CodeStat)> = self.code_rows().collect();
+        let mut clients = self.client_rows().peekable();
+        for (k, st) in &mut rows {
+            while let Some(((ck, c), n)) = clients.next_if(|((ck, _), _)| ck <= k) {
+                if ck == *k {
+                    st.clients.insert(c, n);
+                }
+            }
+        }
         rows
     }
 
@@ -732,9 +1336,12 @@ impl Summary {
         self.violations
             .iter_mut()
             .for_each(|t| fix(&mut t.examples));
-        for group in self.codes.values_mut() {
-            group.values_mut().for_each(|s| fix(&mut s.tally.examples));
-        }
+        let limit = self.settings.samples;
+        self.codes.for_each_stat(|s| {
+            fix(&mut s.tally.examples);
+            s.tally.examples.0.sort();
+            s.tally.examples.0.truncate(limit);
+        });
         self.undocumented_statuses
             .values_mut()
             .for_each(|t| fix(&mut t.examples));
@@ -752,11 +1359,6 @@ impl Summary {
         self.violations
             .iter_mut()
             .for_each(|t| resort(&mut t.examples));
-        for group in self.codes.values_mut() {
-            group
-                .values_mut()
-                .for_each(|s| resort(&mut s.tally.examples));
-        }
         self.undocumented_statuses
             .values_mut()
             .for_each(|t| resort(&mut t.examples));
@@ -876,9 +1478,21 @@ impl Summary {
     /// The error is `field: what is wrong`, the field as a path in the
     /// summary's JSON.
     pub fn validate(&self, inputs: usize) -> Result<(), String> {
-        let b = self.settings.bucket_ms;
-        if b < 1 {
+        if self.settings.bucket_ms < 1 {
             return Err("settings.bucket_ms: must be at least 1".to_string());
+        }
+        if !(2..=MAX_BUCKETS_LIMIT).contains(&self.settings.max_buckets) {
+            return Err(format!(
+                "settings.max_buckets: must be 2 to {MAX_BUCKETS_LIMIT}"
+            ));
+        }
+        let b = self.timeline_ms;
+        let rungs: Vec<i64> = ladder(self.settings.bucket_ms).collect();
+        if !rungs.contains(&b) {
+            return Err(format!(
+                "timeline_ms: {b} is not a width of the ladder over bucket_ms {}",
+                self.settings.bucket_ms
+            ));
         }
         for (&k, f) in &self.files {
             let field = format!("files.{k}");
@@ -907,16 +1521,34 @@ impl Summary {
         at_most(violations, responses, "violations", "the responses")?;
 
         let mut codes = 0u64;
-        for (&(status, class), group) in &self.codes {
-            for (code, stat) in group {
-                let field = format!("codes.{status} {} {code:?}", class.name());
-                let n = stat.tally.count;
-                codes = checked_sum([codes, n], "codes")?;
-                check_examples(&stat.tally.examples, n, inputs, &format!("{field}.tally"))?;
-                let clients = checked_sum(stat.clients.values().copied(), &field)?;
-                at_most(clients, n, &format!("{field}.clients"), "the count")?;
-                check_span(stat.first_ms, stat.last_ms, &format!("{field}."))?;
+        let mut clients = self.codes.client_rows().peekable();
+        for (k, stat) in self.codes.rows(usize::MAX) {
+            let field = format!("codes.{} {} {:?}", k.status, k.class.name(), k.code);
+            let n = stat.tally.count;
+            codes = checked_sum([codes, n], "codes")?;
+            check_examples(&stat.tally.examples, n, inputs, &format!("{field}.tally"))?;
+            let mut sum = 0u64;
+            while let Some(((ck, c), m)) = clients.next_if(|((ck, _), _)| *ck <= k) {
+                if ck != k {
+                    return Err(format!(
+                        "codes.clients: {c:?} of {} {} {:?}, a code without a row",
+                        ck.status,
+                        ck.class.name(),
+                        ck.code
+                    ));
+                }
+                sum = checked_sum([sum, m], &field)?;
             }
+            at_most(sum, n, &format!("{field}.clients"), "the count")?;
+            check_span(stat.first_ms, stat.last_ms, &format!("{field}."))?;
+        }
+        if let Some(((ck, c), _)) = clients.next() {
+            return Err(format!(
+                "codes.clients: {c:?} of {} {} {:?}, a code without a row",
+                ck.status,
+                ck.class.name(),
+                ck.code
+            ));
         }
         equal(codes, responses, "codes", "the responses")?;
 
@@ -961,8 +1593,13 @@ impl Summary {
         }
         equal(reasons, skipped, "skipped", "the skipped records of files")?;
 
-        for (i, &n) in self.classes.iter().enumerate() {
-            let at = checked_sum(self.endpoints.values().map(|e| e.classes[i]), "endpoints")?;
+        let mut at = [0u64; 8];
+        for (_, e) in self.endpoints.rows() {
+            for (a, &b) in at.iter_mut().zip(&e.classes) {
+                *a = checked_sum([*a, b], "endpoints")?;
+            }
+        }
+        for (i, (&n, &at)) in self.classes.iter().zip(&at).enumerate() {
             equal(
                 at,
                 n,
@@ -978,8 +1615,13 @@ impl Summary {
                 return Err(format!("{field}: {start} is not a time (epoch ms)"));
             }
             if start.rem_euclid(b) != 0 {
+                let name = if b == self.settings.bucket_ms {
+                    "bucket_ms"
+                } else {
+                    "timeline_ms"
+                };
                 return Err(format!(
-                    "{field}: not a bucket start (a multiple of bucket_ms {b})"
+                    "{field}: not a bucket start (a multiple of {name} {b})"
                 ));
             }
             timed = checked_sum([timed, bucket.responses], "timeline")?;
@@ -1004,10 +1646,39 @@ impl Summary {
         if !timeline_span_fits(&self.timeline) {
             return Err("timeline: its first and last buckets are too far apart".to_string());
         }
+        if let (Some(&f), Some(&l)) = (
+            self.timeline.keys().next(),
+            self.timeline.keys().next_back(),
+        ) {
+            if Some(&b) != rungs.last()
+                && bucket_count(f, l, b) > i128::from(self.settings.max_buckets)
+            {
+                return Err(format!(
+                    "timeline: more than max_buckets ({}) buckets of {b} ms",
+                    self.settings.max_buckets
+                ));
+            }
+        }
         let timed = checked_sum([timed, self.untimed], "untimed")?;
         equal(timed, responses, "timeline", "the responses (with untimed)")?;
         check_span(self.first_ms, self.last_ms, "")?;
         Ok(())
+    }
+}
+
+/// The buckets of `t` regrouped into buckets of `width` ms.
+fn coarsened(t: BTreeMap<i64, Bucket>, width: i64) -> BTreeMap<i64, Bucket> {
+    let mut out: BTreeMap<i64, Bucket> = BTreeMap::new();
+    for (start, b) in t {
+        add_bucket(out.entry(start.div_euclid(width) * width).or_default(), b);
+    }
+    out
+}
+
+fn add_bucket(mine: &mut Bucket, b: Bucket) {
+    mine.responses += b.responses;
+    for (key, n) in b.by_key {
+        *mine.by_key.entry(key).or_default() += n;
     }
 }
 
@@ -1102,7 +1773,8 @@ mod tests {
             Locator { file: 0, index: 12 }
         );
         assert_eq!(whole.skipped["not_json"].first.len(), 5);
-        assert_eq!(whole.endpoints["/v1/record/{id}"].responses(), 32);
+        let ep = whole.endpoints.rows().find(|(k, _)| k == "/v1/record/{id}");
+        assert_eq!(ep.map(|(_, e)| e.responses()), Some(32));
         let (_, nf) = whole
             .codes()
             .into_iter()

@@ -80,6 +80,12 @@ pub struct Cli {
     #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = crate::filter::parse_duration_ms, help_heading = REPORTS)]
     pub bucket: i64,
 
+    /// Most timeline buckets: a longer span coarsens the bucket by whole
+    /// multiples (1m, 5m, 15m, 30m, 1h, 2h, 6h, 12h, 1d, then doubling, times
+    /// --bucket), and the report says so.
+    #[arg(long, value_name = "N", default_value_t = crate::aggregate::MAX_BUCKETS, value_parser = clap::value_parser!(u32).range(2..=i64::from(crate::aggregate::MAX_BUCKETS_LIMIT)), help_heading = REPORTS)]
+    pub max_buckets: u32,
+
     /// List the records of these classes (comma-separated, or `all` for
     /// every class but ok), one per line, instead of the report.
     #[arg(long, value_name = "CLASS", value_delimiter = ',', value_parser = show_parser(), ignore_case = true, help_heading = REPORTS)]
@@ -216,6 +222,23 @@ pub struct ReportArgs {
     /// Endpoints listed in the table and Markdown reports.
     #[arg(long, value_name = "N", default_value_t = 10, help_heading = REPORTS)]
     pub top: usize,
+    /// Most (status, error_code, class) rows a report lists, the most
+    /// frequent; the report counts the rest in one line.
+    #[arg(long, value_name = "N", default_value_t = crate::report::DEFAULT_MAX_CODES, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(1..), |n| n as usize), help_heading = REPORTS)]
+    pub max_codes: usize,
+    /// Most endpoints with errors the JSON and HTML reports list (the table
+    /// and Markdown show --top of them); the rest are counted in one line.
+    #[arg(long, value_name = "N", default_value_t = crate::report::DEFAULT_MAX_ENDPOINTS, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(1..), |n| n as usize), help_heading = REPORTS)]
+    pub max_endpoints: usize,
+    /// Most clients (credential fingerprints) listed per code, the most
+    /// frequent; their number is always given.
+    #[arg(long, value_name = "N", default_value_t = crate::report::DEFAULT_MAX_CLIENTS, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(1..), |n| n as usize), help_heading = REPORTS)]
+    pub max_clients: usize,
+    /// A path position holding at least N distinct values among endpoints
+    /// alike elsewhere becomes {*} in the endpoint list (`/search/{*}`);
+    /// 0 never. The CSV and samples keep the raw path.
+    #[arg(long, value_name = "N", default_value_t = crate::report::DEFAULT_COLLAPSE, help_heading = REPORTS)]
+    pub collapse: u64,
     /// Compare with an earlier `--format json` report: new, gone and
     /// changed codes, endpoints and violations.
     #[arg(long, value_name = "OLD.json", help_heading = GATE)]

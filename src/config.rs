@@ -84,6 +84,14 @@ pub struct ReportConfig {
     pub format: OutputFormat,
     /// Rows per list in the table and Markdown.
     pub top: usize,
+    /// `--max-codes`, `--max-endpoints`, `--max-clients`.
+    pub max_codes: usize,
+    /// `--max-endpoints`.
+    pub max_endpoints: usize,
+    /// `--max-clients`.
+    pub max_clients: usize,
+    /// `--collapse`.
+    pub collapse: u64,
     /// Colour on the terminal.
     pub color: bool,
     /// `--baseline`, loaded.
@@ -204,6 +212,7 @@ impl Config {
             samples: usize::from(cli.samples),
             bucket_ms: cli.bucket,
             redact: !cli.unsafe_show_secrets,
+            max_buckets: cli.max_buckets,
         };
         let jobs = cli
             .jobs
@@ -284,6 +293,10 @@ impl ReportConfig {
         ReportConfig {
             format: OutputFormat::Table,
             top: 10,
+            max_codes: crate::report::DEFAULT_MAX_CODES,
+            max_endpoints: crate::report::DEFAULT_MAX_ENDPOINTS,
+            max_clients: crate::report::DEFAULT_MAX_CLIENTS,
+            collapse: crate::report::DEFAULT_COLLAPSE,
             color: false,
             baseline: None,
             baseline_threshold: 0.5,
@@ -317,6 +330,10 @@ impl ReportConfig {
         Ok(ReportConfig {
             format,
             top: args.top,
+            max_codes: args.max_codes,
+            max_endpoints: args.max_endpoints,
+            max_clients: args.max_clients,
+            collapse: args.collapse,
             color,
             baseline,
             baseline_threshold: args.baseline_threshold / 100.0,

@@ -28,6 +28,7 @@ pub mod redact;
 pub mod report;
 pub mod row;
 pub mod sanitize;
+pub mod spill;
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -235,9 +236,17 @@ fn conclude(
         &ReportOptions {
             filters: options.filters.clone(),
             top: rc.top,
+            max_codes: rc.max_codes,
+            max_endpoints: rc.max_endpoints,
+            max_clients: rc.max_clients,
+            collapse: rc.collapse,
             max_skipped_share: 0.5,
         },
     );
+    if let Some(e) = spill::take_error() {
+        // A table read back incomplete: no report rather than a wrong one.
+        return Err(anyhow::anyhow!(e));
+    }
     report.baseline = rc
         .baseline
         .as_ref()
@@ -277,6 +286,10 @@ fn conclude(
     if let Some(out) = outputs.report.as_mut() {
         // Errors are kept by the output and returned by `finish`.
         let _ = write_report(&report, audit, cat, rc, options, out);
+    }
+    if let Some(e) = spill::take_error() {
+        outputs.abandon();
+        return Err(anyhow::anyhow!(e));
     }
     outputs.finish()?;
     if let Some(g) = &report.gate {

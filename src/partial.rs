@@ -1,12 +1,11 @@
 //! Mergeable partial reports: the full aggregate state of a run as one JSON
-//! document (`tape-audit/partial/v1`), so runs on many machines combine into
+//! document (`tape-audit/partial/v2`), so runs on many machines combine into
 //! the report one run over all the input would give.
 //!
 //! Merging orders inputs by name, so the result does not depend on the
 //! order partials are given in; every bounded list in the summary keeps the
 //! first items by (input, position), which no grouping can change.
 
-use std::io::Read;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -20,7 +19,7 @@ use crate::pipeline::Audit;
 use crate::sanitize::terminal;
 
 /// The partial document's schema name and version.
-pub const SCHEMA: &str = "tape-audit/partial/v1";
+pub const SCHEMA: &str = "tape-audit/partial/v2";
 
 /// The options that change results; partials merge only when these agree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,7 +59,7 @@ impl CatalogId {
 /// The aggregate state of a run (or of merged runs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Partial {
-    /// `tape-audit/partial/v1`.
+    /// `tape-audit/partial/v2`.
     pub schema: String,
     /// Tool version that wrote it.
     pub version: String,
@@ -145,6 +144,7 @@ pub fn merge(parts: Vec<(String, Partial)>) -> Result<Partial, Error> {
                 ))
             })?;
     }
+    let timeline = common_timeline(&parts)?;
     for (name, p) in &parts[1..] {
         if p.catalog.fingerprint != first.catalog.fingerprint {
             return Err(Error::Usage(format!(
@@ -189,10 +189,16 @@ pub fn merge(parts: Vec<(String, Partial)>) -> Result<Partial, Error> {
         .iter()
         .map(|&(_, i, j)| parts[i].1.inputs[j].clone())
         .collect();
-    let (catalog, options) = (first.catalog.clone(), first.options.clone());
+    let (catalog, mut options) = (first.catalog.clone(), first.options.clone());
+    let (base, max_buckets, width) = timeline;
+    options.settings.bucket_ms = base;
+    options.settings.max_buckets = max_buckets;
     let mut summary = Summary::new(options.settings);
+    summary.timeline_ms = width;
     for (i, (name, p)) in parts.into_iter().enumerate() {
         let mut s = p.summary;
+        s.settings.max_buckets = max_buckets;
+        s.rebase_timeline(base, width);
         s.remap_files(|f| global[i].get(f as usize).copied().unwrap_or(f));
         summary.merge(s);
         if !timeline_span_fits(&summary.timeline) {
@@ -211,6 +217,50 @@ pub fn merge(parts: Vec<(String, Partial)>) -> Result<Partial, Error> {
     })
 }
 
+/// The `--bucket`, `--max-buckets` and timeline width the merged partials
+/// share: the largest `--bucket` (every other one must divide it), the
+/// smallest `--max-buckets`, and the finest width of the ladder that every
+/// partial's width divides and that holds the merged span. Found from all
+/// partials at once, so the order they come in changes nothing.
+fn common_timeline(parts: &[(String, Partial)]) -> Result<(i64, u32, i64), Error> {
+    let (big_name, big) = parts
+        .iter()
+        .max_by_key(|(_, p)| p.summary.settings.bucket_ms)
+        .expect("at least one partial");
+    let base = big.summary.settings.bucket_ms;
+    let secs = |ms: i64| format!("{}s", ms as f64 / 1000.0);
+    for (name, p) in parts {
+        let b = p.summary.settings.bucket_ms;
+        if base % b != 0 {
+            return Err(Error::Usage(format!(
+                "{name}: --bucket ({} here, {} in {big_name}) is not a whole fraction of the other: the timelines cannot be merged",
+                secs(b),
+                secs(base)
+            )));
+        }
+    }
+    let max_buckets = parts
+        .iter()
+        .map(|(_, p)| p.summary.settings.max_buckets)
+        .min()
+        .expect("at least one partial");
+    let mut span: Option<(i64, i64)> = None;
+    for (_, p) in parts {
+        if let Some((f, l)) = p.summary.first_ms.zip(p.summary.last_ms) {
+            span = Some(span.map_or((f, l), |(a, b)| (a.min(f), b.max(l))));
+        }
+    }
+    let widths: Vec<i64> = parts.iter().map(|(_, p)| p.summary.timeline_ms).collect();
+    let width = crate::aggregate::timeline_width(base, max_buckets, span, &widths).ok_or_else(|| {
+        Error::Usage(format!(
+            "the partials' timeline buckets ({}) have no common multiple among the bucket widths over --bucket {}: the timelines cannot be merged",
+            widths.iter().map(|&w| secs(w)).collect::<Vec<_>>().join(", "),
+            secs(base)
+        ))
+    })?;
+    Ok((base, max_buckets, width))
+}
+
 fn differs(a: &Options, b: &Options) -> Option<String> {
     let list = |v: &[String]| {
         if v.is_empty() {
@@ -219,17 +269,11 @@ fn differs(a: &Options, b: &Options) -> Option<String> {
             v.join("; ")
         }
     };
-    let secs = |ms: i64| format!("{}s", ms as f64 / 1000.0);
     let pairs = [
         (
             "--samples",
             a.settings.samples.to_string(),
             b.settings.samples.to_string(),
-        ),
-        (
-            "--bucket",
-            secs(a.settings.bucket_ms),
-            secs(b.settings.bucket_ms),
         ),
         (
             "--unsafe-show-secrets",
@@ -261,11 +305,7 @@ pub fn load(args: &[String]) -> Result<Vec<(String, Partial)>, Error> {
     let mut out = Vec::new();
     for a in args {
         if a == "-" {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| Error::io(Path::new("<stdin>"), e))?;
-            parse_stream(&text, "<stdin>", &mut out)?;
+            parse_stream(std::io::stdin().lock(), "<stdin>", &mut out)?;
             continue;
         }
         let p = Path::new(a);
@@ -286,8 +326,12 @@ pub fn load(args: &[String]) -> Result<Vec<(String, Partial)>, Error> {
             vec![p.to_path_buf()]
         };
         for f in files {
-            let text = std::fs::read_to_string(&f).map_err(|e| Error::io(&f, e))?;
-            parse_stream(&text, &f.display().to_string(), &mut out)?;
+            let file = std::fs::File::open(&f).map_err(|e| Error::io(&f, e))?;
+            parse_stream(
+                std::io::BufReader::with_capacity(1 << 16, file),
+                &f.display().to_string(),
+                &mut out,
+            )?;
         }
     }
     Ok(out)
@@ -297,12 +341,19 @@ pub fn load(args: &[String]) -> Result<Vec<(String, Partial)>, Error> {
 /// `name`, each checked with [`Partial::validate`].
 pub fn parse(text: &str, name: &str) -> Result<Vec<(String, Partial)>, Error> {
     let mut out = Vec::new();
-    parse_stream(text, name, &mut out)?;
+    parse_stream(text.as_bytes(), name, &mut out)?;
     Ok(out)
 }
 
-fn parse_stream(text: &str, name: &str, out: &mut Vec<(String, Partial)>) -> Result<(), Error> {
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Partial>();
+/// Reads partials from a stream, one value at a time: a partial's keyed
+/// tables spill to temporary runs as they are read (see `crate::spill`), so
+/// a partial of any size loads in bounded memory.
+fn parse_stream(
+    reader: impl std::io::Read,
+    name: &str,
+    out: &mut Vec<(String, Partial)>,
+) -> Result<(), Error> {
+    let mut stream = serde_json::Deserializer::from_reader(reader).into_iter::<Partial>();
     let mut n = 0;
     for p in stream.by_ref() {
         let p = p.map_err(|e| Error::Spec {

@@ -651,6 +651,7 @@ fn settings() -> impl Strategy<Value = Settings> {
             samples,
             bucket_ms,
             redact,
+            ..Settings::default()
         })
 }
 

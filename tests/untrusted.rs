@@ -523,6 +523,7 @@ fn report_everything(text: &str) {
         filters: Vec::new(),
         top: 10,
         max_skipped_share: 0.5,
+        ..ReportOptions::default()
     };
     let mut r = Report::build(&audit, &cat, &opts);
     let json = serde_json::to_string(&r).expect("a report serializes");

@@ -103,7 +103,7 @@ pub const TIMELINE_COLUMNS: [&str; 7] = [
 pub fn write_timeline(s: &Summary, out: impl Write) -> csv::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(TIMELINE_COLUMNS)?;
-    let secs = format!("{}", s.settings.bucket_ms as f64 / 1000.0);
+    let secs = format!("{}", s.timeline_ms as f64 / 1000.0);
     for (&start, b) in &s.timeline {
         let t = format_time(start);
         let total = b.responses.to_string();

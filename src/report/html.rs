@@ -428,6 +428,9 @@ fn timeline(h: &mut String, r: &Report) {
         "<h2>Timeline <span class=\"dim\">({} s buckets)</span></h2>",
         tl.bucket_seconds
     );
+    if let Some(note) = &tl.note {
+        let _ = writeln!(h, "<p class=\"dim\">Note: {}.</p>", esc(note));
+    }
     let (g, width) = tl.merged(MAX_POINTS);
     if g.is_empty() {
         h.push_str("<p class=\"dim\">No timestamps in the traffic.</p>\n</section>\n");
@@ -991,6 +994,9 @@ fn codes(h: &mut String, r: &Report) {
         code_table(h, &by_time, &|_| String::new(), "");
         h.push_str("</details>\n");
     }
+    if let Some(f) = &r.codes_fold {
+        let _ = write!(h, "<p class=\"more\">{}.</p>", esc(&f.statement));
+    }
     h.push_str("</section>\n");
 }
 
@@ -1061,6 +1067,9 @@ fn endpoints(h: &mut String, r: &Report) {
     }
     h.push_str("</tbody></table></div>\n");
     more(h, r.endpoints.len(), MAX_ROWS, "endpoints");
+    if let Some(f) = &r.endpoints_fold {
+        let _ = write!(h, "<p class=\"more\">{}.</p>", esc(&f.statement));
+    }
     h.push_str("</section>\n");
 }
 

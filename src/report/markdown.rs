@@ -249,6 +249,9 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     more(out, errors.len(), MAX_ROWS, "rows, the least frequent,")?;
+    if let Some(f) = &r.codes_fold {
+        writeln!(out, "\n{}.", cell(&f.statement))?;
+    }
     for sp in &r.spellings {
         if sp.seen.0.iter().any(|(_, n)| *n > 0) {
             let parts: Vec<String> = sp
@@ -312,6 +315,9 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
                 cell(&classes.join(", "))
             )?;
         }
+        if let Some(f) = &r.endpoints_fold {
+            writeln!(out, "\n{}.", cell(&f.statement))?;
+        }
     }
     let tl = &r.timeline;
     if tl.buckets.iter().any(|b| b.responses > 0) {
@@ -320,6 +326,9 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
             "\n## Timeline ({}-second buckets)\n",
             tl.bucket_seconds
         )?;
+        if let Some(note) = &tl.note {
+            writeln!(out, "Note: {note}.\n")?;
+        }
         if let Some(p) = &tl.peak {
             writeln!(
                 out,

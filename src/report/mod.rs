@@ -104,8 +104,11 @@ pub struct Report {
     pub classes: Ordered<u64>,
     /// Count per envelope violation kind, every kind present.
     pub violations: Ordered<u64>,
-    /// Per (status, error_code, class).
+    /// Per (status, error_code, class): the `--max-codes` most frequent,
+    /// in (status, class, code) order.
     pub codes: Vec<CodeRow>,
+    /// The code rows left out, when there were more.
+    pub codes_fold: Option<Fold>,
     /// Error statuses the catalog never mentions.
     pub undocumented_statuses: Vec<StatusRow>,
     /// Findings that do not change the class.
@@ -117,6 +120,8 @@ pub struct Report {
     /// Every endpoint with error responses, the most first (the table and
     /// Markdown writers show the first `--top`).
     pub endpoints: Vec<EndpointRow>,
+    /// The endpoints with errors left out (beyond `--max-endpoints`).
+    pub endpoints_fold: Option<Fold>,
     /// Responses and errors over time.
     pub timeline: Timeline,
     /// Which documented codes occurred.
@@ -228,8 +233,231 @@ pub struct CodeRow {
     pub last_seen: Option<String>,
     /// First locators, with request ids.
     pub examples: Vec<Place>,
-    /// Responses per client credential fingerprint.
+    /// Distinct client credential fingerprints (exact).
+    pub distinct_clients: u64,
+    /// Responses per client credential fingerprint, the most first (at most
+    /// `--max-clients`).
     pub clients: Ordered<u64>,
+    /// The clients left out of `clients`, when there were more.
+    pub clients_fold: Option<Fold>,
+}
+
+/// What a list left out: `2,000,000 distinct codes; the 50 most frequent
+/// are listed; 1,999,950 others account for 612,000 responses`.
+#[derive(Debug, Clone, DeriveSerialize)]
+pub struct Fold {
+    /// Distinct values in the whole table (exact).
+    pub distinct: u64,
+    /// Values listed.
+    pub listed: u64,
+    /// Values left out.
+    pub others: u64,
+    /// Responses of the values left out (exact).
+    pub responses: u64,
+    /// The same in words.
+    pub statement: String,
+}
+
+impl Fold {
+    fn new(
+        distinct: u64,
+        listed: u64,
+        responses: u64,
+        what: &str,
+        order: &str,
+        unit: (&str, &str),
+    ) -> Fold {
+        let others = distinct - listed;
+        Fold {
+            distinct,
+            listed,
+            others,
+            responses,
+            statement: format!(
+                "{} distinct {what}; the {} {order} are listed; {} {} for {} {}",
+                thousands(distinct),
+                thousands(listed),
+                thousands(others),
+                if others == 1 {
+                    "other accounts"
+                } else {
+                    "others account"
+                },
+                thousands(responses),
+                if responses == 1 { unit.0 } else { unit.1 },
+            ),
+        }
+    }
+}
+
+/// Limits on what a report lists (`--max-codes`, `--max-endpoints`,
+/// `--max-clients`); what is left out is counted in a [`Fold`].
+pub const DEFAULT_MAX_CODES: usize = 200;
+/// Default `--max-endpoints`.
+pub const DEFAULT_MAX_ENDPOINTS: usize = 1000;
+/// Default `--max-clients`.
+pub const DEFAULT_MAX_CLIENTS: usize = 10;
+/// Default `--collapse`.
+pub const DEFAULT_COLLAPSE: u64 = 50;
+
+/// A code row picked for the report, with its top clients.
+struct Picked {
+    /// The most frequent rows, in (status, class, code) order.
+    rows: Vec<(
+        crate::aggregate::CodeKey,
+        crate::aggregate::CodeStat,
+        Clients,
+    )>,
+    /// Responses per code the catalog knows, over every row (for spellings).
+    by_code: std::collections::HashMap<String, u64>,
+    /// Documented (status, code) pairs seen.
+    documented: std::collections::HashSet<(u16, String)>,
+    /// What was left out.
+    fold: Option<Fold>,
+}
+
+#[derive(Default)]
+struct Clients {
+    distinct: u64,
+    top: Vec<(String, u64)>,
+    fold: Option<Fold>,
+}
+
+/// Keeps the `max` greatest items by `rank` (ties broken by the smaller
+/// key, which `rank` orders last among equals), from a stream.
+struct TopK<R: Ord, T> {
+    max: usize,
+    heap: std::collections::BinaryHeap<Ranked<R, T>>,
+}
+
+struct Ranked<R, T>(R, T);
+impl<R: Ord, T> PartialEq for Ranked<R, T> {
+    fn eq(&self, o: &Self) -> bool {
+        self.0 == o.0
+    }
+}
+impl<R: Ord, T> Eq for Ranked<R, T> {}
+impl<R: Ord, T> PartialOrd for Ranked<R, T> {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl<R: Ord, T> Ord for Ranked<R, T> {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&o.0)
+    }
+}
+
+impl<R: Ord, T> TopK<R, T> {
+    fn new(max: usize) -> Self {
+        TopK {
+            max,
+            heap: std::collections::BinaryHeap::new(),
+        }
+    }
+
+    /// Offers an item; `rank` is smaller for better items.
+    fn offer(&mut self, rank: R, item: T) {
+        if self.heap.len() < self.max {
+            self.heap.push(Ranked(rank, item));
+        } else if self.heap.peek().is_some_and(|w| rank < w.0) {
+            self.heap.pop();
+            self.heap.push(Ranked(rank, item));
+        }
+    }
+
+    /// The items kept, best first.
+    fn into_sorted(self) -> Vec<(R, T)> {
+        let mut v: Vec<(R, T)> = self.heap.into_iter().map(|Ranked(r, t)| (r, t)).collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+}
+
+/// The code rows a report lists: the `max_codes` most frequent (ties by
+/// key), each with its `max_clients` most frequent clients, read from the
+/// summary's exact tables in one streaming pass.
+fn pick_codes(s: &Summary, cat: &Catalog, opts: &ReportOptions) -> Picked {
+    let mut top = TopK::new(opts.max_codes.max(1));
+    let mut clients = s.client_rows().peekable();
+    let mut by_code = std::collections::HashMap::new();
+    let mut documented = std::collections::HashSet::new();
+    let (mut distinct, mut responses) = (0u64, 0u64);
+    for (k, st) in s.code_rows() {
+        distinct += 1;
+        responses += st.tally.count;
+        if !k.code.is_empty() && !cat.statuses_of(&k.code).is_empty() {
+            *by_code.entry(k.code.clone()).or_insert(0u64) += st.tally.count;
+            if k.class == Class::Documented {
+                documented.insert((k.status, k.code.clone()));
+            }
+        }
+        let mut mine = TopK::new(opts.max_clients.max(1));
+        let (mut n, mut sum) = (0u64, 0u64);
+        while let Some(((ck, c), m)) = clients.next_if(|((ck, _), _)| *ck <= k) {
+            if ck == k {
+                n += 1;
+                sum += m;
+                mine.offer((std::cmp::Reverse(m), c), ());
+            }
+        }
+        let count = st.tally.count;
+        // Cheap test first: most rows of a big table never make the list.
+        if top.heap.len() < top.max
+            || top.heap.peek().is_some_and(
+                |w: &Ranked<(std::cmp::Reverse<u64>, crate::aggregate::CodeKey), _>| {
+                    (std::cmp::Reverse(count), &k) < (w.0 .0, &w.0 .1)
+                },
+            )
+        {
+            let listed: Vec<(String, u64)> = mine
+                .into_sorted()
+                .into_iter()
+                .map(|((std::cmp::Reverse(m), c), ())| (c, m))
+                .collect();
+            let shown: u64 = listed.iter().map(|x| x.1).sum();
+            let fold = (n > listed.len() as u64).then(|| {
+                Fold::new(
+                    n,
+                    listed.len() as u64,
+                    sum - shown,
+                    "clients",
+                    "most frequent",
+                    ("response", "responses"),
+                )
+            });
+            let c = Clients {
+                distinct: n,
+                top: listed,
+                fold,
+            };
+            top.offer((std::cmp::Reverse(count), k.clone()), (st, c));
+        }
+    }
+    let mut rows: Vec<_> = top
+        .into_sorted()
+        .into_iter()
+        .map(|((_, k), (st, c))| (k, st, c))
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let listed = rows.len() as u64;
+    let shown: u64 = rows.iter().map(|r| r.1.tally.count).sum();
+    let fold = (distinct > listed).then(|| {
+        Fold::new(
+            distinct,
+            listed,
+            responses - shown,
+            "(status, error_code, class) rows",
+            "most frequent",
+            ("response", "responses"),
+        )
+    });
+    Picked {
+        rows,
+        by_code,
+        documented,
+        fold,
+    }
 }
 
 /// An undocumented error status.
@@ -307,8 +535,12 @@ pub struct BucketRow {
 /// Responses and errors over time.
 #[derive(Debug, Clone, DeriveSerialize)]
 pub struct Timeline {
-    /// Bucket width in seconds.
+    /// Bucket width in seconds (`--bucket`, or coarser: see `note`).
     pub bucket_seconds: f64,
+    /// `--bucket` in seconds.
+    pub requested_bucket_seconds: f64,
+    /// Why the buckets are wider than `--bucket`, when they are.
+    pub note: Option<String>,
     /// Every bucket from the first to the last timestamp, empty ones included.
     pub buckets: Vec<BucketRow>,
     /// The bucket with the most error responses.
@@ -415,8 +647,17 @@ impl Serialize for SkipPlace {
 }
 
 /// Options of the report itself (not of the audit).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ReportOptions {
+    /// `--max-codes`: code rows listed; the rest are folded.
+    pub max_codes: usize,
+    /// `--max-endpoints`: endpoints listed in the model (JSON, HTML).
+    pub max_endpoints: usize,
+    /// `--max-clients`: clients listed per code.
+    pub max_clients: usize,
+    /// `--collapse`: distinct values at a path position (under the same
+    /// prefix and suffix) from which it becomes `{*}`; 0 never.
+    pub collapse: u64,
     /// Filters in force, in words.
     pub filters: Vec<String>,
     /// `--top`: unused by the model, which lists every endpoint with errors
@@ -426,8 +667,19 @@ pub struct ReportOptions {
     pub max_skipped_share: f64,
 }
 
-/// Most buckets a timeline fills in; longer spans list only non-empty buckets.
-const MAX_FILLED_BUCKETS: i64 = 20_000;
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions {
+            max_codes: DEFAULT_MAX_CODES,
+            max_endpoints: DEFAULT_MAX_ENDPOINTS,
+            max_clients: DEFAULT_MAX_CLIENTS,
+            collapse: DEFAULT_COLLAPSE,
+            filters: Vec::new(),
+            top: 10,
+            max_skipped_share: 0.5,
+        }
+    }
+}
 
 impl Report {
     /// Builds the report of a run.
@@ -467,10 +719,12 @@ impl Report {
                 }
             })
             .collect();
-        let codes = s
-            .codes()
+        let picked = pick_codes(s, cat, opts);
+        let (endpoints, endpoints_fold) = endpoints(s, opts.max_endpoints, opts.collapse);
+        let codes = picked
+            .rows
             .into_iter()
-            .map(|(k, t)| {
+            .map(|(k, t, clients)| {
                 let code = (!k.code.is_empty()).then(|| k.code.clone());
                 let (mut suggestion, mut description, mut alias_of) = (None, None, None);
                 if let Some(c) = &code {
@@ -500,7 +754,9 @@ impl Report {
                     first_seen: t.first_ms.map(format_time),
                     last_seen: t.last_ms.map(format_time),
                     examples: places(&t.tally.examples),
-                    clients: Ordered(t.clients.iter().map(|(k, v)| (k.clone(), *v)).collect()),
+                    distinct_clients: clients.distinct,
+                    clients: Ordered(clients.top),
+                    clients_fold: clients.fold,
                 }
             })
             .collect::<Vec<_>>();
@@ -508,13 +764,7 @@ impl Report {
             .alias_groups()
             .into_iter()
             .map(|((status, canon), aliases)| {
-                let count = |code: &str| {
-                    codes
-                        .iter()
-                        .filter(|r| r.error_code.as_deref() == Some(code))
-                        .map(|r| r.count)
-                        .sum::<u64>()
-                };
+                let count = |code: &str| picked.by_code.get(code).copied().unwrap_or(0);
                 let mut seen = vec![(canon.clone(), count(&canon))];
                 seen.extend(aliases.iter().map(|a| (a.clone(), count(a))));
                 SpellingRow {
@@ -528,11 +778,9 @@ impl Report {
             let mut seen = Vec::new();
             let mut never_seen = Vec::new();
             for e in cat.entries() {
-                let hit = codes.iter().any(|r| {
-                    r.class == Class::Documented.name()
-                        && r.status == e.status
-                        && r.error_code.as_deref() == Some(&e.error_code)
-                });
+                let hit = picked
+                    .documented
+                    .contains(&(e.status, e.error_code.clone()));
                 let name = format!("{} {}", e.status, e.error_code);
                 if hit {
                     seen.push(name)
@@ -612,6 +860,7 @@ impl Report {
                     .collect(),
             ),
             codes,
+            codes_fold: picked.fold,
             undocumented_statuses: s
                 .undocumented_statuses
                 .iter()
@@ -626,7 +875,8 @@ impl Report {
                 json_body_with_non_json_content_type: finding(&s.json_with_non_json_type),
             },
             spellings,
-            endpoints: endpoints(s),
+            endpoints,
+            endpoints_fold,
             timeline: timeline(s),
             coverage,
             baseline: None,
@@ -699,14 +949,35 @@ fn input_warning(t: &crate::aggregate::FileTotals, info: &InputInfo, share: f64)
     }
 }
 
-/// Every endpoint with errors, the most first: the JSON report and
-/// `--baseline` need them all; the writers that show a few cut the list.
-fn endpoints(s: &Summary) -> Vec<EndpointRow> {
-    let mut rows: Vec<EndpointRow> = s
-        .endpoints
-        .iter()
-        .map(|(ep, st)| EndpointRow {
-            endpoint: ep.clone(),
+/// The `max` endpoints with the most errors (ties by name), the most
+/// first, and what was left out: the JSON report and `--baseline` take the
+/// list; the writers that show a few cut it further.
+fn endpoints(s: &Summary, max: usize, collapse: u64) -> (Vec<EndpointRow>, Option<Fold>) {
+    let mut top = TopK::new(max.max(1));
+    let (mut distinct, mut errors) = (0u64, 0u64);
+    for (ep, st) in s.endpoints.templated(collapse).rows() {
+        let e = st.errors();
+        if e == 0 {
+            continue;
+        }
+        distinct += 1;
+        errors += e;
+        if top.heap.len() < top.max
+            || top
+                .heap
+                .peek()
+                .is_some_and(|w: &Ranked<(std::cmp::Reverse<u64>, String), _>| {
+                    (std::cmp::Reverse(e), &ep) < (w.0 .0, &w.0 .1)
+                })
+        {
+            top.offer((std::cmp::Reverse(e), ep), st);
+        }
+    }
+    let rows: Vec<EndpointRow> = top
+        .into_sorted()
+        .into_iter()
+        .map(|((_, ep), st)| EndpointRow {
+            endpoint: ep,
             responses: st.responses(),
             errors: st.errors(),
             classes: Ordered(
@@ -717,18 +988,62 @@ fn endpoints(s: &Summary) -> Vec<EndpointRow> {
                     .collect(),
             ),
         })
-        .filter(|r| r.errors > 0)
         .collect();
-    rows.sort_by(|a, b| {
-        b.errors
-            .cmp(&a.errors)
-            .then_with(|| a.endpoint.cmp(&b.endpoint))
+    let listed = rows.len() as u64;
+    let shown: u64 = rows.iter().map(|r| r.errors).sum();
+    let fold = (distinct > listed).then(|| {
+        Fold::new(
+            distinct,
+            listed,
+            errors - shown,
+            "endpoints with errors",
+            "with the most errors",
+            ("error response", "error responses"),
+        )
     });
-    rows
+    (rows, fold)
+}
+
+/// `90 s`, `15 min`, `6 h`, `2 d`: a bucket width in words.
+pub fn duration_words(ms: i64) -> String {
+    for (unit, name) in [(86_400_000, "d"), (3_600_000, "h"), (60_000, "min")] {
+        if ms >= unit && ms % unit == 0 {
+            return format!("{} {name}", ms / unit);
+        }
+    }
+    format!("{} s", ms as f64 / 1000.0)
+}
+
+/// `1,234,567`: a count with thousands separators.
+pub fn thousands(n: impl Into<u128>) -> String {
+    let digits = n.into().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn timeline(s: &Summary) -> Timeline {
-    let b = s.settings.bucket_ms;
+    let b = s.timeline_ms;
+    let base = s.settings.bucket_ms;
+    let note = (b != base).then(|| {
+        let need = s
+            .first_ms
+            .zip(s.last_ms)
+            .map_or(0, |(f, l)| crate::aggregate::bucket_count(f, l, base).max(0) as u128);
+        format!(
+            "buckets coarsened from {} to {}: the span needs {} buckets of {}, more than --max-buckets {}",
+            duration_words(base),
+            duration_words(b),
+            thousands(need),
+            duration_words(base),
+            thousands(s.settings.max_buckets)
+        )
+    });
     let row = |start_ms: i64, bucket: Option<&crate::aggregate::Bucket>| {
         let mut by_class = [0u64; 8];
         for (k, n) in bucket.iter().flat_map(|x| &x.by_key) {
@@ -749,12 +1064,11 @@ fn timeline(s: &Summary) -> Timeline {
         }
     };
     let buckets: Vec<BucketRow> = match (s.timeline.keys().next(), s.timeline.keys().next_back()) {
-        (Some(&first), Some(&last)) if (last - first) / b < MAX_FILLED_BUCKETS => {
-            (0..=(last - first) / b)
-                .map(|i| first + i * b)
-                .map(|t| row(t, s.timeline.get(&t)))
-                .collect()
-        }
+        // At most `max_buckets` (or a few at the coarsest width).
+        (Some(&first), Some(&last)) => (0..=(last - first) / b)
+            .map(|i| first + i * b)
+            .map(|t| row(t, s.timeline.get(&t)))
+            .collect(),
         _ => s.timeline.iter().map(|(&t, x)| row(t, Some(x))).collect(),
     };
     let peak = buckets
@@ -764,6 +1078,8 @@ fn timeline(s: &Summary) -> Timeline {
         .cloned();
     Timeline {
         bucket_seconds: b as f64 / 1000.0,
+        requested_bucket_seconds: base as f64 / 1000.0,
+        note,
         buckets,
         peak,
         untimed: s.untimed,

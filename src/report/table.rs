@@ -279,6 +279,9 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
             )?;
         }
     }
+    if let Some(f) = &r.codes_fold {
+        writeln!(out, "\n  {}", st.warn(&terminal(&f.statement)))?;
+    }
     if !r.violation_examples.0.is_empty() {
         writeln!(out, "\n{}", st.head("Envelope violations"))?;
         for (kind, ex) in &r.violation_examples.0 {
@@ -350,6 +353,9 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
                 st.dim(&classes.join(", "))
             )?;
         }
+        if let Some(f) = &r.endpoints_fold {
+            writeln!(out, "  {}", st.warn(&terminal(&f.statement)))?;
+        }
     }
     let tl = &r.timeline;
     if let Some(peak) = &tl.peak {
@@ -362,6 +368,9 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
                 tl.bucket_seconds
             ))
         )?;
+        if let Some(note) = &tl.note {
+            writeln!(out, "  {}", st.dim(note))?;
+        }
         writeln!(out, "  {}", sparkline(&counts))?;
         let (first, last) = (
             &tl.buckets[0].start,
