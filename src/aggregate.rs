@@ -268,6 +268,10 @@ pub struct Summary {
     pub first_ms: Option<i64>,
     /// Latest timestamp seen.
     pub last_ms: Option<i64>,
+    /// Responses per host (see [`crate::scope`]); filled by
+    /// [`crate::scope::Split`], not by [`Summary::add`].
+    #[serde(default)]
+    pub hosts: crate::scope::Hosts,
 }
 
 impl Default for Summary {
@@ -315,6 +319,32 @@ mod codes_serde {
     }
 }
 
+/// Separates the host from the template in an endpoint key
+/// (`host\u{1e}/v1/record/{id}`); never in a stored host.
+pub const HOST_SEP: char = '\u{1e}';
+
+/// Puts `host` (lowercased, the separator dropped) before the template in
+/// `ep`: endpoints are keyed by host, so two hosts' `/` stay apart.
+fn prefix_host(ep: &mut String, host: &str) {
+    let tail = std::mem::take(ep);
+    ep.extend(
+        host.chars()
+            .filter(|&c| c != HOST_SEP)
+            .map(|c| c.to_ascii_lowercase()),
+    );
+    ep.push(HOST_SEP);
+    ep.push_str(&tail);
+}
+
+/// Splits an endpoint key into its host (when the record named one) and
+/// its template.
+pub fn split_endpoint(key: &str) -> (Option<&str>, &str) {
+    match key.split_once(HOST_SEP) {
+        Some((h, t)) => (Some(h), t),
+        None => (None, key),
+    }
+}
+
 /// Longest skip detail kept, in characters.
 pub const DETAIL_MAX: usize = 60;
 
@@ -345,6 +375,7 @@ impl Summary {
             untimed: 0,
             first_ms: None,
             last_ms: None,
+            hosts: Default::default(),
         }
     }
 
@@ -439,7 +470,7 @@ impl Summary {
         if v.json_with_non_json_type {
             self.json_with_non_json_type.add(loc, rid, limit, mode);
         }
-        let (_, path) = ex.host_and_path();
+        let (host, path) = ex.host_and_path();
         thread_local! {
             static EP: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
         }
@@ -450,6 +481,9 @@ impl Summary {
                     ep.clear();
                     ep.push('-');
                 }
+            }
+            if let Some(h) = host {
+                prefix_host(ep, h);
             }
             let stat = match self.endpoints.get_mut(ep.as_str()) {
                 Some(e) => e,
@@ -562,6 +596,7 @@ impl Summary {
         self.untimed += other.untimed;
         self.first_ms = min_opt(self.first_ms, other.first_ms, i64::min);
         self.last_ms = min_opt(self.last_ms, other.last_ms, i64::max);
+        self.hosts.merge(other.hosts);
     }
 
     /// This summary with every piece of traffic text redacted, for a
@@ -610,6 +645,7 @@ impl Summary {
         part.untimed = self.untimed;
         part.first_ms = self.first_ms;
         part.last_ms = self.last_ms;
+        part.hosts = self.hosts.redacted();
         out.merge(part);
         // Keyed tables, one entry at a time, so that keys that become one merge.
         for (k, group) in self.codes {
@@ -992,6 +1028,7 @@ impl Summary {
         let timed = checked_sum([timed, self.untimed], "untimed")?;
         equal(timed, responses, "timeline", "the responses (with untimed)")?;
         check_span(self.first_ms, self.last_ms, "")?;
+        self.hosts.validate(checked_sum(self.files.values().map(|f| f.records), "files")?)?;
         Ok(())
     }
 }
@@ -1087,7 +1124,7 @@ mod tests {
             Locator { file: 0, index: 12 }
         );
         assert_eq!(whole.skipped["not_json"].first.len(), 5);
-        assert_eq!(whole.endpoints["/v1/record/{id}"].responses(), 32);
+        assert_eq!(whole.endpoints["api.tapeapp.com\u{1e}/v1/record/{id}"].responses(), 32);
         let (_, nf) = whole
             .codes()
             .into_iter()

@@ -125,6 +125,17 @@ pub struct Cli {
     )]
     pub host: Vec<String>,
 
+    /// Audit only the API on these hosts (exact, or `*.example.com` for any
+    /// host under example.com; comma-separated): other hosts' records are
+    /// counted as excluded. By default, when the inputs hold several hosts,
+    /// the catalog's API hosts and every host that sent an error envelope.
+    #[arg(long, value_name = "HOST", value_delimiter = ',', conflicts_with = "all_hosts", help_heading = FILTERS)]
+    pub api: Vec<String>,
+
+    /// Audit every host's records, with no host scope.
+    #[arg(long, help_heading = FILTERS)]
+    pub all_hosts: bool,
+
     /// Only paths starting with this prefix.
     #[arg(long, value_name = "PREFIX", help_heading = FILTERS)]
     pub path_prefix: Option<String>,

@@ -64,6 +64,8 @@ pub struct AuditConfig {
     pub read: ReadOptions,
     /// Which records count (time bounds resolved by the run).
     pub filter: Filter,
+    /// Which hosts count.
+    pub rule: crate::scope::Rule,
     /// What summaries hold.
     pub settings: Settings,
     /// Worker threads.
@@ -200,6 +202,7 @@ impl Config {
             endpoint: cli.endpoint.clone(),
             ..Filter::default()
         };
+        let rule = crate::scope::Rule::of(cli.all_hosts, &cli.api, catalog.hosts()).map_err(usage)?;
         let settings = Settings {
             samples: usize::from(cli.samples),
             bucket_ms: cli.bucket,
@@ -224,6 +227,7 @@ impl Config {
                 list_notes,
                 read,
                 filter,
+                rule,
                 settings,
                 jobs,
                 progress: !cli.no_progress,

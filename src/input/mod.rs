@@ -48,6 +48,14 @@ impl Source {
             Source::File(p) | Source::Walked(p) => Some(p),
         }
     }
+
+    /// Whether the input can be read twice: a regular file (not standard
+    /// input or a FIFO).
+    pub fn can_reread(&self) -> bool {
+        self.path()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .is_some_and(|m| m.is_file())
+    }
 }
 
 /// The input's format.

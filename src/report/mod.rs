@@ -96,6 +96,12 @@ pub struct Report {
     pub inputs: Vec<InputRow>,
     /// Filters in force and what they left out.
     pub filters: Filters,
+    /// Which hosts were audited and why (absent when no record names a
+    /// host and no scope was asked for).
+    pub scope: Option<crate::scope::Scope>,
+    /// Per host: responses, errors, error envelopes, whether in scope;
+    /// the most responses first.
+    pub hosts: Vec<HostRow>,
     /// Totals over all inputs.
     pub totals: Totals,
     /// First and last timestamp seen.
@@ -272,9 +278,26 @@ pub struct SpellingRow {
     pub seen: Ordered<u64>,
 }
 
+/// One host's traffic.
+#[derive(Debug, Clone, DeriveSerialize)]
+pub struct HostRow {
+    /// The host (as in the traffic, lowercased, redacted).
+    pub host: String,
+    /// Its records that got a class.
+    pub responses: u64,
+    /// Those with an error status.
+    pub errors: u64,
+    /// Those whose body is a valid error envelope.
+    pub envelopes: u64,
+    /// Whether its records are audited (not left out by the scope).
+    pub in_scope: bool,
+}
+
 /// One endpoint template.
 #[derive(Debug, Clone, DeriveSerialize)]
 pub struct EndpointRow {
+    /// The host, when the records named one.
+    pub host: Option<String>,
     /// Path template.
     pub endpoint: String,
     /// All responses.
@@ -532,8 +555,15 @@ impl Report {
             inputs,
             filters: Filters {
                 in_force: opts.filters.clone(),
-                excluded: totals.excluded,
+                excluded: totals
+                    .excluded
+                    .saturating_sub(audit.scope.as_ref().map_or(0, |sc| sc.excluded_records)),
             },
+            scope: audit
+                .scope
+                .clone()
+                .filter(|sc| !s.hosts.0.is_empty() || !sc.hosts.is_empty()),
+            hosts: hosts(s),
             time_span: s.first_ms.zip(s.last_ms).map(|(a, b)| TimeSpan {
                 first: format_time(a),
                 last: format_time(b),
@@ -646,6 +676,46 @@ fn input_warning(t: &crate::aggregate::FileTotals, info: &InputInfo, share: f64)
     }
 }
 
+/// Every host, the most responses first.
+fn hosts(s: &Summary) -> Vec<HostRow> {
+    let mut rows: Vec<HostRow> = s
+        .hosts
+        .0
+        .iter()
+        .map(|(h, st)| HostRow {
+            host: h.clone(),
+            responses: st.responses,
+            errors: st.errors,
+            envelopes: st.envelopes,
+            in_scope: st.excluded < st.responses || st.responses == 0,
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.responses
+            .cmp(&a.responses)
+            .then_with(|| a.host.cmp(&b.host))
+    });
+    rows
+}
+
+impl Report {
+    /// Whether endpoints are shown with their host: more than one host is
+    /// audited.
+    pub fn endpoints_by_host(&self) -> bool {
+        self.hosts.iter().filter(|h| h.in_scope).count() > 1
+    }
+}
+
+impl EndpointRow {
+    /// The endpoint as shown: `host/template` when `with_host`.
+    pub fn label(&self, with_host: bool) -> String {
+        match (&self.host, with_host) {
+            (Some(h), true) => format!("{h}{}", self.endpoint),
+            _ => self.endpoint.clone(),
+        }
+    }
+}
+
 /// Every endpoint with errors, the most first: the JSON report and
 /// `--baseline` need them all; the writers that show a few cut the list.
 fn endpoints(s: &Summary) -> Vec<EndpointRow> {
@@ -653,7 +723,8 @@ fn endpoints(s: &Summary) -> Vec<EndpointRow> {
         .endpoints
         .iter()
         .map(|(ep, st)| EndpointRow {
-            endpoint: ep.clone(),
+            host: crate::aggregate::split_endpoint(ep).0.map(str::to_string),
+            endpoint: crate::aggregate::split_endpoint(ep).1.to_string(),
             responses: st.responses(),
             errors: st.errors(),
             classes: Ordered(
@@ -670,6 +741,7 @@ fn endpoints(s: &Summary) -> Vec<EndpointRow> {
         b.errors
             .cmp(&a.errors)
             .then_with(|| a.endpoint.cmp(&b.endpoint))
+            .then_with(|| a.host.cmp(&b.host))
     });
     rows
 }

@@ -165,10 +165,15 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
     if !r.filters.in_force.is_empty() {
         writeln!(
             out,
-            "filters    {}  ({} records excluded)",
+            "filters    {}  ({} excluded)",
             terminal(&r.filters.in_force.join("; ")),
-            r.filters.excluded
+            count(r.filters.excluded, "record", "records")
         )?;
+    }
+    if let Some(sc) = &r.scope {
+        let line = sc.line();
+        let line = line.strip_prefix("scope: ").unwrap_or(&line);
+        writeln!(out, "scope      {}", terminal(line))?;
     }
     writeln!(
         out,
@@ -331,8 +336,55 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
             }
         }
     }
+    if !r.hosts.is_empty() {
+        writeln!(out, "\n{}", st.head("Hosts"))?;
+        let width = r
+            .hosts
+            .iter()
+            .take(top)
+            .map(|h| UnicodeWidthStr::width(terminal(&h.host).as_ref()))
+            .max()
+            .unwrap_or(0)
+            .clamp(4, 40);
+        writeln!(
+            out,
+            "  {} {:>9} {:>9} {:>9}",
+            pad("host", width),
+            "responses",
+            "errors",
+            "envelopes"
+        )?;
+        for h in r.hosts.iter().take(top) {
+            let line = format!(
+                "  {} {:>9} {:>9} {:>9}",
+                pad(&terminal(&h.host), width),
+                h.responses,
+                h.errors,
+                h.envelopes
+            );
+            if h.in_scope {
+                writeln!(out, "{line}")?;
+            } else {
+                writeln!(out, "{}", st.dim(&format!("{line}  excluded")))?;
+            }
+        }
+        if r.hosts.len() > top {
+            let rest = &r.hosts[top..];
+            writeln!(
+                out,
+                "  ... and {} with {} (all listed in --format json)",
+                count(rest.len() as u64, "more host", "more hosts"),
+                count(
+                    rest.iter().map(|h| h.responses).sum(),
+                    "response",
+                    "responses"
+                )
+            )?;
+        }
+    }
     if !r.endpoints.is_empty() {
         writeln!(out, "\n{}", st.head("Endpoints with the most errors"))?;
+        let by_host = r.endpoints_by_host();
         for e in r.endpoints.iter().take(top) {
             let classes: Vec<String> = e
                 .classes
@@ -344,7 +396,7 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
             writeln!(
                 out,
                 "  {} {:>7} of {:>7}  {}",
-                pad(&terminal(&e.endpoint), 36),
+                pad(&terminal(&e.label(by_host)), 36),
                 e.errors,
                 e.responses,
                 st.dim(&classes.join(", "))
