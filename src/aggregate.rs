@@ -1028,7 +1028,10 @@ impl Summary {
         let timed = checked_sum([timed, self.untimed], "untimed")?;
         equal(timed, responses, "timeline", "the responses (with untimed)")?;
         check_span(self.first_ms, self.last_ms, "")?;
-        self.hosts.validate(checked_sum(self.files.values().map(|f| f.records), "files")?)?;
+        self.hosts.validate(checked_sum(
+            self.files.values().map(|f| f.records),
+            "files",
+        )?)?;
         Ok(())
     }
 }
@@ -1124,7 +1127,10 @@ mod tests {
             Locator { file: 0, index: 12 }
         );
         assert_eq!(whole.skipped["not_json"].first.len(), 5);
-        assert_eq!(whole.endpoints["api.tapeapp.com\u{1e}/v1/record/{id}"].responses(), 32);
+        assert_eq!(
+            whole.endpoints["api.tapeapp.com\u{1e}/v1/record/{id}"].responses(),
+            32
+        );
         let (_, nf) = whole
             .codes()
             .into_iter()

@@ -270,11 +270,15 @@ pub fn parse_hosts(text: &str, name: &str) -> Result<Vec<String>, Error> {
     }
     let t = text.trim_start_matches('\u{feff}').trim_start();
     let hosts = if t.starts_with('{') {
-        serde_json::from_str::<HostsOnly>(t).map(|h| h.hosts).unwrap_or_default()
+        serde_json::from_str::<HostsOnly>(t)
+            .map(|h| h.hosts)
+            .unwrap_or_default()
     } else if t.lines().any(|l| l.trim_start().starts_with('|')) {
         Vec::new()
     } else {
-        toml::from_str::<HostsOnly>(text).map(|h| h.hosts).unwrap_or_default()
+        toml::from_str::<HostsOnly>(text)
+            .map(|h| h.hosts)
+            .unwrap_or_default()
     };
     for h in &hosts {
         crate::scope::Pattern::parse(h).map_err(|msg| Error::Spec {

@@ -202,7 +202,8 @@ impl Config {
             endpoint: cli.endpoint.clone(),
             ..Filter::default()
         };
-        let rule = crate::scope::Rule::of(cli.all_hosts, &cli.api, catalog.hosts()).map_err(usage)?;
+        let rule =
+            crate::scope::Rule::of(cli.all_hosts, &cli.api, catalog.hosts()).map_err(usage)?;
         let settings = Settings {
             samples: usize::from(cli.samples),
             bucket_ms: cli.bucket,

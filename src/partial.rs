@@ -18,8 +18,8 @@ use crate::catalog::Catalog;
 use crate::error::Error;
 use crate::input::InputInfo;
 use crate::pipeline::Audit;
-use crate::scope::Split;
 use crate::sanitize::terminal;
+use crate::scope::Split;
 
 /// The partial document's schema name and version.
 pub const SCHEMA: &str = "tape-audit/partial/v1";
@@ -116,7 +116,11 @@ impl Partial {
         if u32::try_from(self.inputs.len()).is_err() {
             return Err(format!("inputs: {} inputs is too many", self.inputs.len()));
         }
-        if self.pending.values().any(|s| s.settings != self.options.settings) {
+        if self
+            .pending
+            .values()
+            .any(|s| s.settings != self.options.settings)
+        {
             return Err("pending: settings differ from options.settings".to_string());
         }
         self.summary
@@ -160,8 +164,7 @@ pub fn merge(parts: Vec<(String, Partial)>) -> Result<Partial, Error> {
     for (name, p) in &parts {
         p.validate()
             .map_err(|e| Error::Usage(format!("{name}: {e}")))?;
-        let own = p.summary.records()
-            + p.pending.values().map(Summary::records).sum::<u64>();
+        let own = p.summary.records() + p.pending.values().map(Summary::records).sum::<u64>();
         records = records
             .checked_add(own)
             .filter(|&n| n <= MAX_RECORDS)

@@ -102,7 +102,9 @@ pub fn process(
                     sum.main.add_excluded(loc);
                     return;
                 }
-                sum.add(loc, &ex, &v, job.rule);
+                if !sum.add(loc, &ex, &v, job.rule) {
+                    return;
+                }
                 if let Some(rows) = rows.as_deref_mut() {
                     if Row::wanted(v.class) {
                         let name = names.get(loc.file as usize).map_or("", String::as_str);

@@ -221,7 +221,12 @@ pub enum Rule {
 impl Rule {
     /// The rule in words, for partials (which merge only under one rule).
     pub fn describe(&self) -> String {
-        let list = |p: &[Pattern]| p.iter().map(Pattern::to_string).collect::<Vec<_>>().join(",");
+        let list = |p: &[Pattern]| {
+            p.iter()
+                .map(Pattern::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         match self {
             Rule::All => "all hosts".to_string(),
             Rule::Api(p) => format!("--api {}", list(p)),
@@ -238,7 +243,10 @@ impl Rule {
             return Ok(Rule::All);
         }
         if !api.is_empty() {
-            let p = api.iter().map(|h| Pattern::parse(h)).collect::<Result<_, _>>();
+            let p = api
+                .iter()
+                .map(|h| Pattern::parse(h))
+                .collect::<Result<_, _>>();
             return p.map(Rule::Api).map_err(|e| format!("--api: {e}"));
         }
         catalog
@@ -330,18 +338,27 @@ impl Split {
         }
     }
 
-    /// Counts a classified exchange that passed the filters.
-    pub fn add(&mut self, loc: Locator, ex: &Exchange<'_>, v: &Verdict<'_>, rule: &Rule) {
+    /// Counts a classified exchange that passed the filters; false when a
+    /// rule fixed before the run (`--api`, a decided scope) leaves it out,
+    /// so its row is not written either.
+    pub fn add(&mut self, loc: Locator, ex: &Exchange<'_>, v: &Verdict<'_>, rule: &Rule) -> bool {
         let Some(host) = ex.host_and_path().0 else {
             self.main.add(loc, ex, v);
-            return;
+            return true;
         };
         let mode = if self.main.settings.redact {
             Redact::On
         } else {
             Redact::Off
         };
-        let key = host_key(host, mode);
+        // A host seen before is its own key (keys are lowercase and
+        // redacted, and redacting a key again changes nothing): most
+        // records skip the redactor.
+        let key = if self.main.hosts.0.contains_key(host) || self.pending.contains_key(host) {
+            Cow::Borrowed(host)
+        } else {
+            host_key(host, mode)
+        };
         match rule {
             Rule::All => {
                 self.main.hosts.count(&key, v, false);
@@ -354,13 +371,14 @@ impl Split {
                 } else {
                     self.main.hosts.count(&key, v, true);
                     self.main.add_excluded(loc);
+                    return false;
                 }
             }
             Rule::Default(p) => {
                 if self.main.hosts.0.contains_key(key.as_ref()) || Rule::matches(p, &key) {
                     self.main.hosts.count(&key, v, false);
                     self.main.add(loc, ex, v);
-                    return;
+                    return true;
                 }
                 let settings = self.main.settings;
                 let part = match self.pending.get_mut(key.as_ref()) {
@@ -377,6 +395,7 @@ impl Split {
                 }
             }
         }
+        true
     }
 
     /// Moves a host's pending records into the main summary.
@@ -499,15 +518,15 @@ impl Split {
             s.validate(inputs)
                 .map_err(|e| format!("pending.{h:?}.{e}"))?;
             if s.skipped_count() > 0 || s.excluded() > 0 {
-                return Err(format!(
-                    "pending.{h:?}: holds skipped or excluded records"
-                ));
+                return Err(format!("pending.{h:?}: holds skipped or excluded records"));
             }
             if s.hosts.0.len() != 1 || !s.hosts.0.contains_key(h) {
                 return Err(format!("pending.{h:?}.hosts: must hold that host alone"));
             }
             if s.hosts.0.values().any(|st| st.envelopes > 0) {
-                return Err(format!("pending.{h:?}: sent an envelope, so is not pending"));
+                return Err(format!(
+                    "pending.{h:?}: sent an envelope, so is not pending"
+                ));
             }
         }
         Ok(())
@@ -573,7 +592,7 @@ mod tests {
                 file: 0,
                 index: (from + i) as u64,
             };
-            s.add(loc, e, &classify(e, &cat), rule);
+            let _ = s.add(loc, e, &classify(e, &cat), rule);
         }
         s
     }
@@ -616,7 +635,11 @@ mod tests {
         assert!(scope.hosts.is_empty());
         assert_eq!(scope.excluded_records, 0);
         assert_eq!(s.responses(), items.len() as u64);
-        assert!(scope.reason.contains("none of the 3 hosts"), "{}", scope.reason);
+        assert!(
+            scope.reason.contains("none of the 3 hosts"),
+            "{}",
+            scope.reason
+        );
     }
 
     #[test]

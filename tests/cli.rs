@@ -37,6 +37,8 @@ struct Report {
     catalog: Value,
     inputs: Vec<Input>,
     filters: Value,
+    scope: Option<Value>,
+    hosts: Vec<Value>,
     totals: Totals,
     time_span: Option<Value>,
     classes: serde_json::Map<String, Value>,

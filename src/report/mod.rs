@@ -530,7 +530,15 @@ impl Report {
                 "no records were read: this audit says nothing about the traffic".to_string(),
             );
         } else if totals.responses == 0 && totals.excluded > 0 {
-            warnings.push("the filters left out every record".to_string());
+            let by_scope = audit.scope.as_ref().map_or(0, |sc| sc.excluded_records);
+            warnings.push(if by_scope == 0 {
+                "the filters left out every record".to_string()
+            } else if by_scope == totals.excluded {
+                "the host scope left out every record (no audited host is in the inputs: see Hosts)"
+                    .to_string()
+            } else {
+                "the filters and the host scope left out every record".to_string()
+            });
         } else if answered == 0 && totals.excluded == 0 {
             warnings.push(format!(
                 "none of the {} records read is an HTTP response with a status{}: this audit says nothing about the error contract",

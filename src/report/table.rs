@@ -67,6 +67,34 @@ fn pad(s: &str, width: usize) -> String {
     }
 }
 
+/// `s` cut to at most `width` terminal columns, ending in `…` when cut.
+fn fit(s: &str, width: usize) -> String {
+    if UnicodeWidthStr::width(s) <= width {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if w + cw + 1 > width {
+            break;
+        }
+        out.push(c);
+        w += cw;
+    }
+    out.push('…');
+    out
+}
+
+/// The width of a column: its widest cell, within `min..=max`.
+fn column<'a>(cells: impl Iterator<Item = &'a str>, min: usize, max: usize) -> usize {
+    cells
+        .map(UnicodeWidthStr::width)
+        .max()
+        .unwrap_or(0)
+        .clamp(min, max)
+}
+
 fn places(p: &[Place]) -> String {
     let shown: Vec<String> = p
         .iter()
@@ -338,14 +366,13 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
     }
     if !r.hosts.is_empty() {
         writeln!(out, "\n{}", st.head("Hosts"))?;
-        let width = r
+        let names: Vec<String> = r
             .hosts
             .iter()
             .take(top)
-            .map(|h| UnicodeWidthStr::width(terminal(&h.host).as_ref()))
-            .max()
-            .unwrap_or(0)
-            .clamp(4, 40);
+            .map(|h| terminal(&h.host).into_owned())
+            .collect();
+        let width = column(names.iter().map(String::as_str), 4, 48);
         writeln!(
             out,
             "  {} {:>9} {:>9} {:>9}",
@@ -354,10 +381,10 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
             "errors",
             "envelopes"
         )?;
-        for h in r.hosts.iter().take(top) {
+        for (h, name) in r.hosts.iter().zip(&names) {
             let line = format!(
                 "  {} {:>9} {:>9} {:>9}",
-                pad(&terminal(&h.host), width),
+                pad(&fit(name, width), width),
                 h.responses,
                 h.errors,
                 h.envelopes
@@ -385,7 +412,14 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
     if !r.endpoints.is_empty() {
         writeln!(out, "\n{}", st.head("Endpoints with the most errors"))?;
         let by_host = r.endpoints_by_host();
-        for e in r.endpoints.iter().take(top) {
+        let labels: Vec<String> = r
+            .endpoints
+            .iter()
+            .take(top)
+            .map(|e| terminal(&e.label(by_host)).into_owned())
+            .collect();
+        let width = column(labels.iter().map(String::as_str), 36, 60);
+        for (e, label) in r.endpoints.iter().zip(&labels) {
             let classes: Vec<String> = e
                 .classes
                 .0
@@ -396,7 +430,7 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
             writeln!(
                 out,
                 "  {} {:>7} of {:>7}  {}",
-                pad(&terminal(&e.label(by_host)), 36),
+                pad(&fit(label, width), width),
                 e.errors,
                 e.responses,
                 st.dim(&classes.join(", "))
