@@ -34,6 +34,13 @@ pub struct Cli {
     #[arg(value_name = "INPUT", help_heading = INPUTS)]
     pub inputs: Vec<std::ffi::OsString>,
 
+    /// Read only the files of a walked directory that match (ripgrep's
+    /// globs: `*.har`, `logs/**/*.jsonl*`; `!GLOB` excludes, and the last
+    /// glob that matches decides). Repeatable. Files named on the command
+    /// line are always read.
+    #[arg(short = 'g', long = "glob", value_name = "GLOB", allow_hyphen_values = true, help_heading = INPUTS)]
+    pub globs: Vec<String>,
+
     /// Audit only the inputs in shard K of N (a stable hash of each path),
     /// for N workers that each take one shard; merge their partials after.
     #[arg(long, value_name = "K/N", value_parser = crate::partial::parse_shard, help_heading = FILTERS)]

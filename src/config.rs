@@ -167,9 +167,14 @@ impl Config {
             }
             inputs.push("-".into());
         }
-        let (mut sources, walk_errors, list_warnings) = input::expand(&inputs);
-        let list_errors: Vec<String> = walk_errors.iter().map(ToString::to_string).collect();
-        let list_notes = check_paths(&mut sources, &plan)?;
+        let globs = input::Globs::new(&cli.globs).map_err(usage)?;
+        let expanded = input::expand_inputs(&inputs, &globs);
+        let (mut sources, list_warnings) = (expanded.sources, expanded.warnings);
+        let list_errors: Vec<String> = expanded.errors.iter().map(ToString::to_string).collect();
+        let mut list_notes = check_paths(&mut sources, &plan)?;
+        if !globs.is_empty() && !sources.iter().any(|s| matches!(s, Source::Walked(_))) {
+            list_notes.push("--glob: no file of the walked directories matches".to_string());
+        }
         if let Some(task) = unopened(&sources, &list_errors) {
             return Ok(Config {
                 task,
@@ -178,6 +183,19 @@ impl Config {
                 outputs: Outputs::open(&Plan::default(), &control)?,
                 control,
             });
+        }
+        // A mistyped subcommand among inputs that open (`catlog x.har`).
+        for s in &sources {
+            if let Source::File(p) = s {
+                if !p.exists() {
+                    if let Some(name) = p.to_str().and_then(crate::meta::subcommand_hint) {
+                        list_notes.push(format!(
+                            "{}: did you mean the subcommand `{name}`? (a subcommand comes before the inputs)",
+                            s.name()
+                        ));
+                    }
+                }
+            }
         }
         // Inputs are read in name order, whatever order they were given in, so
         // that partials of any split of them merge into this very report.

@@ -302,6 +302,19 @@ fn conclude(
         .as_ref()
         .map(|b| b.compare(&report, rc.baseline_threshold));
     report.gate = report::gate::evaluate(&report, &rc.fail_on);
+    let left_out = report::left_out_reasons(&report);
+    if !left_out.is_empty() {
+        // One line for every file of the walked directories left out, not
+        // one per file.
+        let n: u64 = left_out.iter().map(|(_, n)| n).sum();
+        let why: Vec<String> = left_out.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        eprintln!(
+            "tape-audit: note: {} of {} left out ({}); -g/--glob chooses the files, --format json lists them",
+            n,
+            report::count(report.inputs.len() as u64, "input", "inputs"),
+            sanitize::terminal(&why.join(", "))
+        );
+    }
     for i in report.inputs.iter() {
         if let Some(w) = &i.warning {
             eprintln!(

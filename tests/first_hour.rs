@@ -329,3 +329,138 @@ fn kubernetes_audit_events() {
         assert_eq!(v["totals"]["responses"], n, "status {status}");
     }
 }
+
+/// A directory of unrelated files (a source tree, a virtualenv) around one
+/// real log, for the walk tests.
+fn mixed_tree() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    for d in ["pkg", "venv/lib/site-packages/x", "logs"] {
+        std::fs::create_dir_all(p.join(d)).unwrap();
+    }
+    for i in 0..30 {
+        // Source code with a JSON-looking line (a docstring example).
+        std::fs::write(
+            p.join(format!("pkg/mod{i}.py")),
+            format!("def f{i}(x):\n    \"\"\"\n    {{\"a\": {i}}}\n    \"\"\"\n    return x\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(p.join("pkg/__init__.py"), "").unwrap();
+    std::fs::write(
+        p.join("venv/lib/site-packages/x/m.pyc"),
+        b"\x6f\x0d\x0d\x0a\0\0\0\0{}\n",
+    )
+    .unwrap();
+    std::fs::write(p.join("venv/pyvenv.cfg"), "home = /usr/bin\n").unwrap();
+    std::fs::copy(
+        root().join("testdata/sample.jsonl"),
+        p.join("logs/api.jsonl"),
+    )
+    .unwrap();
+    std::fs::copy(root().join("testdata/sample.har"), p.join("capture.har")).unwrap();
+    dir
+}
+
+fn inputs_of(o: &Output) -> Vec<String> {
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    r["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| !i["format"].is_null())
+        .map(|i| {
+            i["path"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn unrelated_files_in_a_walk_are_one_summary_line() {
+    let dir = mixed_tree();
+    let d = dir.path().display().to_string();
+    let o = run(&[&d, "--color", "never"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    // 30 modules, an empty __init__.py, a .pyc and a config file: one note.
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("33 of 35 inputs left out (32 neither HAR nor JSON lines, 1 empty)"),
+        "{err}"
+    );
+    let out = stdout(&o);
+    assert!(
+        out.contains("  32 files left out: neither HAR nor JSON lines"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("mod1.py"),
+        "left-out files are counted, not listed: {out}"
+    );
+    let j = run(&[&d, "--format", "json"]);
+    assert_eq!(inputs_of(&j), ["capture.har", "api.jsonl"]);
+}
+
+#[test]
+fn glob_chooses_the_walked_files() {
+    let dir = mixed_tree();
+    let d = dir.path().display().to_string();
+    let json = |globs: &[&str]| {
+        let mut a = vec![d.as_str(), "--format", "json", "--allow-empty"];
+        for g in globs {
+            a.extend(["-g", g]);
+        }
+        let o = run(&a);
+        assert!(
+            o.status.code().is_some_and(|c| c < 2),
+            "{globs:?}: {}",
+            stderr(&o)
+        );
+        (o.clone(), inputs_of(&o))
+    };
+    let (o, ins) = json(&["*.har"]);
+    assert_eq!(ins, ["capture.har"]);
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        r["inputs"].as_array().unwrap().len(),
+        1,
+        "only matching files are inputs"
+    );
+    assert_eq!(json(&["*.jsonl"]).1, ["api.jsonl"]);
+    // A glob with a slash is anchored at the walked directory.
+    assert_eq!(json(&["logs/*"]).1, ["api.jsonl"]);
+    assert!(json(&["*/api.jsonl"]).1 == ["api.jsonl"]);
+    // `!` excludes; an excluded directory is not walked; the last glob wins.
+    let (o, ins) = json(&["!logs/", "!pkg", "!venv"]);
+    assert_eq!(ins, ["capture.har"]);
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["inputs"].as_array().unwrap().len(), 1);
+    assert_eq!(json(&["*.har", "!capture.har"]).1, Vec::<String>::new());
+    assert_eq!(json(&["!capture.har", "*.har"]).1, ["capture.har"]);
+    // Files named on the command line are read whatever the globs say.
+    let named = format!("{d}/logs/api.jsonl");
+    let o = run(&[&d, &named, "-g", "*.har", "--format", "json"]);
+    assert_eq!(inputs_of(&o), ["capture.har", "api.jsonl"]);
+    // A bad glob is a usage error naming it.
+    let o = run(&[&d, "-g", "a[b"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--glob `a[b`"), "{}", stderr(&o));
+}
+
+#[test]
+fn mistyped_subcommand_among_real_inputs_gets_a_hint() {
+    let o = run(&["catlog", "testdata/sample.har"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.contains("catlog: No such file or directory"), "{err}");
+    assert!(
+        err.contains("did you mean the subcommand `catalog`?"),
+        "{err}"
+    );
+}

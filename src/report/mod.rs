@@ -802,6 +802,20 @@ fn place_of(inputs: &[InputInfo], l: &Locator, request_id: Option<String>) -> Pl
     }
 }
 
+/// Inputs left out (found in a directory, not traffic), counted per
+/// reason, the most common first.
+pub fn left_out_reasons(r: &Report) -> Vec<(String, u64)> {
+    let mut by: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for i in &r.inputs {
+        if let (Some(note), None) = (&i.note, i.format) {
+            *by.entry(note.as_str()).or_default() += 1;
+        }
+    }
+    let mut v: Vec<(String, u64)> = by.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v
+}
+
 /// `1 record`, `2 records`: a count and its noun, singular or plural.
 pub fn count(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

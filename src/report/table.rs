@@ -12,6 +12,9 @@ use crate::sanitize::terminal;
 /// Inputs listed one per line before the rest are counted.
 const MAX_INPUTS: usize = 12;
 
+/// Inputs left out of a walk listed one per line; more are counted.
+const MAX_LEFT_OUT: usize = 3;
+
 /// How many locators are listed per problem.
 const SHOWN: usize = 3;
 
@@ -152,9 +155,17 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
     if let Some(span) = &r.time_span {
         writeln!(out, "time span  {} .. {}", span.first, span.last)?;
     }
-    for i in r.inputs.iter().take(MAX_INPUTS) {
-        // An input with a note and no format was left out (not traffic);
-        // a note beside a format says something about how it was read.
+    // Inputs left out (a note and no format: not traffic) are listed when
+    // few, else counted per reason in one line each.
+    let left_out = |i: &&super::InputRow| i.note.is_some() && i.format.is_none();
+    let n_left = r.inputs.iter().filter(left_out).count();
+    let listed: Vec<&super::InputRow> = if n_left > MAX_LEFT_OUT {
+        r.inputs.iter().filter(|i| !left_out(i)).collect()
+    } else {
+        r.inputs.iter().collect()
+    };
+    for i in listed.iter().take(MAX_INPUTS) {
+        // A note beside a format says something about how it was read.
         if let (Some(note), None) = (&i.note, i.format) {
             writeln!(out, "  {}  left out: {}", terminal(&i.path), terminal(note))?;
             continue;
@@ -183,12 +194,26 @@ pub fn write(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Resu
             writeln!(out, "    note: {}", terminal(note))?;
         }
     }
-    if r.inputs.len() > MAX_INPUTS {
+    if listed.len() > MAX_INPUTS {
         writeln!(
             out,
-            "  ... and {} more inputs (all listed in --format json)",
-            r.inputs.len() - MAX_INPUTS
+            "  ... and {} (all listed in --format json)",
+            count(
+                (listed.len() - MAX_INPUTS) as u64,
+                "more input",
+                "more inputs"
+            )
         )?;
+    }
+    if n_left > MAX_LEFT_OUT {
+        for (note, n) in super::left_out_reasons(r) {
+            writeln!(
+                out,
+                "  {} left out: {} (listed in --format json; -g/--glob chooses the files)",
+                count(n, "file", "files"),
+                terminal(&note)
+            )?;
+        }
     }
     if !r.filters.in_force.is_empty() {
         writeln!(
