@@ -88,6 +88,9 @@ pub struct ReportConfig {
     pub top: usize,
     /// Colour on the terminal.
     pub color: bool,
+    /// Columns the terminal table fits in: `COLUMNS`, else the width of
+    /// the terminal on standard output; `None` (lines not cut) otherwise.
+    pub width: Option<usize>,
     /// `--baseline`, loaded.
     pub baseline: Option<Baseline>,
     /// `--baseline-threshold`, as a fraction.
@@ -308,6 +311,7 @@ impl ReportConfig {
             format: OutputFormat::Table,
             top: 10,
             color: false,
+            width: None,
             baseline: None,
             baseline_threshold: 0.5,
             fail_on: Vec::new(),
@@ -337,10 +341,20 @@ impl ReportConfig {
                         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 }
             };
+        let width = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<usize>().ok())
+            .filter(|&w| w > 0)
+            .or_else(|| {
+                (!stdout_taken && std::io::IsTerminal::is_terminal(&std::io::stdout()))
+                    .then(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
+                    .flatten()
+            });
         Ok(ReportConfig {
             format,
             top: args.top,
             color,
+            width,
             baseline,
             baseline_threshold: args.baseline_threshold / 100.0,
             fail_on: args.fail_on.clone(),

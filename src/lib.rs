@@ -371,7 +371,8 @@ fn write_report(
 ) -> anyhow::Result<()> {
     match rc.format {
         OutputFormat::Table => {
-            report::table::write(report, rc.top, report::table::Style::new(rc.color), out)?
+            let style = report::table::Style::new(rc.color).with_width(rc.width);
+            report::table::write(report, rc.top, style, out)?
         }
         OutputFormat::Json => report::json::write(report, out)?,
         OutputFormat::Markdown => report::markdown::write(report, rc.top, out)?,
