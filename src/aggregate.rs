@@ -57,6 +57,9 @@ pub struct Sample {
     pub loc: Locator,
     /// Request id, when the record had one.
     pub request_id: Option<String>,
+    /// The start of the body, redacted (see `crate::row::body_excerpt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<String>,
 }
 
 /// The first few samples in input order.
@@ -95,6 +98,14 @@ impl Examples {
     }
 }
 
+/// A sampled record's body excerpt, redacted with its own secrets too.
+fn excerpt(ex: &Exchange<'_>, mode: Redact) -> Option<String> {
+    let body = ex.body.text()?;
+    let own = crate::row::own_secrets(ex);
+    let own: Vec<&str> = own.iter().map(String::as_str).collect();
+    Some(crate::row::body_excerpt(&body, mode, &own)).filter(|e| !e.is_empty())
+}
+
 /// A count with its first samples.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
@@ -105,7 +116,7 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, loc: Locator, request_id: Option<&str>, limit: usize, mode: Redact) {
+    fn add(&mut self, loc: Locator, ex: &Exchange<'_>, limit: usize, mode: Redact) {
         self.count += 1;
         if self.examples.wants(loc, limit) {
             self.examples.offer(
@@ -113,7 +124,11 @@ impl Tally {
                     loc,
                     // Request ids are traffic text too: a bearer value or a
                     // JWT sent as an "id" is redacted like any other.
-                    request_id: request_id.map(|r| redact::text(r, mode).into_owned()),
+                    request_id: ex
+                        .request_id
+                        .as_deref()
+                        .map(|r| redact::text(r, mode).into_owned()),
+                    excerpt: excerpt(ex, mode),
                 },
                 limit,
             );
@@ -418,13 +433,12 @@ impl Summary {
     pub fn add(&mut self, loc: Locator, ex: &Exchange<'_>, v: &Verdict<'_>) {
         let limit = self.settings.samples;
         let mode = self.settings.redact_mode();
-        let rid = ex.request_id.as_deref();
         let f = self.file(loc.file);
         f.records += 1;
         f.responses += 1;
         self.classes[v.class as usize] += 1;
         if let Some(viol) = v.violation {
-            self.violations[viol as usize].add(loc, rid, limit, mode);
+            self.violations[viol as usize].add(loc, ex, limit, mode);
         }
         let code = v.code.as_deref().unwrap_or("");
         let group = self.codes.entry((v.status, v.class)).or_default();
@@ -449,7 +463,7 @@ impl Summary {
         if v.class == Class::Ok {
             stat.tally.count += 1;
         } else {
-            stat.tally.add(loc, rid, limit, mode);
+            stat.tally.add(loc, ex, limit, mode);
             if let Some(t) = ex.time_ms {
                 stat.first_ms = Some(stat.first_ms.map_or(t, |f| f.min(t)));
                 stat.last_ms = Some(stat.last_ms.map_or(t, |l| l.max(t)));
@@ -462,13 +476,13 @@ impl Summary {
             self.undocumented_statuses
                 .entry(v.status)
                 .or_default()
-                .add(loc, rid, limit, mode);
+                .add(loc, ex, limit, mode);
         }
         if v.body_status_code.is_some() {
-            self.body_status_mismatch.add(loc, rid, limit, mode);
+            self.body_status_mismatch.add(loc, ex, limit, mode);
         }
         if v.json_with_non_json_type {
-            self.json_with_non_json_type.add(loc, rid, limit, mode);
+            self.json_with_non_json_type.add(loc, ex, limit, mode);
         }
         let (host, path) = ex.host_and_path();
         thread_local! {
@@ -613,6 +627,9 @@ impl Summary {
         let tally = |mut t: Tally| {
             for e in &mut t.examples.0 {
                 e.request_id = e.request_id.as_deref().map(red);
+                // Cut before it was redacted (the partial showed secrets):
+                // a cut token could slip past the patterns, so it goes.
+                e.excerpt = None;
             }
             t
         };

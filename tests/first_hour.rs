@@ -19,6 +19,17 @@ fn run(args: &[&str]) -> Output {
     Command::cargo_bin("tape-audit")
         .expect("binary built")
         .current_dir(root())
+        .env_remove("COLUMNS")
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn run_at(width: usize, args: &[&str]) -> Output {
+    Command::cargo_bin("tape-audit")
+        .expect("binary built")
+        .current_dir(root())
+        .env("COLUMNS", width.to_string())
         .args(args)
         .output()
         .expect("runs")
@@ -270,6 +281,84 @@ fn table_snapshots() {
     assert_eq!(stripped, never);
 }
 
+#[test]
+fn table_fits_the_terminal_width() {
+    use unicode_width::UnicodeWidthStr;
+    let inputs = ["testdata/sample.har", "testdata/incident/during.jsonl"];
+    for width in [72usize, 120] {
+        let mut args = vec!["--color", "never"];
+        args.extend(inputs);
+        let never = stdout(&run_at(width, &args));
+        args[1] = "always";
+        let always = stdout(&run_at(width, &args));
+        insta::assert_snapshot!(format!("table_width_{width}_color_never"), never);
+        insta::assert_snapshot!(format!("table_width_{width}_color_always"), always);
+        assert_eq!(regex_lite_strip(&always), never, "colour changes no column");
+        for l in never.lines() {
+            assert!(l.width() <= width, "{width}: {} columns: {l}", l.width());
+        }
+    }
+    // Uncut without a terminal or COLUMNS, and every example path once.
+    let wide = stdout(&run(&[inputs[0], inputs[1], "--color", "never"]));
+    assert!(
+        wide.lines().any(|l| l.width() > 120),
+        "lines are not cut off a terminal"
+    );
+    for l in wide.lines() {
+        assert!(
+            l.matches("testdata/incident/during.jsonl").count() <= 1,
+            "{l}"
+        );
+    }
+    // A timeline has a scale, and names the tie of a peak.
+    let t = stdout(&run(&["testdata/sample.har", "--color", "never"]));
+    assert!(
+        t.contains("1 column = 1m; █ = 1 error in a column; · no records"),
+        "{t}"
+    );
+    assert!(
+        t.contains(
+            "peak: 1 error in each of 18 buckets, the first starting 2024-06-11T09:06:00.000Z"
+        ),
+        "{t}"
+    );
+    let t = stdout(&run_at(
+        50,
+        &["testdata/incident/", "--bucket", "10s", "--color", "never"],
+    ));
+    let spark = t
+        .lines()
+        .skip_while(|l| !l.starts_with("Error responses over time (10s buckets)"))
+        .nth(1)
+        .expect("a sparkline");
+    assert_eq!(
+        spark.trim_start().width(),
+        46,
+        "the sparkline follows the width: {spark}"
+    );
+    assert!(
+        spark.contains('·'),
+        "the night without traffic is a gap: {spark}"
+    );
+}
+
+#[test]
+fn errors_are_repeated_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.har");
+    let har = std::fs::read(root().join("testdata/sample.har")).unwrap();
+    std::fs::write(&cut, &har[..har.len() / 2]).unwrap();
+    let cut = cut.display().to_string();
+    let o = run(&["testdata/sample.jsonl", &cut, "--color", "never"]);
+    assert_eq!(o.status.code(), Some(2));
+    let out = stdout(&o);
+    let last = out.lines().last().unwrap();
+    assert!(last.starts_with("1 error (see stderr): "), "{last}");
+    assert!(last.contains(&format!("{cut}: truncated")), "{last}");
+    let clean = stdout(&run(&["testdata/sample.jsonl", "--color", "never"]));
+    assert!(!clean.contains("(see stderr)"));
+}
+
 fn regex_lite_strip(s: &str) -> String {
     let mut out = String::new();
     let mut chars = s.chars().peekable();
@@ -463,4 +552,86 @@ fn mistyped_subcommand_among_real_inputs_gets_a_hint() {
         err.contains("did you mean the subcommand `catalog`?"),
         "{err}"
     );
+}
+
+fn sample_entry(i: usize) -> serde_json::Value {
+    let har: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("testdata/sample.har")).unwrap())
+            .unwrap();
+    har["log"]["entries"][i].clone()
+}
+
+fn folded(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn findings_carry_a_redacted_body_excerpt() {
+    // Entry 5 is a 502 with an HTML body (not_json), entry 1 a 201 with an
+    // error envelope (error_on_success).
+    let html = folded(
+        sample_entry(5)["response"]["content"]["text"]
+            .as_str()
+            .unwrap(),
+    );
+    let eos: serde_json::Value = serde_json::from_str(
+        sample_entry(1)["response"]["content"]["text"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let eos_message = eos["error_message"].as_str().unwrap();
+
+    let o = run(&["testdata/sample.har", "--csv", "-"]);
+    let mut csv = csv::Reader::from_reader(&o.stdout[..]);
+    let header: Vec<String> = csv.headers().unwrap().iter().map(String::from).collect();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert_eq!(at("body_excerpt"), at("error_message") + 1);
+    let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    let row = |loc: &str| rows.iter().find(|r| &r[at("locator")] == loc).unwrap();
+    assert_eq!(&row("entry 5")[at("body_excerpt")], html);
+    assert_eq!(&row("entry 1")[at("error_message")], eos_message);
+
+    let show = stdout(&run(&[
+        "testdata/sample.har",
+        "--show",
+        "envelope_violation",
+    ]));
+    let line = show.lines().find(|l| l.contains("#entry=5:")).unwrap();
+    assert!(line.ends_with(&format!("body: {html}")), "{line}");
+
+    let j: serde_json::Value =
+        serde_json::from_slice(&run(&["testdata/sample.har", "--format", "json"]).stdout).unwrap();
+    assert_eq!(j["violation_examples"]["not_json"][0]["excerpt"], html);
+}
+
+#[test]
+fn excerpts_are_redacted_before_they_are_cut() {
+    // A token across the 120-character cut (it starts at 102), and a
+    // token longer than the part of a long body that is looked at.
+    let token = "ghp_0123456789abcdefghijABCDEFGHIJ0123456789";
+    let early = format!("{}Authorization: Bearer {token} trailing", "x".repeat(80));
+    let long_token: String = token.chars().cycle().take(3000).collect();
+    let late = format!("{} Authorization: Bearer {long_token} tail", "y".repeat(40));
+    let dir = tempfile::tempdir().unwrap();
+    let mut entries = Vec::new();
+    for text in [&early, &late] {
+        let mut e = sample_entry(5);
+        e["response"]["content"]["text"] = serde_json::Value::from(text.as_str());
+        entries.push(e);
+    }
+    let har = serde_json::json!({"log": {"version": "1.2", "entries": entries}});
+    let p = dir.path().join("t.har");
+    std::fs::write(&p, har.to_string()).unwrap();
+    let p = p.display().to_string();
+    let outs = [
+        stdout(&run(&[&p, "--csv", "-"])),
+        stdout(&run(&[&p, "--show", "all"])),
+        stdout(&run(&[&p, "--format", "json"])),
+    ];
+    for out in &outs {
+        for cut in 8..token.len() {
+            assert!(!out.contains(&token[..cut]), "a piece of the token: {out}");
+        }
+    }
 }

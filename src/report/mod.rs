@@ -59,6 +59,8 @@ pub struct Place {
     pub index: u64,
     /// The record's request id, when known.
     pub request_id: Option<String>,
+    /// The start of its body, redacted, when captured.
+    pub excerpt: Option<String>,
 }
 
 impl Serialize for Place {
@@ -68,6 +70,9 @@ impl Serialize for Place {
         m.serialize_entry(self.kind, &self.index)?;
         if let Some(r) = &self.request_id {
             m.serialize_entry("request_id", r)?;
+        }
+        if let Some(e) = &self.excerpt {
+            m.serialize_entry("excerpt", e)?;
         }
         m.end()
     }
@@ -406,7 +411,10 @@ impl Report {
         let place = |l: &Locator, rid: Option<&String>| place_of(&audit.inputs, l, rid.cloned());
         let places = |e: &Examples| {
             e.0.iter()
-                .map(|x| place(&x.loc, x.request_id.as_ref()))
+                .map(|x| Place {
+                    excerpt: x.excerpt.clone(),
+                    ..place(&x.loc, x.request_id.as_ref())
+                })
                 .collect::<Vec<_>>()
         };
         let finding = |t: &Tally| Finding {
@@ -799,6 +807,7 @@ fn place_of(inputs: &[InputInfo], l: &Locator, request_id: Option<String>) -> Pl
             .map_or("record", |f| f.locator_kind().word()),
         index: l.index,
         request_id,
+        excerpt: None,
     }
 }
 
