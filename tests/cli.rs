@@ -571,7 +571,7 @@ fn table_report_reads_in_ten_seconds() {
         "documented under 404",
         "Envelope violations",
         "429 spellings in traffic: too_many_requets ×1, too_many_requests ×1",
-        "sample.har entry 5",
+        "not_json                           1  entry 5",
     ] {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
