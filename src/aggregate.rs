@@ -98,12 +98,11 @@ impl Examples {
     }
 }
 
-/// A sampled record's body excerpt, redacted with its own secrets too.
-fn excerpt(ex: &Exchange<'_>, mode: Redact) -> Option<String> {
+/// A sampled record's body excerpt, redacted by `red` (which knows the
+/// record's own secrets) before it is cut.
+fn excerpt(ex: &Exchange<'_>, red: &dyn Fn(&str) -> String) -> Option<String> {
     let body = ex.body.text()?;
-    let own = crate::row::own_secrets(ex);
-    let own: Vec<&str> = own.iter().map(String::as_str).collect();
-    Some(crate::row::body_excerpt(&body, mode, &own)).filter(|e| !e.is_empty())
+    Some(crate::row::body_excerpt(&body, red)).filter(|e| !e.is_empty())
 }
 
 /// A count with its first samples.
@@ -116,7 +115,7 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, loc: Locator, ex: &Exchange<'_>, limit: usize, mode: Redact) {
+    fn add(&mut self, loc: Locator, ex: &Exchange<'_>, limit: usize, red: &dyn Fn(&str) -> String) {
         self.count += 1;
         if self.examples.wants(loc, limit) {
             self.examples.offer(
@@ -124,11 +123,8 @@ impl Tally {
                     loc,
                     // Request ids are traffic text too: a bearer value or a
                     // JWT sent as an "id" is redacted like any other.
-                    request_id: ex
-                        .request_id
-                        .as_deref()
-                        .map(|r| redact::text(r, mode).into_owned()),
-                    excerpt: excerpt(ex, mode),
+                    request_id: ex.request_id.as_deref().map(red),
+                    excerpt: excerpt(ex, red),
                 },
                 limit,
             );
@@ -433,12 +429,26 @@ impl Summary {
     pub fn add(&mut self, loc: Locator, ex: &Exchange<'_>, v: &Verdict<'_>) {
         let limit = self.settings.samples;
         let mode = self.settings.redact_mode();
+        // Text is stored redacted, the record's own credentials included
+        // (layer 1); those are gathered only when some text is stored.
+        let own = std::cell::OnceCell::new();
+        let red = |s: &str| -> String {
+            if mode == Redact::Off {
+                return s.to_string();
+            }
+            let own: Vec<&str> = own
+                .get_or_init(|| redact::own_secrets(ex))
+                .iter()
+                .map(String::as_str)
+                .collect();
+            redact::text_with(s, mode, &own).into_owned()
+        };
         let f = self.file(loc.file);
         f.records += 1;
         f.responses += 1;
         self.classes[v.class as usize] += 1;
         if let Some(viol) = v.violation {
-            self.violations[viol as usize].add(loc, ex, limit, mode);
+            self.violations[viol as usize].add(loc, ex, limit, &red);
         }
         let code = v.code.as_deref().unwrap_or("");
         let group = self.codes.entry((v.status, v.class)).or_default();
@@ -456,14 +466,12 @@ impl Summary {
         let clean = found.is_some();
         let stat = match found {
             Some(t) => t,
-            None => group
-                .entry(redact::text(code, mode).into_owned())
-                .or_default(),
+            None => group.entry(red(code)).or_default(),
         };
         if v.class == Class::Ok {
             stat.tally.count += 1;
         } else {
-            stat.tally.add(loc, ex, limit, mode);
+            stat.tally.add(loc, ex, limit, &red);
             if let Some(t) = ex.time_ms {
                 stat.first_ms = Some(stat.first_ms.map_or(t, |f| f.min(t)));
                 stat.last_ms = Some(stat.last_ms.map_or(t, |l| l.max(t)));
@@ -476,13 +484,13 @@ impl Summary {
             self.undocumented_statuses
                 .entry(v.status)
                 .or_default()
-                .add(loc, ex, limit, mode);
+                .add(loc, ex, limit, &red);
         }
         if v.body_status_code.is_some() {
-            self.body_status_mismatch.add(loc, ex, limit, mode);
+            self.body_status_mismatch.add(loc, ex, limit, &red);
         }
         if v.json_with_non_json_type {
-            self.json_with_non_json_type.add(loc, ex, limit, mode);
+            self.json_with_non_json_type.add(loc, ex, limit, &red);
         }
         let (host, path) = ex.host_and_path();
         thread_local! {
@@ -503,10 +511,7 @@ impl Summary {
                 Some(e) => e,
                 // Redact once, when an endpoint is first seen (the key is the
                 // redacted form, so a secret in a path is looked up again here).
-                None => self
-                    .endpoints
-                    .entry(redact::text(ep, mode).into_owned())
-                    .or_default(),
+                None => self.endpoints.entry(red(ep)).or_default(),
             };
             stat.classes[v.class as usize] += 1;
         });
@@ -526,7 +531,7 @@ impl Summary {
                     let code = if clean {
                         Cow::Borrowed(code)
                     } else {
-                        redact::text(code, mode)
+                        Cow::Owned(red(code))
                     };
                     thread_local! {
                         static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };

@@ -209,7 +209,7 @@ impl Config {
         let read = ReadOptions {
             format: cli.input_format.forced(),
             fields: cli.fields.clone(),
-            max_record: cli.max_record_mib as usize * (1 << 20),
+            max_record: crate::input::max_record_bytes(cli.max_record_mib),
             zstd_window_mib: cli.zstd_window_mib,
         };
         let filter = Filter {

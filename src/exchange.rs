@@ -118,6 +118,12 @@ pub struct Exchange<'a> {
     /// The credential the request carried (Authorization, API key); only
     /// ever reported as a fingerprint.
     pub credential: Option<Cow<'a, str>>,
+    /// The values of the request's other credential-bearing headers, as
+    /// the reader found them (the `Cookie` header, an API key beside an
+    /// `Authorization`): never reported, only redacted wherever they appear
+    /// in the record's own text (redaction layer 1). Filled, like
+    /// `credential`, only for records that may be notable.
+    pub secrets: Box<[Cow<'a, str>]>,
     /// Whether the body mentions `error_code`, once asked
     /// (`body_mentions_code`): a success body is searched once, not by the
     /// reader and again by the classifier. Leave it at its default, and set
@@ -139,6 +145,7 @@ impl Default for Exchange<'_> {
             request_id: None,
             duration_ms: None,
             credential: None,
+            secrets: Box::default(),
             mentions_code: Memo::default(),
         }
     }

@@ -344,11 +344,11 @@ fn conclude(
     }
     if let Some(out) = outputs.html.as_mut() {
         // Errors are kept by the output and returned by `finish`.
-        let _ = report::html::write(&report, &audit.summary, out);
+        let _ = report::html::write(&report, out);
     }
     if let Some(out) = outputs.report.as_mut() {
         // Errors are kept by the output and returned by `finish`.
-        let _ = write_report(&report, audit, rc, partial.as_ref(), out);
+        let _ = write_report(&report, rc, partial.as_ref(), out);
     }
     outputs.finish()?;
     if let Some(g) = &report.gate {
@@ -364,7 +364,6 @@ fn conclude(
 
 fn write_report(
     report: &Report,
-    audit: &pipeline::Audit,
     rc: &ReportConfig,
     partial: Option<&partial::Partial>,
     out: &mut outputs::Output,
@@ -376,7 +375,7 @@ fn write_report(
         }
         OutputFormat::Json => report::json::write(report, out)?,
         OutputFormat::Markdown => report::markdown::write(report, rc.top, out)?,
-        OutputFormat::Html => report::html::write(report, &audit.summary, out)?,
+        OutputFormat::Html => report::html::write(report, out)?,
         OutputFormat::Partial => {
             let p = partial.expect("a partial is built for --format partial");
             report::json::to_writer(&mut *out, p, false)?;

@@ -360,6 +360,57 @@ fn patterns() -> &'static Patterns {
     })
 }
 
+/// The secret parts of a credential-bearing header's value, for layer 1:
+/// the whole value, and for a cookie list (`theme=dark; sid=...`, or a
+/// `Set-Cookie`) the value of each cookie whose name is sensitive or whose
+/// value looks like a token; `theme=dark` leaves `dark` alone, so that the
+/// word is not redacted elsewhere in the record's text.
+pub fn header_secrets(value: &str) -> impl Iterator<Item = &str> {
+    let whole = value.trim();
+    let cookies = whole
+        .split([';', ','])
+        .filter_map(|part| part.split_once('='))
+        .filter_map(move |(name, v)| {
+            let (name, v) = (name.trim(), v.trim().trim_matches('"'));
+            let attribute = matches!(
+                name.to_ascii_lowercase().as_str(),
+                "path" | "domain" | "expires" | "max-age" | "samesite" | "priority"
+            );
+            let secret = v.len() >= 4 && (sensitive_name(name) || tokenish(v));
+            (!attribute && secret && v != whole).then_some(v)
+        });
+    std::iter::once(whole)
+        .filter(|w| w.len() >= 4)
+        .chain(cookies)
+}
+
+/// The secrets a record carried itself: its credential (with and without
+/// the scheme), its other credential-bearing headers (cookie values, API
+/// keys) and the values of sensitive query parameters and URL userinfo, so
+/// that any echo of them in its text is redacted.
+pub fn own_secrets(ex: &crate::exchange::Exchange<'_>) -> Vec<String> {
+    let mut v = Vec::new();
+    if let Some(c) = ex.credential.as_deref() {
+        v.push(c.trim().to_string());
+    }
+    for h in &ex.secrets {
+        v.extend(header_secrets(h).map(str::to_string));
+    }
+    if let Some(url) = ex.url.as_deref() {
+        if let Some((_, q)) = url.split_once('?') {
+            let q = q.split('#').next().unwrap_or("");
+            for pair in q.split('&') {
+                if let Some((k, val)) = pair.split_once('=') {
+                    if val.len() >= 4 && sensitive_name(k) {
+                        v.push(val.to_string());
+                    }
+                }
+            }
+        }
+    }
+    v
+}
+
 /// Whether a parameter or field name is one that holds secrets.
 pub fn sensitive_name(name: &str) -> bool {
     static N: OnceLock<Regex> = OnceLock::new();
@@ -905,5 +956,30 @@ mod tests {
         // A multi-byte character where a scheme would end must not panic.
         let _ = fingerprint("bearer\u{e9}x");
         let _ = fingerprint("toke\u{e9}n");
+    }
+
+    #[test]
+    fn header_secrets_are_the_values_that_hold_secrets() {
+        let got: Vec<&str> =
+            header_secrets("theme=dark; sid=q7w2e9r4t1y8u3i6; lang=en; pref=abc12345xyz").collect();
+        // `dark` and `en` are not secrets; a sensitive name or a token-like value is.
+        assert_eq!(
+            got,
+            [
+                "theme=dark; sid=q7w2e9r4t1y8u3i6; lang=en; pref=abc12345xyz",
+                "q7w2e9r4t1y8u3i6",
+                "abc12345xyz"
+            ]
+        );
+        let set: Vec<&str> =
+            header_secrets("session=\"zz9xx8yy7ww6\"; Path=/; Max-Age=3600000; HttpOnly").collect();
+        assert!(set.contains(&"zz9xx8yy7ww6"), "{set:?}");
+        assert!(!set.iter().any(|s| *s == "3600000" || *s == "/"), "{set:?}");
+        // An API key is a value alone, base64 padding included.
+        assert_eq!(
+            header_secrets(" c2VjcmV0LWtleQ== ").collect::<Vec<_>>(),
+            ["c2VjcmV0LWtleQ=="]
+        );
+        assert_eq!(header_secrets("a=1").count(), 0);
     }
 }

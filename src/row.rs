@@ -65,10 +65,10 @@ pub const EXCERPT_MAX: usize = 120;
 /// redacted).
 const EXCERPT_SCAN: usize = 2048;
 
-/// The start of a body as an excerpt: redacted first (with the record's
-/// own secrets), then whitespace folded, then cut to [`EXCERPT_MAX`]
-/// characters.
-pub fn body_excerpt(body: &str, mode: Redact, own: &[&str]) -> String {
+/// The start of a body as an excerpt: redacted first by `red` (which
+/// knows the record's own secrets), then whitespace folded, then cut to
+/// [`EXCERPT_MAX`] characters.
+pub fn body_excerpt(body: &str, red: &dyn Fn(&str) -> String) -> String {
     let body = body.trim_start_matches('\u{feff}').trim();
     let head = if body.len() <= EXCERPT_SCAN {
         body
@@ -89,7 +89,7 @@ pub fn body_excerpt(body: &str, mode: Redact, own: &[&str]) -> String {
             .unwrap_or(0);
         &body[..end]
     };
-    let red = redact::text_with(head, mode, own);
+    let red = red(head);
     let folded = red.split_whitespace().collect::<Vec<_>>().join(" ");
     match folded.char_indices().nth(EXCERPT_MAX) {
         Some((i, _)) => format!("{}…", &folded[..i]),
@@ -167,7 +167,7 @@ impl Row {
             body_excerpt: ex
                 .body
                 .text()
-                .map(|b| body_excerpt(&b, mode, &own))
+                .map(|b| body_excerpt(&b, &red))
                 .unwrap_or_default(),
             request_id: red(ex.request_id.as_deref().unwrap_or("")),
             duration_ms: ex
@@ -209,25 +209,4 @@ pub fn method(m: &str) -> String {
     }
 }
 
-/// The secrets a record carried itself: its credential (with and without
-/// the scheme) and the values of sensitive query parameters and URL
-/// userinfo, so that any echo of them in its text is redacted.
-pub fn own_secrets(ex: &Exchange<'_>) -> Vec<String> {
-    let mut v = Vec::new();
-    if let Some(c) = ex.credential.as_deref() {
-        v.push(c.trim().to_string());
-    }
-    if let Some(url) = ex.url.as_deref() {
-        if let Some((_, q)) = url.split_once('?') {
-            let q = q.split('#').next().unwrap_or("");
-            for pair in q.split('&') {
-                if let Some((k, val)) = pair.split_once('=') {
-                    if val.len() >= 4 && redact::sensitive_name(k) {
-                        v.push(val.to_string());
-                    }
-                }
-            }
-        }
-    }
-    v
-}
+pub use crate::redact::own_secrets;

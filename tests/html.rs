@@ -94,7 +94,17 @@ fn assert_self_contained(html: &str) {
     for (i, _) in html.match_indices(" href=\"") {
         assert!(html[i + 7..].starts_with('#'), "href other than #");
     }
-    let without_ns = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    // External references can only sit in markup or in the style sheet
+    // (text from traffic, such as a URL in a message, is escaped text).
+    let style = &html[html.find("<style>").unwrap()..html.find("</style>").unwrap()];
+    let mut markup = style.to_string();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        let end = rest[i..].find('>').expect("a closed tag");
+        markup.push_str(&rest[i..=i + end]);
+        rest = &rest[i + end + 1..];
+    }
+    let without_ns = markup.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
     for bad in [
         "http://",
         "https://",
@@ -264,15 +274,301 @@ fn html_of_a_huge_log_stays_small() {
 fn markdown_has_a_mermaid_timeline() {
     let out = run(&["testdata/incident/during.jsonl", "--format", "markdown"]);
     let md = String::from_utf8(out.stdout).unwrap();
-    let start = md.find("```mermaid\nxychart-beta\n").expect("a chart");
+    let start = md.find("```mermaid\n").expect("a chart");
     let block = &md[start..];
     let block = &block[..block[3..].find("```").unwrap() + 6];
-    assert!(block.contains("x-axis [\"10:00\", \"10:01\""), "{block}");
-    assert!(block.contains("bar [1, 0, 0, 0, 1"), "{block}");
+    assert!(block.contains("\nxychart-beta\n"), "{block}");
+    // A numeric time axis (its ticks cannot overlap), from the first bucket.
+    let bars = block
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("bar [")?.strip_suffix(']'))
+        .expect("a bar series");
+    let n = bars.split(", ").count();
+    assert!(bars.starts_with("1, 0, 0, 0, 1"), "{block}");
+    assert!(
+        block.contains(&format!(
+            "x-axis \"minutes after 2024-06-11 10:00 UTC\" 0 --> {}",
+            n - 1
+        )),
+        "{block}"
+    );
+    // Whole-number ticks: the axis goes to at least 8.
+    let peak: u64 = bars
+        .split(", ")
+        .map(|v| v.parse::<u64>().unwrap())
+        .max()
+        .unwrap();
+    assert!(
+        block.contains(&format!("y-axis \"errors\" 0 --> {}", peak.max(8))),
+        "{block}"
+    );
     assert!(
         md.contains("| bucket start | responses | errors |"),
         "the table stays"
     );
+}
+
+/// A log with `n` distinct error codes on `n` distinct endpoints, each
+/// with its own request id and message, over `n` minutes.
+fn high_cardinality_log(dir: &Path, n: usize) -> PathBuf {
+    let path = dir.join("wide.jsonl");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let word = |mut i: usize| {
+        let mut w = String::new();
+        for _ in 0..4 {
+            w.push((b'a' + (i % 26) as u8) as char);
+            i /= 26;
+        }
+        w
+    };
+    for i in 0..n {
+        let status = [404, 409, 422, 500][i % 4];
+        let t = chrono::DateTime::from_timestamp(1_718_100_000 + 60 * i as i64, 0).unwrap();
+        let line = serde_json::json!({
+            "time": t.to_rfc3339(),
+            "method": "GET",
+            "url": format!("https://api.tapeapp.com/v1/{}/items", word(i)),
+            "status": status,
+            "request_id": format!("req-{i}"),
+            "response_body": serde_json::json!({
+                "status_code": status,
+                "error_code": format!("odd_code_{}", word(i)),
+                "error_message": format!("something went wrong with {}", word(i)),
+            }).to_string(),
+        });
+        writeln!(f, "{line}").unwrap();
+    }
+    path
+}
+
+#[test]
+fn reports_of_high_cardinality_stay_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = high_cardinality_log(dir.path(), 5_000);
+    let log = log.to_str().unwrap();
+    let json: serde_json::Value =
+        serde_json::from_slice(&run(&[log, "--format", "json"]).stdout).unwrap();
+    // The model holds every code and endpoint: the cut is the writers'.
+    assert!(json["codes"].as_array().unwrap().len() >= 5_000);
+    assert_eq!(json["endpoints"].as_array().unwrap().len(), 5_000);
+    let md = String::from_utf8(run(&[log, "--format", "markdown"]).stdout).unwrap();
+    let html = html_of(&[log]);
+    assert_self_contained(&html);
+    eprintln!(
+        "5,000 codes and endpoints: Markdown {} KiB, HTML {} KiB",
+        md.len() / 1024,
+        html.len() / 1024
+    );
+    assert!(md.len() < 100 * 1024, "Markdown {} KiB", md.len() / 1024);
+    assert!(html.len() < 300 * 1024, "HTML {} KiB", html.len() / 1024);
+    assert!(
+        md.contains("more rows, the least frequent, (all in the JSON report)"),
+        "the code list is cut"
+    );
+    assert!(md.contains("merged into"), "the timeline table is merged");
+    let rows = md
+        .lines()
+        .skip_while(|l| !l.starts_with("| bucket start |"))
+        .skip(2)
+        .take_while(|l| l.starts_with("| "))
+        .count();
+    assert!((100..=201).contains(&rows), "{rows} timeline rows");
+    assert!(html.contains("more rows"), "the HTML lists are cut");
+}
+
+/// The HTML writer's whole page on a fixed input, under a snapshot: the
+/// README's incident example (window and baseline). Only the tool's
+/// version and the baseline's temporary path are normalized.
+#[test]
+fn html_snapshot_of_the_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = dir.path().join("before.json");
+    let out = run(&["testdata/incident/before.jsonl", "--format", "json"]);
+    std::fs::write(&before, out.stdout).unwrap();
+    let html = html_of(&[
+        "testdata/incident/during.jsonl",
+        "--since",
+        "10:15",
+        "--until",
+        "10:40",
+        "--baseline",
+        before.to_str().unwrap(),
+    ]);
+    let version = env!("CARGO_PKG_VERSION");
+    let normal = html
+        .replace(&format!("tape-audit {version}"), "tape-audit [version]")
+        .replace(before.to_str().unwrap(), "[baseline]");
+    insta::assert_snapshot!("html_incident", normal);
+}
+
+// ---- HTML validation with the Nu HTML checker (vnu.jar, from npm by
+// .ci/node-tools into target/ci-node; run with Java).
+
+/// The checker's jar, or `None` with a notice; under `CI` a missing jar or
+/// Java fails.
+fn vnu() -> Option<PathBuf> {
+    let jar = root().join("target/ci-node/node_modules/vnu-jar/build/dist/vnu.jar");
+    let java = Command::new("java").arg("-version").output().is_ok();
+    if jar.exists() && java {
+        return Some(jar);
+    }
+    let what = if java { "the Nu HTML checker" } else { "java" };
+    if std::env::var_os("CI").is_some() {
+        panic!("CI is set and {what} is missing: run .ci/deps first");
+    }
+    eprintln!("NOTICE: {what} not found; HTML validation skipped (run .ci/deps)");
+    None
+}
+
+/// Validates pages; fails on any error or warning, with the checker's words.
+fn validate(jar: &Path, pages: &[PathBuf]) {
+    let out = Command::new("java")
+        .arg("-jar")
+        .arg(jar)
+        .args(["--Werror", "--also-check-css", "--format", "gnu"])
+        .args(pages)
+        .output()
+        .expect("java runs");
+    let msgs = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && msgs.trim().is_empty(),
+        "the HTML checker found problems:\n{msgs}"
+    );
+}
+
+/// Records whose text is every kind of hostile string: markup, comment and
+/// CDATA openers, control and bidi characters, NUL, a lone surrogate,
+/// invalid UTF-8, a huge code; and a file name made of markup.
+fn crafted_log(dir: &Path) -> PathBuf {
+    let texts = [
+        "<!-- x --!> <![CDATA[ ]]> </svg></title><title>",
+        "a\u{0}b\u{7}c\u{1b}]0;title\u{7}\u{202e}evil\u{2066}",
+        "\u{feff}=1+1\r\n<p>",
+        "&#x3C;script&#x3E; &lt;b&gt; &amp; &",
+        "x\u{85}\u{2028}\u{2029}\u{e0041}\u{fff9}",
+    ];
+    let path = dir.join("<b>&\"crafted'.jsonl");
+    let mut f = std::fs::File::create(&path).unwrap();
+    for (i, t) in texts.iter().enumerate() {
+        let body = serde_json::json!({"status_code": 400, "error_code": t, "error_message": t})
+            .to_string();
+        let line = serde_json::json!({
+            "time": format!("2024-06-11T10:0{i}:00Z"),
+            "method": "POST",
+            "url": format!("https://api.tapeapp.com/v1/{}/{i}", t.replace('/', "%2F")),
+            "status": 400,
+            "request_id": t,
+            "response_body": body,
+        });
+        writeln!(f, "{line}").unwrap();
+    }
+    // A lone surrogate, invalid UTF-8 and a 100 KB code.
+    f.write_all(b"{\"time\":\"2024-06-11T10:06:00Z\",\"status\":500,\"url\":\"/v1/\\ud800\",\"response_body\":\"{\\\"error_code\\\":\\\"\\\\ud800x\\\"}\"}\n").unwrap();
+    f.write_all(b"{\"time\":\"2024-06-11T10:07:00Z\",\"status\":500,\"url\":\"/v1/\xff\xfe\",\"response_body\":\"{\\\"error_code\\\":\\\"bad\xc3\\\"}\"}\n").unwrap();
+    let long = "<".repeat(100_000);
+    writeln!(
+        f,
+        "{}",
+        serde_json::json!({"time": "2024-06-11T10:08:00Z", "status": 409, "url": "/v1/x",
+            "response_body": serde_json::json!({"error_code": long}).to_string()})
+    )
+    .unwrap();
+    // And an unreadable line, for the skip excerpt.
+    f.write_all(b"{\"status\": 500, \"message\": \"</td></tr></table><table>\n")
+        .unwrap();
+    path
+}
+
+#[test]
+fn html_validates_on_every_kind_of_input() {
+    let Some(jar) = vnu() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let before = dir.path().join("before.json");
+    std::fs::write(
+        &before,
+        run(&["testdata/incident/before.jsonl", "--format", "json"]).stdout,
+    )
+    .unwrap();
+    let hostile = hostile_log(dir.path());
+    let crafted = crafted_log(dir.path());
+    let wide = high_cardinality_log(dir.path(), 2_000);
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let b = before.to_str().unwrap();
+    let cases: Vec<(&str, Vec<&str>)> = vec![
+        (
+            "incident",
+            vec![
+                "testdata/incident/during.jsonl",
+                "--since",
+                "10:15",
+                "--until",
+                "10:40",
+                "--baseline",
+                b,
+            ],
+        ),
+        (
+            "mixed",
+            vec![
+                "testdata/incident/during.jsonl",
+                "testdata/sample.jsonl",
+                "testdata/sample.har",
+                "testdata/k8s-audit.jsonl",
+            ],
+        ),
+        ("hostile", vec![hostile.to_str().unwrap()]),
+        ("crafted", vec![crafted.to_str().unwrap(), "--baseline", b]),
+        ("wide", vec![wide.to_str().unwrap(), "--bucket", "1s"]),
+        ("empty", vec![empty.to_str().unwrap(), "--allow-empty"]),
+        ("secrets log", vec!["testdata/secrets/leaks.jsonl"]),
+        (
+            "secrets har",
+            vec!["testdata/secrets/leaks.har", "testdata/secrets.har"],
+        ),
+        (
+            "gate",
+            vec!["testdata/sample.jsonl", "--fail-on", "undocumented"],
+        ),
+    ];
+    let mut pages = Vec::new();
+    for (name, args) in cases {
+        let page = dir.path().join(format!("{}.html", name.replace(' ', "-")));
+        let mut a = args.clone();
+        a.extend(["--html", page.to_str().unwrap()]);
+        let out = bin().args(&a).output().unwrap();
+        assert!(
+            out.status.code().is_some_and(|c| c <= 2),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let html = std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_self_contained(&html);
+        pages.push(page);
+    }
+    validate(&jar, &pages);
+}
+
+#[test]
+fn the_validator_finds_errors() {
+    // The check above is worth something only if the checker complains.
+    let Some(jar) = vnu() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("bad.html");
+    std::fs::write(
+        &page,
+        "<!DOCTYPE html><html lang=\"en\"><head><title>x</title></head><body><p><div></p></span></body></html>",
+    )
+    .unwrap();
+    let out = Command::new("java")
+        .arg("-jar")
+        .arg(&jar)
+        .args(["--Werror", "--format", "gnu"])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error"));
 }
 
 // ---- With a browser.

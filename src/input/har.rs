@@ -4,13 +4,19 @@
 //!
 //! The scanner holds only the bytes of the entries not yet handed out, so
 //! memory stays bounded whatever the file size, and a capture cut short still
-//! yields every complete entry before the cut.
+//! yields every complete entry before the cut. Members other than
+//! `log.entries` are passed over without being kept, whatever their size.
+//! An entry larger than the record limit (`--max-record-mib`) is never held
+//! whole: it is read again member by member, keeping only what the audit
+//! reads (`ENTRY_READS`), and its response body only when that fits in the
+//! limit (see `Scanner::oversized_entry`).
 
 use std::borrow::Cow;
 use std::io::Read;
 
 use base64::Engine;
 
+use super::window::Window;
 use super::SkipReason;
 use crate::exchange::{parse_time_str, Body, Exchange};
 use crate::jsonscan;
@@ -21,10 +27,12 @@ use crate::rawjson::{
 /// Bytes read from the input at a time.
 const READ_SIZE: usize = 1 << 20;
 /// A batch handed to a worker is flushed past this many bytes...
-const BATCH_BYTES: usize = 1 << 20;
+pub(super) const BATCH_BYTES: u64 = 1 << 20;
 /// ...or this many entries (by default; the hidden environment variable
 /// `TAPE_AUDIT_HAR_BATCH` sets it, for tests that want many small batches).
 const BATCH_ENTRIES: usize = 512;
+/// Members larger than the limit that a note names, at most.
+const NOTED_MEMBERS: usize = 5;
 
 fn batch_entries() -> usize {
     static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
@@ -39,6 +47,20 @@ pub struct Batch {
     pub data: Vec<u8>,
     /// Each entry's byte range in `data`.
     pub ranges: Vec<(usize, usize)>,
+}
+
+/// What the scanner hands out.
+pub enum Found {
+    /// A run of complete records.
+    Records(Batch),
+    /// A record larger than the limit, passed over unread: its index and
+    /// what it was.
+    TooLarge {
+        /// The record's index (entry index, or value number).
+        index: u64,
+        /// What was too large, for a person (no traffic text).
+        detail: String,
+    },
 }
 
 /// Why the scanner stopped before the end of the document.
@@ -76,42 +98,121 @@ pub struct ScanEnd {
     pub arrays: u32,
 }
 
-/// Streams `log.entries` out of a HAR document.
-pub struct Scanner<R> {
-    r: R,
-    buf: Vec<u8>,
-    /// Stream offset of `buf[0]`.
-    base: u64,
-    /// Stream offset of the next unread byte.
-    pos: u64,
-    /// Data before this stream offset may be dropped.
-    keep: u64,
-    eof: bool,
-    /// Entries per batch (`batch_entries()`).
-    batch: usize,
-    /// A read error met (kind and message), for later messages.
-    io_error: Option<(std::io::ErrorKind, String)>,
+/// How `skip_value` treats the bytes of the value it passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Hold {
+    /// Kept in the window (from where the caller said to keep), up to the
+    /// stream offset given: a value that goes on past it stops the skip
+    /// there (`Skip::Over`).
+    Keep(u64),
+    /// Kept up to the stream offset given; past it, dropped as they are
+    /// passed, to the value's end (`Skip::Passed`).
+    KeepOrPass(u64),
+    /// Dropped as they are passed.
+    Drop,
 }
 
-type Res<T> = Result<T, ScanError>;
+/// Where `skip_value` stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Skip {
+    /// At the value's end (this stream offset); the value is held whole
+    /// unless it was skipped with `Hold::Drop`.
+    End(u64),
+    /// The value goes on past the offset of `Hold::Keep`: the scan stopped
+    /// there, somewhere inside it.
+    Over,
+    /// At the value's end (this stream offset), but it went on past the
+    /// offset of `Hold::KeepOrPass`: it was not kept.
+    Passed(u64),
+}
+
+/// Streams `log.entries` out of a HAR document (and the values out of a
+/// JSON document, `super::doc`).
+pub struct Scanner<R> {
+    pub(super) w: Window<R>,
+    /// Stream offset of the next unread byte.
+    pub(super) pos: u64,
+    /// Entries per batch (`batch_entries()`).
+    pub(super) batch: usize,
+    /// The largest record handed out whole, in bytes.
+    pub(super) limit: u64,
+    /// Entries larger than the limit counted by their status, their
+    /// response bodies not judged.
+    unjudged: u64,
+    /// Members other than entries larger than the limit: the first few
+    /// (path, bytes), and how many there were.
+    big_members: (Vec<(String, u64)>, u64),
+}
+
+pub(super) type Res<T> = Result<T, ScanError>;
 
 impl<R: Read> Scanner<R> {
-    /// Wraps a reader positioned at the start of the document.
+    /// Wraps a reader positioned at the start of the document; records of
+    /// any size are handed out whole.
     pub fn new(r: R) -> Scanner<R> {
+        Scanner::with_limit(r, u64::MAX)
+    }
+
+    /// Wraps a reader; a record longer than `limit` bytes is never held
+    /// whole (see `Found::TooLarge`).
+    pub fn with_limit(r: R, limit: u64) -> Scanner<R> {
         Scanner {
-            r,
-            buf: Vec::with_capacity(READ_SIZE * 2),
-            base: 0,
+            w: Window::new(r, READ_SIZE),
             pos: 0,
-            keep: 0,
-            eof: false,
             batch: batch_entries(),
-            io_error: None,
+            limit: limit.max(1),
+            unjudged: 0,
+            big_members: (Vec::new(), 0),
         }
     }
 
-    /// Scans the document, calling `emit` for each batch of entries.
+    /// The most bytes the scanner held at once.
+    pub fn peak(&self) -> usize {
+        self.w.peak()
+    }
+
+    /// Scans the document, calling `emit` for each batch of entries (an
+    /// entry too large to read is left out: see `scan`).
     pub fn run(&mut self, mut emit: impl FnMut(Batch)) -> Res<ScanEnd> {
+        self.scan(&mut |f| {
+            if let Found::Records(b) = f {
+                emit(b)
+            }
+        })
+    }
+
+    /// What the input's note should say about what was passed over: members
+    /// larger than the limit that are not entries, and entries larger than
+    /// the limit counted by their status alone.
+    pub fn note(&self) -> Option<String> {
+        let limit = super::limit_text(self.limit);
+        let mut parts = Vec::new();
+        let (shown, all) = &self.big_members;
+        if *all > 0 {
+            let mut names: Vec<String> = shown
+                .iter()
+                .map(|(p, n)| format!("`{p}` ({n} bytes)"))
+                .collect();
+            if *all > shown.len() as u64 {
+                names.push(format!("{} more", *all - shown.len() as u64));
+            }
+            parts.push(format!(
+                "{} larger than the {limit} record limit passed over unread (not entries)",
+                names.join(", ")
+            ));
+        }
+        if self.unjudged > 0 {
+            parts.push(format!(
+                "{} larger than the {limit} record limit counted by status without judging the body",
+                super::count_text(self.unjudged, "entry", "entries")
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+
+    /// Scans the document, calling `out` for each batch of entries and for
+    /// each entry too large to read.
+    pub fn scan(&mut self, out: &mut dyn FnMut(Found)) -> Res<ScanEnd> {
         let mut end = ScanEnd {
             entries: 0,
             found_entries: false,
@@ -137,55 +238,46 @@ impl<R: Read> Scanner<R> {
                     if key == "entries" {
                         end.found_entries = true;
                         end.arrays += 1;
-                        end.entries += s.entries(end.entries, &mut emit)?;
+                        end.entries += s.entries(end.entries, out)?;
                         Ok(())
                     } else {
-                        s.skip_value().map(|_| ())
+                        s.pass_member(&format!("log.{key}"))
                     }
                 })
             } else {
-                s.skip_value().map(|_| ())
+                s.pass_member(key)
             }
         })?;
         Ok(end)
     }
 
+    /// Passes over a member's value without keeping it; one larger than the
+    /// limit is named in the note.
+    fn pass_member(&mut self, path: &str) -> Res<()> {
+        let start = self.pos;
+        self.w.keep_from(start);
+        if let Skip::End(e) = self.skip_value(Hold::Drop)? {
+            if e - start > self.limit {
+                let (shown, all) = &mut self.big_members;
+                *all += 1;
+                if shown.len() < NOTED_MEMBERS {
+                    // A key is traffic text: redacted (then cut) like any.
+                    let name = crate::redact::text(path, crate::redact::Redact::On);
+                    shown.push((crate::aggregate::cut(&name, 64), e - start));
+                }
+            }
+        }
+        self.w.shrink();
+        Ok(())
+    }
+
     /// Reads one `entries` array, numbering its entries from `base`;
     /// returns how many it holds.
-    fn entries(&mut self, base: u64, emit: &mut impl FnMut(Batch)) -> Res<u64> {
+    fn entries(&mut self, base: u64, out: &mut dyn FnMut(Found)) -> Res<u64> {
         self.expect(b'[', "an array for `log.entries`")?;
         let mut index = base;
-        let mut batch_start = self.pos;
-        let mut first_index = 0u64;
-        let mut ranges: Vec<(u64, u64)> = Vec::new();
-        self.keep = self.pos;
-        let mut flush = |s: &mut Self, ranges: &mut Vec<(u64, u64)>, first: u64| {
-            if ranges.is_empty() {
-                return;
-            }
-            // The batch takes the buffer up to its last entry (the bytes
-            // before its first entry come along unused); only what follows
-            // is copied, into the next buffer.
-            let last = ranges[ranges.len() - 1].1;
-            let cut = (last - s.base) as usize;
-            let mut next = super::block_buffer(READ_SIZE * 2);
-            next.extend_from_slice(&s.buf[cut..]);
-            let mut data = std::mem::replace(&mut s.buf, next);
-            data.truncate(cut);
-            let base = s.base;
-            s.base = last;
-            s.keep = s.keep.max(last);
-            let rs = ranges
-                .iter()
-                .map(|&(a, b)| ((a - base) as usize, (b - base) as usize))
-                .collect();
-            ranges.clear();
-            emit(Batch {
-                first_index: first,
-                data,
-                ranges: rs,
-            });
-        };
+        let mut pending = Pending::new(index);
+        self.w.keep_from(self.pos);
         self.skip_ws()?;
         if self.peek()? == Some(b']') {
             self.pos += 1;
@@ -194,48 +286,232 @@ impl<R: Read> Scanner<R> {
         loop {
             self.skip_ws()?;
             let start = self.pos;
-            if ranges.is_empty() {
-                batch_start = start;
-                first_index = index;
-                self.keep = start;
+            if pending.ranges.is_empty() {
+                pending = Pending::new(index);
+                pending.start = start;
+                self.w.keep_from(start);
             }
-            let end = match self.skip_value() {
-                Ok(e) => e,
+            match self.skip_value(Hold::Keep(start.saturating_add(self.limit))) {
+                Ok(Skip::End(end)) => {
+                    pending.ranges.push((start, end));
+                    if end - pending.start >= BATCH_BYTES || pending.ranges.len() >= self.batch {
+                        self.flush(&mut pending, out);
+                    }
+                }
+                Ok(_) => {
+                    self.flush(&mut pending, out);
+                    self.pos = start;
+                    let r = self.oversized_entry(index, out);
+                    self.w.shrink();
+                    if let Err(mut e) = r {
+                        if e.cut_entry.is_none() && self.w.eof() && self.pos >= self.w.end() {
+                            e.cut_entry = Some(index);
+                        }
+                        return Err(e);
+                    }
+                }
                 Err(mut e) => {
-                    flush(self, &mut ranges, first_index);
-                    if e.cut_entry.is_none() && self.eof && self.avail() == 0 {
+                    self.flush(&mut pending, out);
+                    if e.cut_entry.is_none() && self.w.eof() && self.pos >= self.w.end() {
                         e.cut_entry = Some(index);
                     }
                     return Err(e);
                 }
-            };
-            ranges.push((start, end));
-            index += 1;
-            if (end - batch_start) as usize >= BATCH_BYTES || ranges.len() >= self.batch {
-                flush(self, &mut ranges, first_index);
-                self.keep = end;
             }
+            index += 1;
             self.skip_ws()?;
             match self.next_byte()? {
                 Some(b',') => continue,
                 Some(b']') => break,
                 Some(c) => {
-                    flush(self, &mut ranges, first_index);
+                    self.flush(&mut pending, out);
                     return Err(self.unexpected(c, "',' or ']' after an entry"));
                 }
                 None => {
-                    flush(self, &mut ranges, first_index);
+                    self.flush(&mut pending, out);
                     return Err(self.truncated());
                 }
             }
         }
-        flush(self, &mut ranges, first_index);
-        self.keep = self.pos;
+        self.flush(&mut pending, out);
+        self.w.keep_from(self.pos);
         Ok(index - base)
     }
 
+    /// Hands out the pending records as one batch: it takes the window up
+    /// to its last record (the bytes before its first record come along
+    /// unused); only what follows is copied, into the next buffer.
+    pub(super) fn flush(&mut self, pending: &mut Pending, out: &mut dyn FnMut(Found)) {
+        let Some(&(_, last)) = pending.ranges.last() else {
+            return;
+        };
+        let (base, data) = self.w.take(last);
+        let ranges = pending
+            .ranges
+            .iter()
+            .map(|&(a, b)| ((a - base) as usize, (b - base) as usize))
+            .collect();
+        pending.ranges.clear();
+        out(Found::Records(Batch {
+            first_index: pending.first_index,
+            data,
+            ranges,
+        }));
+    }
+
+    /// Reads an entry larger than the limit, from its start, without
+    /// holding it whole: the members the audit reads (`ENTRY_READS`) are
+    /// copied into a compact entry, everything else is passed over. The
+    /// response body is kept only when it fits in the limit. Then:
+    /// - when everything read fits, the compact entry is judged as usual;
+    /// - when only the body does not fit, an entry whose status is below 400
+    ///   (or that has no response) is counted by its status, its body not
+    ///   judged (and the note counts it); an error status is `too_large`;
+    /// - when a member read other than the body does not fit (headers or
+    ///   a URL larger than the limit), the entry is `too_large`.
+    fn oversized_entry(&mut self, index: u64, out: &mut dyn FnMut(Found)) -> Res<()> {
+        let start = self.pos;
+        let limit = super::limit_text(self.limit);
+        if self.peek()? != Some(b'{') {
+            self.w.keep_from(start);
+            let end = match self.skip_value(Hold::Drop)? {
+                Skip::End(e) | Skip::Passed(e) => e,
+                Skip::Over => self.pos,
+            };
+            out(Found::TooLarge {
+                index,
+                detail: format!(
+                    "entry of {} bytes (not an object), over the {limit} limit",
+                    end - start
+                ),
+            });
+            return Ok(());
+        }
+        let mut c = Compact {
+            out: Vec::new(),
+            limit: self.limit,
+            body: None,
+            unfit: None,
+        };
+        self.compact_object(ENTRY_READS, "", &mut c)?;
+        if let Some((path, n)) = c.unfit {
+            out(Found::TooLarge {
+                index,
+                detail: format!("`{path}` of {n} bytes, over the {limit} limit"),
+            });
+            return Ok(());
+        }
+        if let Some(body) = c.body {
+            let status = std::str::from_utf8(&c.out)
+                .ok()
+                .and_then(|t| parse_entry(t).ok())
+                .and_then(|ex| ex.status);
+            if let Some(s) = status.filter(|&s| s >= 400) {
+                out(Found::TooLarge {
+                    index,
+                    detail: format!("status {s}: a {body}-byte body, over the {limit} limit"),
+                });
+                return Ok(());
+            }
+            self.unjudged += 1;
+        }
+        let len = c.out.len();
+        out(Found::Records(Batch {
+            first_index: index,
+            data: c.out,
+            ranges: vec![(0, len)],
+        }));
+        Ok(())
+    }
+
+    /// Copies the members of the object at `pos` that `reads` names into
+    /// `c.out` (as an object), passing over the others.
+    fn compact_object(&mut self, reads: &[(&str, Reads)], path: &str, c: &mut Compact) -> Res<()> {
+        self.expect(b'{', "'{'")?;
+        c.out.push(b'{');
+        let mut first = true;
+        self.skip_ws()?;
+        if self.peek()? == Some(b'}') {
+            self.pos += 1;
+            c.out.push(b'}');
+            return Ok(());
+        }
+        loop {
+            self.skip_ws()?;
+            let key = self.string()?;
+            self.skip_ws()?;
+            self.expect(b':', "':' after an object key")?;
+            self.skip_ws()?;
+            match reads.iter().find(|(k, _)| *k == key) {
+                None => {
+                    self.w.keep_from(self.pos);
+                    self.skip_value(Hold::Drop)?;
+                }
+                Some((name, rule)) => {
+                    let mark = c.out.len();
+                    if !first {
+                        c.out.push(b',');
+                    }
+                    c.out.push(b'"');
+                    c.out.extend_from_slice(name.as_bytes());
+                    c.out.extend_from_slice(b"\":");
+                    let here = if path.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{path}.{name}")
+                    };
+                    let kept = match rule {
+                        Reads::Object(sub) if self.peek()? == Some(b'{') => {
+                            self.compact_object(sub, &here, c)?;
+                            true
+                        }
+                        _ => self.compact_leaf(*rule == Reads::Body, &here, c)?,
+                    };
+                    if kept {
+                        first = false;
+                    } else {
+                        c.out.truncate(mark);
+                    }
+                }
+            }
+            self.skip_ws()?;
+            match self.next_byte()? {
+                Some(b',') => continue,
+                Some(b'}') => break,
+                Some(c) => return Err(self.unexpected(c, "',' or '}'")),
+                None => return Err(self.truncated()),
+            }
+        }
+        c.out.push(b'}');
+        Ok(())
+    }
+
+    /// Copies the value at `pos` into `c.out` when it fits in the limit;
+    /// returns whether it did (if not, the body or the member is noted).
+    fn compact_leaf(&mut self, body: bool, path: &str, c: &mut Compact) -> Res<bool> {
+        let start = self.pos;
+        self.w.keep_from(start);
+        let room = c.limit.saturating_sub(c.out.len() as u64);
+        match self.skip_value(Hold::KeepOrPass(start.saturating_add(room)))? {
+            Skip::End(e) => {
+                c.out.extend_from_slice(self.w.slice(start, e));
+                self.w.keep_from(e);
+                Ok(true)
+            }
+            Skip::Passed(e) => {
+                if body {
+                    c.body = Some(e - start);
+                } else if c.unfit.is_none() {
+                    c.unfit = Some((path.to_string(), e - start));
+                }
+                Ok(false)
+            }
+            Skip::Over => unreachable!("KeepOrPass never stops inside a value"),
+        }
+    }
+
     /// Walks an object's members (after its `{`), up to and including `}`.
-    fn members(&mut self, mut each: impl FnMut(&mut Self, &str) -> Res<()>) -> Res<()> {
+    pub(super) fn members(&mut self, mut each: impl FnMut(&mut Self, &str) -> Res<()>) -> Res<()> {
         self.skip_ws()?;
         if self.peek()? == Some(b'}') {
             self.pos += 1;
@@ -243,7 +519,6 @@ impl<R: Read> Scanner<R> {
         }
         loop {
             self.skip_ws()?;
-            self.keep = self.pos;
             let key = self.string()?;
             self.skip_ws()?;
             self.expect(b':', "':' after an object key")?;
@@ -259,7 +534,8 @@ impl<R: Read> Scanner<R> {
         }
     }
 
-    /// Reads a string token and unescapes it.
+    /// Reads a string token (an object key, at most the limit long) and
+    /// unescapes it.
     fn string(&mut self) -> Res<String> {
         match self.peek()? {
             Some(b'"') => {}
@@ -267,9 +543,22 @@ impl<R: Read> Scanner<R> {
             None => return Err(self.truncated()),
         }
         let start = self.pos;
-        let end = self.skip_value()?;
-        let raw = &self.buf[(start - self.base) as usize..(end - self.base) as usize];
-        serde_json::from_slice::<String>(raw).map_err(|e| ScanError {
+        self.w.keep_from(start);
+        let end = match self.skip_value(Hold::Keep(start.saturating_add(self.limit)))? {
+            Skip::End(e) => e,
+            _ => {
+                return Err(ScanError {
+                    offset: start,
+                    msg: format!(
+                        "an object key longer than the {} record limit",
+                        super::limit_text(self.limit)
+                    ),
+                    cut_entry: None,
+                    source: None,
+                })
+            }
+        };
+        serde_json::from_slice::<String>(self.w.slice(start, end)).map_err(|e| ScanError {
             offset: start,
             msg: format!("invalid string: {e}"),
             cut_entry: None,
@@ -277,162 +566,94 @@ impl<R: Read> Scanner<R> {
         })
     }
 
-    /// Skips one JSON value (without validating scalars), returning the
-    /// stream offset just past it.
-    fn skip_value(&mut self) -> Res<u64> {
-        let mut depth: u32 = 0;
-        let mut in_str = false;
-        let mut i = (self.pos - self.base) as usize;
-        let first = loop {
-            if i < self.buf.len() {
-                break self.buf[i];
-            }
-            if !self.fill()? {
-                return Err(self.truncated());
-            }
-            i = (self.pos - self.base) as usize;
+    /// Skips one JSON value (without validating scalars) from `pos`.
+    pub(super) fn skip_value(&mut self, mut hold: Hold) -> Res<Skip> {
+        let first = match self.peek()? {
+            Some(c) => c,
+            None => return Err(self.truncated()),
         };
         if matches!(first, b'{' | b'[') {
-            return self.skip_container(i);
+            return self.skip_container(hold);
         }
         let scalar = first != b'"';
+        let mut in_str = false;
+        let mut passed = false;
         loop {
-            // Indices are relative to buf, which `fill` may shift: keep the
-            // stream offset in `self.pos` and recompute after each fill.
-            let buf = &self.buf;
-            let mut done = None;
-            while i < buf.len() {
-                if in_str {
-                    match memchr::memchr2(b'"', b'\\', &buf[i..]) {
-                        None => {
-                            i = buf.len();
-                            break;
-                        }
-                        Some(k) => {
-                            i += k;
-                            if buf[i] == b'\\' {
-                                if i + 1 >= buf.len() {
-                                    break; // need the escaped byte
-                                }
-                                i += 2;
-                                continue;
-                            }
-                            i += 1;
-                            in_str = false;
-                            if depth == 0 {
-                                done = Some(i);
-                                break;
-                            }
-                        }
-                    }
-                    continue;
-                }
-                let c = buf[i];
-                if scalar {
-                    if matches!(c, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
-                        done = Some(i);
-                        break;
-                    }
-                    i += 1;
-                    continue;
-                }
-                i += 1;
-                match c {
-                    b'"' => in_str = true,
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth = depth.saturating_sub(1);
-                        if depth == 0 {
-                            done = Some(i);
-                            break;
-                        }
-                    }
-                    _ => {}
-                }
+            let (done, n) = scan_scalar(self.w.from(self.pos), scalar, &mut in_str);
+            self.pos += n as u64;
+            if done {
+                return Ok(ended(self.pos, passed, hold));
             }
-            if let Some(end) = done {
-                let end = self.base + end as u64;
-                self.pos = end;
-                return Ok(end);
+            // A string needs at least its closing quote more; a scalar may
+            // end with the input.
+            let over = |stop: u64, pos: u64| pos > stop || (pos == stop && !scalar);
+            match hold {
+                Hold::Keep(stop) if over(stop, self.pos) => return Ok(Skip::Over),
+                Hold::KeepOrPass(stop) if over(stop, self.pos) => {
+                    passed = true;
+                    hold = Hold::Drop;
+                }
+                _ => {}
             }
-            let consumed = self.base + i as u64;
-            self.pos = consumed;
+            if hold == Hold::Drop {
+                self.w.keep_from(self.pos);
+            }
             if !self.fill()? {
                 if scalar {
-                    return Ok(self.pos);
+                    return Ok(ended(self.pos, passed, hold));
                 }
                 return Err(self.truncated());
             }
-            i = (consumed - self.base) as usize;
         }
     }
 
-    /// Skips the array or object starting at `buf[i]`, 64 bytes at a time.
-    fn skip_container(&mut self, mut i: usize) -> Res<u64> {
+    /// Skips the array or object at `pos`, 64 bytes at a time.
+    fn skip_container(&mut self, mut hold: Hold) -> Res<Skip> {
         let mut skip = jsonscan::SkipContainer::default();
+        let mut passed = false;
         loop {
-            if let Some(end) = skip.feed(&self.buf, &mut i, self.eof) {
-                let end = self.base + end as u64;
-                self.pos = end;
-                return Ok(end);
+            let eof = self.w.eof();
+            let mut i = 0;
+            if let Some(end) = skip.feed(self.w.from(self.pos), &mut i, eof) {
+                self.pos += end as u64;
+                return Ok(ended(self.pos, passed, hold));
             }
-            if self.eof {
-                self.pos = self.base + self.buf.len() as u64;
+            self.pos += i as u64;
+            if eof {
+                self.pos = self.w.end();
                 return Err(self.truncated());
             }
-            // Indices are relative to buf, which `fill` may shift.
-            let consumed = self.base + i as u64;
-            self.pos = consumed;
-            self.fill()?;
-            i = (consumed - self.base) as usize;
-        }
-    }
-
-    fn avail(&self) -> usize {
-        self.buf.len() - (self.pos - self.base) as usize
-    }
-
-    /// Reads more input, dropping what is no longer needed. Returns false at
-    /// the end of the input.
-    fn fill(&mut self) -> Res<bool> {
-        if self.eof {
-            return Ok(false);
-        }
-        let drop = (self.keep.min(self.pos) - self.base) as usize;
-        if drop > 0 && drop >= self.buf.len() / 2 {
-            self.buf.drain(..drop);
-            self.base += drop as u64;
-        }
-        let old = self.buf.len();
-        // read_to_end appends without zeroing the buffer first.
-        let n = match (&mut self.r)
-            .take(READ_SIZE as u64)
-            .read_to_end(&mut self.buf)
-        {
-            Ok(n) => n,
-            Err(e) => {
-                self.buf.truncate(old);
-                self.io_error = Some((e.kind(), crate::error::io_message(&e)));
-                return Err(ScanError {
-                    offset: self.base + old as u64,
-                    msg: "read error".into(),
-                    cut_entry: None,
-                    source: Some(e),
-                });
+            // The closing bracket is still to come.
+            match hold {
+                Hold::Keep(stop) if self.pos >= stop => return Ok(Skip::Over),
+                Hold::KeepOrPass(stop) if self.pos >= stop => {
+                    passed = true;
+                    hold = Hold::Drop;
+                }
+                _ => {}
             }
-        };
-        self.buf.truncate(old + n);
-        if n == 0 {
-            self.eof = true;
+            if hold == Hold::Drop {
+                self.w.keep_from(self.pos);
+            }
+            self.fill()?;
         }
-        Ok(n > 0)
     }
 
-    fn peek(&mut self) -> Res<Option<u8>> {
+    /// Reads more input (see `Window::fill`); false at its end.
+    fn fill(&mut self) -> Res<bool> {
+        let at = self.w.end();
+        self.w.fill().map_err(|e| ScanError {
+            offset: at,
+            msg: "read error".into(),
+            cut_entry: None,
+            source: Some(e),
+        })
+    }
+
+    pub(super) fn peek(&mut self) -> Res<Option<u8>> {
         loop {
-            let i = (self.pos - self.base) as usize;
-            if i < self.buf.len() {
-                return Ok(Some(self.buf[i]));
+            if let Some(c) = self.w.byte(self.pos) {
+                return Ok(Some(c));
             }
             if !self.fill()? {
                 return Ok(None);
@@ -440,7 +661,7 @@ impl<R: Read> Scanner<R> {
         }
     }
 
-    fn next_byte(&mut self) -> Res<Option<u8>> {
+    pub(super) fn next_byte(&mut self) -> Res<Option<u8>> {
         let b = self.peek()?;
         if b.is_some() {
             self.pos += 1;
@@ -448,7 +669,7 @@ impl<R: Read> Scanner<R> {
         Ok(b)
     }
 
-    fn skip_ws(&mut self) -> Res<()> {
+    pub(super) fn skip_ws(&mut self) -> Res<()> {
         while let Some(c) = self.peek()? {
             if !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
                 break;
@@ -458,7 +679,7 @@ impl<R: Read> Scanner<R> {
         Ok(())
     }
 
-    fn expect(&mut self, want: u8, what: &str) -> Res<()> {
+    pub(super) fn expect(&mut self, want: u8, what: &str) -> Res<()> {
         match self.next_byte()? {
             Some(c) if c == want => Ok(()),
             Some(c) => {
@@ -469,7 +690,7 @@ impl<R: Read> Scanner<R> {
         }
     }
 
-    fn expect_bytes(&mut self, want: &[u8]) -> Res<()> {
+    pub(super) fn expect_bytes(&mut self, want: &[u8]) -> Res<()> {
         for &b in want {
             self.expect(b, "a UTF-8 byte-order mark")?;
         }
@@ -504,7 +725,7 @@ impl<R: Read> Scanner<R> {
         })
     }
 
-    fn unexpected(&self, c: u8, what: &str) -> ScanError {
+    pub(super) fn unexpected(&self, c: u8, what: &str) -> ScanError {
         let shown = if c.is_ascii_graphic() {
             format!("'{}'", c as char)
         } else {
@@ -518,22 +739,143 @@ impl<R: Read> Scanner<R> {
         }
     }
 
-    fn truncated(&self) -> ScanError {
-        if let Some((kind, msg)) = &self.io_error {
+    pub(super) fn truncated(&self) -> ScanError {
+        if let Some(e) = self.w.io_error() {
             return ScanError {
-                offset: self.base + self.buf.len() as u64,
+                offset: self.w.end(),
                 msg: "read error".into(),
                 cut_entry: None,
-                source: Some(std::io::Error::new(*kind, msg.clone())),
+                source: Some(e),
             };
         }
         ScanError {
-            offset: self.base + self.buf.len() as u64,
+            offset: self.w.end(),
             msg: "truncated: the input ends in the middle of the document".into(),
             cut_entry: None,
             source: None,
         }
     }
+}
+
+/// How a skip that found the value's end at `at` ends: a value that ends
+/// past the stop of `hold` (found whole in what was read) is over it too.
+fn ended(at: u64, passed: bool, hold: Hold) -> Skip {
+    match hold {
+        _ if passed => Skip::Passed(at),
+        Hold::Keep(stop) if at > stop => Skip::Over,
+        Hold::KeepOrPass(stop) if at > stop => Skip::Passed(at),
+        _ => Skip::End(at),
+    }
+}
+
+/// Scans a scalar or a string (`in_str` carries a string across calls) at
+/// the start of `b`: whether it ended in `b`, and how many bytes it took
+/// (up to its end, or up to a backslash whose escaped byte is not there).
+fn scan_scalar(b: &[u8], scalar: bool, in_str: &mut bool) -> (bool, usize) {
+    let mut i = 0;
+    while i < b.len() {
+        if *in_str {
+            match memchr::memchr2(b'"', b'\\', &b[i..]) {
+                None => return (false, b.len()),
+                Some(k) => {
+                    i += k;
+                    if b[i] == b'\\' {
+                        if i + 1 >= b.len() {
+                            return (false, i); // need the escaped byte
+                        }
+                        i += 2;
+                        continue;
+                    }
+                    *in_str = false;
+                    return (true, i + 1);
+                }
+            }
+        }
+        if scalar {
+            if matches!(b[i], b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
+                return (true, i);
+            }
+            i += 1;
+            continue;
+        }
+        // The opening quote.
+        i += 1;
+        *in_str = true;
+    }
+    (false, i)
+}
+
+/// Records cut out but not yet handed out.
+pub(super) struct Pending {
+    /// The index of the first one.
+    pub(super) first_index: u64,
+    /// Stream offset where the first one starts.
+    pub(super) start: u64,
+    /// Their stream ranges.
+    pub(super) ranges: Vec<(u64, u64)>,
+}
+
+impl Pending {
+    pub(super) fn new(first_index: u64) -> Pending {
+        Pending {
+            first_index,
+            start: 0,
+            ranges: Vec::new(),
+        }
+    }
+}
+
+/// What the compact copy of an entry larger than the limit keeps of each
+/// member `parse_entry` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reads {
+    /// The value, when it fits.
+    Leaf,
+    /// The response body (`response.content.text`): when it does not fit,
+    /// the entry may still be counted by its status.
+    Body,
+    /// An object, read member by member.
+    Object(&'static [(&'static str, Reads)]),
+}
+
+/// Every member of an entry that `parse_entry` reads (keep the two in
+/// step: `compact_entries_read_the_same` checks it).
+const ENTRY_READS: &[(&str, Reads)] = &[
+    ("startedDateTime", Reads::Leaf),
+    ("time", Reads::Leaf),
+    (
+        "request",
+        Reads::Object(&[
+            ("method", Reads::Leaf),
+            ("url", Reads::Leaf),
+            ("headers", Reads::Leaf),
+        ]),
+    ),
+    (
+        "response",
+        Reads::Object(&[
+            ("status", Reads::Leaf),
+            ("headers", Reads::Leaf),
+            (
+                "content",
+                Reads::Object(&[
+                    ("mimeType", Reads::Leaf),
+                    ("encoding", Reads::Leaf),
+                    ("text", Reads::Body),
+                ]),
+            ),
+        ]),
+    ),
+];
+
+/// The compact copy of an entry larger than the limit, being built.
+struct Compact {
+    out: Vec<u8>,
+    limit: u64,
+    /// The size of the response body, when it did not fit.
+    body: Option<u64>,
+    /// The first member read (other than the body) that did not fit.
+    unfit: Option<(String, u64)>,
 }
 
 /// Why an entry could not be read: a short reason key and a detail.
@@ -574,6 +916,7 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
         let req_pairs = header_pairs(req_headers);
         ex.request_id = find_header(&req_pairs, REQUEST_ID_HEADERS);
         ex.credential = find_header(&req_pairs, CREDENTIAL_HEADERS);
+        ex.secrets = secret_headers(&req_pairs, ex.credential.as_deref()).into();
         return Ok(ex);
     };
     let resp_headers = resp.get("headers");
@@ -612,6 +955,12 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
                         "response.content.text is not valid base64".to_string(),
                     )
                 })?;
+                // Some exporters keep the body as sent, compressed: a gzip
+                // stream is inflated (bounded) so that the body can be read.
+                let bytes = match bytes.starts_with(&[0x1f, 0x8b]) {
+                    true => inflate_gzip(&bytes).unwrap_or(bytes),
+                    false => bytes,
+                };
                 // A success body is only ever looked at for an `error_code`
                 // (error_on_success): images and other binaries without
                 // one are not turned into text.
@@ -636,8 +985,31 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
         ex.request_id = find_header(&req_pairs, REQUEST_ID_HEADERS)
             .or_else(|| header(resp_headers, REQUEST_ID_HEADERS));
         ex.credential = find_header(&req_pairs, CREDENTIAL_HEADERS);
+        let mut secrets = secret_headers(&req_pairs, ex.credential.as_deref());
+        secrets.extend(secret_headers(&header_pairs(resp_headers), None));
+        ex.secrets = secrets.into();
     }
     Ok(ex)
+}
+
+/// The values of credential-bearing headers (`Cookie`, `Set-Cookie`, API
+/// keys, tokens: a credential header or a sensitive name) other than
+/// `credential`, for redacting their echoes (layer 1).
+fn secret_headers<'a>(
+    pairs: &[(Cow<'a, str>, Raw<'a>)],
+    credential: Option<&str>,
+) -> Vec<Cow<'a, str>> {
+    pairs
+        .iter()
+        .filter(|(name, _)| {
+            CREDENTIAL_HEADERS
+                .iter()
+                .any(|h| name.eq_ignore_ascii_case(h))
+                || crate::redact::sensitive_name(name)
+        })
+        .filter_map(|(_, v)| as_str(*v))
+        .filter(|v| !v.is_empty() && Some(v.as_ref()) != credential)
+        .collect()
 }
 
 /// Headers that carry a request id, most common first.
@@ -748,6 +1120,18 @@ fn excerpt(s: &str) -> &str {
         Some((i, _)) => &s[..i],
         None => s,
     }
+}
+
+/// Largest body inflated from a gzip stream; more is cut (a bomb guard).
+const MAX_INFLATED: u64 = 16 << 20;
+
+/// Inflates a gzip stream (one or more members), at most 16 MiB of it;
+/// `None` when it is not valid gzip or holds nothing.
+pub fn inflate_gzip(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let dec = flate2::read::MultiGzDecoder::new(bytes);
+    dec.take(MAX_INFLATED).read_to_end(&mut out).ok()?;
+    (!out.is_empty()).then_some(out)
 }
 
 /// Decodes base64 (standard or URL-safe alphabet, padding optional,
@@ -875,6 +1259,145 @@ mod tests {
         let (out, r) = scan(doc.as_bytes());
         assert_eq!(r.unwrap(), 2);
         assert_eq!(out[0].len(), body.len() + 8);
+    }
+
+    /// What a scanner with `limit` finds in `doc`: entries (index, text)
+    /// and too-large ones (index, detail), the note and the peak held.
+    fn scan_limited(doc: &[u8], limit: u64) -> (Vec<(u64, String)>, Option<String>, usize) {
+        let mut s = Scanner::with_limit(doc, limit);
+        let mut got = Vec::new();
+        s.scan(&mut |f| match f {
+            Found::Records(b) => {
+                for (i, &(a, z)) in b.ranges.iter().enumerate() {
+                    let t = String::from_utf8_lossy(&b.data[a..z]).into_owned();
+                    got.push((b.first_index + i as u64, t));
+                }
+            }
+            Found::TooLarge { index, detail } => got.push((index, format!("!{detail}"))),
+        })
+        .unwrap();
+        (got, s.note(), s.peak())
+    }
+
+    fn har(entries: &[String]) -> String {
+        format!(
+            r#"{{"log":{{"version":"1.2","entries":[{}]}}}}"#,
+            entries.join(",")
+        )
+    }
+
+    fn entry(status: u16, body: &str, extra: &str) -> String {
+        format!(
+            r#"{{"startedDateTime":"2024-01-01T00:00:00Z","time":5,"request":{{"method":"GET","url":"https://x/v1/y","headers":[{{"name":"X-Request-Id","value":"r-{status}"}}]{extra}}},"response":{{"status":{status},"headers":[],"content":{{"size":1,"mimeType":"application/json","text":"{body}"}}}},"timings":{{"wait":1}}}}"#
+        )
+    }
+
+    #[test]
+    fn an_entry_over_the_limit_is_never_held_whole() {
+        let big = "A".repeat(6 * READ_SIZE);
+        let doc = har(&[
+            entry(200, "ok", ""),
+            entry(200, &big, ""),
+            entry(503, &big, ""),
+            entry(
+                500,
+                r#"{\"error_code\":\"x\"}"#,
+                &format!(r#","postData":{{"text":"{big}"}}"#),
+            ),
+            entry(404, "no", ""),
+        ]);
+        let (got, note, peak) = scan_limited(doc.as_bytes(), READ_SIZE as u64);
+        assert!(peak < 4 * READ_SIZE, "held {peak} bytes");
+        assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), [0, 1, 2, 3, 4]);
+        // The ok entry is kept without its body, and read the same otherwise.
+        let ok = parse_entry(&got[1].1).unwrap();
+        let small = entry(200, "", "");
+        let want = parse_entry(&small).unwrap();
+        assert_eq!((ok.status, ok.body.clone()), (Some(200), Body::Missing));
+        assert_eq!(
+            (ok.url, ok.method, ok.time_ms, ok.duration_ms),
+            (want.url, want.method, want.time_ms, want.duration_ms)
+        );
+        // The error status whose body does not fit is too large.
+        assert_eq!(
+            got[2].1,
+            format!(
+                "!status 503: a {}-byte body, over the 1 MiB limit",
+                big.len() + 2
+            )
+        );
+        // An entry too large for a member the audit does not read is judged
+        // whole, that member left out.
+        let e = parse_entry(&got[3].1).unwrap();
+        assert_eq!(e.status, Some(500));
+        assert!(e.body.text().unwrap().contains("error_code"));
+        assert!(!got[3].1.contains("postData"));
+        assert!(got[4].1.starts_with('{'));
+        let note = note.unwrap();
+        assert!(
+            note.contains("1 entry larger than the 1 MiB record limit counted by status"),
+            "{note}"
+        );
+    }
+
+    #[test]
+    fn an_entry_whose_headers_do_not_fit_is_too_large() {
+        let big = "h".repeat(3 * READ_SIZE);
+        let e = format!(
+            r#"{{"request":{{"headers":[{{"name":"x","value":"{big}"}}]}},"response":{{"status":200}}}}"#
+        );
+        let (got, _, _) = scan_limited(har(&[e]).as_bytes(), READ_SIZE as u64);
+        assert_eq!(got.len(), 1);
+        assert!(
+            got[0].1.starts_with("!`request.headers` of "),
+            "{}",
+            got[0].1
+        );
+    }
+
+    #[test]
+    fn compact_entries_read_the_same() {
+        // An entry of every member parse_entry reads, made too large by a
+        // member it does not read, gives the same exchange once compacted.
+        let full = r#"{"startedDateTime":"2024-06-11T09:00:00.123Z","time":12.5,"request":{"method":"POST","url":"https://api.x/v1/r/1","headers":[{"name":"Authorization","value":"Bearer abc123def456"},{"name":"X-Request-Id","value":"req-1"}],"cookies":[]},"response":{"status":409,"headers":[{"name":"Content-Type","value":"application/json"},{"name":"X-Request-Id","value":"resp-1"}],"content":{"size":40,"mimeType":"application/json","encoding":"base64","text":"eyJlcnJvcl9jb2RlIjoiY29uZmxpY3QiLCJlcnJvcl9tZXNzYWdlIjoieCJ9"}},"cache":{}}"#;
+        let padded = full.replacen(
+            r#""cookies":[]"#,
+            &format!(
+                r#""cookies":[],"postData":{{"text":"{}"}}"#,
+                "p".repeat(4000)
+            ),
+            1,
+        );
+        let (got, _, _) = scan_limited(har(&[padded]).as_bytes(), 1000);
+        let compact = parse_entry(&got[0].1).unwrap();
+        let whole = parse_entry(full).unwrap();
+        assert_eq!(format!("{compact:?}"), format!("{whole:?}"));
+    }
+
+    #[test]
+    fn members_other_than_entries_are_not_kept() {
+        let pages = format!(
+            "[{}]",
+            vec![r#"{"id":"page_1","title":"a page"}"#; 200_000].join(",")
+        );
+        let doc = format!(
+            r#"{{"log":{{"pages":{pages},"entries":[{{}}],"_x":{pages}}},"_y":"{}"}}"#,
+            "y".repeat(5 * READ_SIZE)
+        );
+        assert!(pages.len() > 6 * READ_SIZE);
+        let (got, note, peak) = scan_limited(doc.as_bytes(), READ_SIZE as u64);
+        assert_eq!(got.len(), 1);
+        assert!(peak < 3 * READ_SIZE, "held {peak} bytes");
+        let note = note.unwrap();
+        assert!(
+            note.starts_with(&format!("`log.pages` ({} bytes), `log._x`", pages.len())),
+            "{note}"
+        );
+        assert!(note.contains("`_y`"), "{note}");
+        // Without a limit nothing is named, and still nothing kept.
+        let (got, note, peak) = scan_limited(doc.as_bytes(), u64::MAX);
+        assert_eq!((got.len(), note), (1, None));
+        assert!(peak < 3 * READ_SIZE, "held {peak} bytes");
     }
 
     #[test]

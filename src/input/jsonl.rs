@@ -3,12 +3,11 @@
 //! detected from the first lines or given with `--field NAME=PATH`.
 
 use std::borrow::Cow;
-use std::io::Read;
 
 use super::{har, SkipReason};
 use crate::exchange::{epoch_to_ms, parse_time_str, Body, Exchange};
 use crate::rawjson::{
-    as_f64, as_object, as_status, as_str, first_byte, PathKey, Raw, RawObject, Tree,
+    as_array, as_f64, as_object, as_status, as_str, first_byte, PathKey, Raw, RawObject, Tree,
 };
 
 /// The fields of an exchange a shape maps.
@@ -198,6 +197,27 @@ const CREDENTIAL: &[&str] = &[
     "http.request.headers.authorization",
     "request_Authorization",
 ];
+/// Request headers that carry credentials besides `CREDENTIAL` (cookies,
+/// API keys), in the shapes' spellings: their values are redacted wherever
+/// the record's text echoes them.
+const SECRET_HEADERS: &[&str] = &[
+    "headers.Cookie",
+    "headers.cookie",
+    "headers.X-Api-Key",
+    "headers.x-api-key",
+    "request.headers.Cookie",
+    "request.headers.cookie",
+    "request.headers.X-Api-Key",
+    "request.headers.x-api-key",
+    "req.headers.cookie",
+    "req.headers.x-api-key",
+    "err.config.headers.Cookie",
+    "err.config.headers.X-Api-Key",
+    "http.request.headers.cookie",
+    "http.request.headers.x-api-key",
+    "request_Cookie",
+    "request_X-Api-Key",
+];
 
 fn duration_of(obj: &RawObject<'_>, list: &[(Cand, f64)]) -> Option<f64> {
     list.iter().find_map(|(cand, unit)| {
@@ -341,6 +361,7 @@ pub struct Shape {
     host: Vec<Cand>,
     request_id: Vec<Cand>,
     credential: Vec<Cand>,
+    secret_headers: Vec<Cand>,
     duration: Vec<(Cand, f64)>,
     /// Whether body paths came from `--field` (then base64 bodies are not looked for).
     custom_body: bool,
@@ -373,6 +394,7 @@ impl Shape {
             host: owned(HOST),
             request_id: owned(REQUEST_ID),
             credential: owned(CREDENTIAL),
+            secret_headers: owned(SECRET_HEADERS),
             duration: DURATION.iter().map(|&(p, u)| (Cand::new(p), u)).collect(),
             custom_body: false,
             har_entry: false,
@@ -394,6 +416,7 @@ impl Shape {
             &self.host,
             &self.request_id,
             &self.credential,
+            &self.secret_headers,
         ];
         let paths = lists
             .into_iter()
@@ -578,6 +601,15 @@ impl Shape {
                     .map(|s| Cow::Borrowed(*s)),
                 _ => as_str(v),
             });
+            let mut secrets = Vec::new();
+            for v in self.secret_headers.iter().filter_map(|p| obj.find(p)) {
+                match first_byte(v) {
+                    // Caddy's header values are arrays.
+                    b'[' => secrets.extend(as_array(v).into_iter().flatten().filter_map(as_str)),
+                    _ => secrets.extend(as_str(v)),
+                }
+            }
+            ex.secrets = secrets.into();
         }
         Ok(Some(ex))
     }
@@ -662,23 +694,14 @@ fn body_of(v: Raw<'_>) -> Body<'_> {
     }
 }
 
-/// Largest body inflated from a gzip field; more is cut (a bomb guard).
-const MAX_INFLATED: u64 = 16 << 20;
-
 fn decode_body_base64(b64: &str, gzip: bool) -> String {
     let Some(bytes) = har::decode_base64_bytes(b64) else {
         return b64.to_string();
     };
-    let mut out = Vec::new();
-    if gzip {
-        let dec = flate2::read::MultiGzDecoder::new(&bytes[..]);
-        if dec.take(MAX_INFLATED).read_to_end(&mut out).is_err() {
-            out.clear();
-        }
-    }
-    if out.is_empty() {
-        out = bytes;
-    }
+    let out = match gzip {
+        true => har::inflate_gzip(&bytes).unwrap_or(bytes),
+        false => bytes,
+    };
     String::from_utf8_lossy(&out).into_owned()
 }
 

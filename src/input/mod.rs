@@ -3,10 +3,13 @@
 //! each input into `Work` units that workers turn into exchanges. Nothing
 //! here classifies.
 
+mod doc;
 pub mod har;
 pub mod jsonl;
+pub mod lines;
 pub mod skip;
 pub mod transcode;
+pub mod window;
 
 pub use skip::SkipReason;
 
@@ -1086,11 +1089,23 @@ pub struct ReadOptions {
     pub format: Option<Format>,
     /// `--field` overrides for JSON lines.
     pub fields: Vec<(Field, String)>,
-    /// Largest record (line or HAR entry) read; longer ones are skipped.
+    /// Largest record (line, HAR entry, JSON value) read, in bytes; longer
+    /// ones are skipped as `too_large` (0: no limit).
     pub max_record: usize,
     /// Largest zstd window accepted, in MiB (`--zstd-window-mib`); 0 means
     /// the default, `DEFAULT_ZSTD_WINDOW_MIB`.
     pub zstd_window_mib: u32,
+}
+
+impl ReadOptions {
+    /// The record limit in bytes (`max_record`, none when 0).
+    pub fn record_limit(&self) -> usize {
+        if self.max_record == 0 {
+            usize::MAX
+        } else {
+            self.max_record
+        }
+    }
 }
 
 /// What reading one input found out about it.
@@ -1185,6 +1200,9 @@ static SPARE_BLOCKS: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec:
 /// How many spare blocks are kept (a few MiB).
 const SPARE_MAX: usize = 8;
 
+/// The largest spare block kept, in bytes.
+const SPARE_CAPACITY_MAX: usize = 4 * CHUNK;
+
 /// An empty buffer of at least `capacity` bytes, reused when one is spare.
 pub(crate) fn block_buffer(capacity: usize) -> Vec<u8> {
     let spare = SPARE_BLOCKS.lock().ok().and_then(|mut s| s.pop());
@@ -1204,6 +1222,10 @@ pub fn recycle(work: Work) {
         Work::Lines { data, .. } => data,
         Work::Entries { batch, .. } | Work::Values { batch, .. } => batch.data,
     };
+    // A buffer that a large record made grow is given back, not kept.
+    if data.capacity() > SPARE_CAPACITY_MAX {
+        return;
+    }
     if let Ok(mut spare) = SPARE_BLOCKS.lock() {
         if spare.len() < SPARE_MAX {
             spare.push(data);
@@ -1356,30 +1378,36 @@ fn read_stream(
     info.format = Some(format);
     let stream = io::Cursor::new(head).chain(r);
     match format {
-        Format::Har => read_har(file, stream, info, send, skip),
+        Format::Har => read_har(file, stream, opts, info, send, skip),
         Format::Jsonl => read_lines(file, stream, block_bytes(), opts, info, send, skip),
-        Format::JsonDoc => read_doc(file, stream, opts, info, send),
+        Format::JsonDoc => read_doc(file, stream, opts, info, send, skip),
     }
 }
 
 fn read_har(
     file: u32,
     stream: impl Read,
+    opts: &ReadOptions,
     info: &mut InputInfo,
     send: &mut dyn FnMut(Work),
     skip: &mut dyn FnMut(Locator, SkipReason, String),
 ) {
-    let mut sc = har::Scanner::new(stream);
-    match sc.run(|batch| send(Work::Entries { file, batch })) {
+    let mut sc = har::Scanner::with_limit(stream, opts.record_limit() as u64);
+    let r = sc.scan(&mut |f| match f {
+        har::Found::Records(batch) => send(Work::Entries { file, batch }),
+        har::Found::TooLarge { index, detail } => {
+            skip(Locator { file, index }, SkipReason::TooLarge, detail)
+        }
+    });
+    let mut notes: Vec<String> = Vec::new();
+    match r {
         Ok(end) if !end.found_entries => {
             info.error = Some("not a HAR file: no `log.entries` array".into())
         }
-        Ok(end) if end.arrays > 1 => {
-            info.note = Some(format!(
-                "{} `log.entries` arrays (a duplicate `log` or `entries` key): the entries of all are read, numbered on",
-                end.arrays
-            ))
-        }
+        Ok(end) if end.arrays > 1 => notes.push(format!(
+            "{} `log.entries` arrays (a duplicate `log` or `entries` key): the entries of all are read, numbered on",
+            end.arrays
+        )),
         Ok(_) => {}
         Err(e) => {
             if let Some(index) = e.cut_entry {
@@ -1392,9 +1420,14 @@ fn read_har(
             info.error = Some(e.to_string());
         }
     }
+    notes.extend(sc.note());
+    if !notes.is_empty() {
+        info.note = Some(notes.join("; "));
+    }
 }
 
-/// Cuts JSON lines into blocks of about `chunk` bytes (whole lines).
+/// Cuts JSON lines into blocks of about `chunk` bytes (whole lines); lines
+/// longer than the record limit are `too_large` (see `lines`).
 fn read_lines(
     file: u32,
     mut stream: impl Read,
@@ -1420,178 +1453,143 @@ fn read_lines(
         Arc::new(Shape::detect(&t[..end], &opts.fields))
     };
     let mut stream = io::Cursor::new(sample).chain(stream);
+    let limit = opts.record_limit();
+    let mut chunker = lines::LineChunker::new(chunk, limit);
     let mut shape: Option<Arc<Shape>> = None;
-    let mut buf: Vec<u8> = Vec::with_capacity(chunk * 2);
-    let mut line = 1u64;
-    let mut first = true;
-    // While a line longer than the limit is being skipped: where it started.
-    let mut skipping: Option<u64> = None;
-    let mut skipped_blank = true;
-    loop {
-        let old = buf.len();
-        // read_to_end appends without zeroing the buffer first.
-        let n = match (&mut stream).take(chunk as u64).read_to_end(&mut buf) {
-            Ok(n) => n,
-            Err(e) => {
-                buf.truncate(old);
-                info.error = Some(format!(
-                    "read error after line {line}: {}",
-                    crate::error::io_message(&e)
-                ));
-                break;
-            }
-        };
-        buf.truncate(old + n);
-        let eof = n == 0;
-        if first && !buf.is_empty() {
-            first = false;
-            if buf.starts_with(b"\xEF\xBB\xBF") {
-                buf.drain(..3);
-            }
-        }
-        if let Some(start) = skipping {
-            let end = memchr::memchr(b'\n', &buf);
-            let part = &buf[..end.unwrap_or(buf.len())];
-            skipped_blank &= part.iter().all(u8::is_ascii_whitespace);
-            if end.is_some() || eof {
-                // A huge run of whitespace is a blank line, not a record.
-                if !skipped_blank {
-                    skip(
-                        Locator { file, index: start },
-                        SkipReason::TooLarge,
-                        format!("line longer than {} bytes", opts.max_record),
-                    );
-                }
-                skipping = None;
-                line = start + 1;
-            }
-            match end {
-                Some(i) => {
-                    buf.drain(..=i);
-                }
-                None => {
-                    buf.clear();
-                    if eof {
-                        break;
-                    }
-                    continue;
-                }
-            }
-        }
-        let cut = if eof {
-            buf.len()
-        } else {
-            match memchr::memrchr(b'\n', &buf) {
-                Some(i) => i + 1,
-                None if buf.len() > opts.max_record => {
-                    skipping = Some(line);
-                    skipped_blank = buf.iter().all(u8::is_ascii_whitespace);
-                    buf.clear();
-                    continue;
-                }
-                None => continue,
-            }
-        };
-        if cut > 0 {
-            // The next block gets its full size at once, so that reading
-            // into it does not grow it step by step.
-            let mut rest = block_buffer(chunk + (buf.len() - cut).max(chunk));
-            rest.extend_from_slice(&buf[cut..]);
-            buf.truncate(cut);
-            let data = std::mem::replace(&mut buf, rest);
+    let r = chunker.run(&mut stream, &mut |piece| match piece {
+        lines::Piece::Lines { first_line, data } => {
             let shape = shape
                 .get_or_insert_with(|| {
                     info.shape = Some(detected.name.clone());
                     detected.clone()
                 })
                 .clone();
-            let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
             send(Work::Lines {
                 file,
-                first_line: line,
+                first_line,
                 data,
                 shape,
             });
-            line += lines;
         }
-        if eof {
-            break;
-        }
+        lines::Piece::TooLong { line, len } => skip(
+            Locator { file, index: line },
+            SkipReason::TooLarge,
+            format!(
+                "line of {len} bytes, over the {} limit",
+                limit_text(limit as u64)
+            ),
+        ),
+    });
+    if let Err(e) = r {
+        info.error = Some(format!(
+            "read error after line {}: {}",
+            chunker.line().saturating_sub(1),
+            crate::error::io_message(&e)
+        ));
     }
 }
 
-/// Largest JSON document read whole (pretty-printed logs are small).
-const MAX_DOC: u64 = 1 << 30;
+/// Values sampled for a JSON document's shape: the first ones, up to this
+/// many...
+const DOC_SAMPLE_VALUES: usize = 200;
 
+/// Reads a JSON document stream value by value (see `doc`); the shape is
+/// detected from the first values (up to `DOC_SAMPLE_VALUES` of them, and
+/// `SHAPE_SAMPLE` bytes), whose batches wait until it is known.
 fn read_doc(
     file: u32,
     stream: impl Read,
     opts: &ReadOptions,
     info: &mut InputInfo,
     send: &mut dyn FnMut(Work),
+    skip: &mut dyn FnMut(Locator, SkipReason, String),
 ) {
-    let mut stream = stream;
-    let mut data = Vec::new();
-    if let Err(e) = (&mut stream).take(MAX_DOC).read_to_end(&mut data) {
-        info.error = Some(format!("read error: {}", crate::error::io_message(&e)));
-        return;
-    }
-    let too_big = data.len() as u64 == MAX_DOC && stream.read(&mut [0u8; 1]).is_ok_and(|n| n > 0);
-    let text = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&data);
-    let base = text.as_ptr() as usize - data.as_ptr() as usize;
-    let mut ranges = Vec::new();
-    let offset_of = |v: &RawValue| v.get().as_ptr() as usize - data.as_ptr() as usize;
-    let mut stream = serde_json::Deserializer::from_slice(text).into_iter::<&RawValue>();
-    for v in stream.by_ref() {
-        match v {
-            Ok(v) if v.get().starts_with('[') => {
-                match serde_json::from_str::<Vec<&RawValue>>(v.get()) {
-                    Ok(items) => ranges.extend(
-                        items
-                            .iter()
-                            .map(|i| (offset_of(i), offset_of(i) + i.get().len())),
-                    ),
-                    Err(e) => {
-                        info.error = Some(format!("invalid JSON at byte {}: {e}", offset_of(v)));
-                        break;
+    let mut sc = har::Scanner::with_limit(stream, opts.record_limit() as u64);
+    let mut waiting: Vec<har::Batch> = Vec::new();
+    let mut samples = String::new();
+    let mut sampled = 0usize;
+    let mut shape: Option<Arc<Shape>> = None;
+    let detect = |samples: &str, info: &mut InputInfo| {
+        let s = Shape::detect(samples.as_bytes(), &opts.fields);
+        info.shape = Some(s.name.clone());
+        Arc::new(s)
+    };
+    let r = sc.values(&mut |f| match f {
+        har::Found::Records(batch) => {
+            if let Some(shape) = &shape {
+                send(Work::Values {
+                    file,
+                    batch,
+                    shape: shape.clone(),
+                });
+                return;
+            }
+            for &(a, b) in &batch.ranges {
+                if sampled < DOC_SAMPLE_VALUES && (samples.len() as u64) < SHAPE_SAMPLE {
+                    if sampled > 0 {
+                        samples.push('\n');
                     }
+                    samples.push_str(&compact(&batch.data[a..b]));
+                    sampled += 1;
                 }
             }
-            Ok(v) => ranges.push((offset_of(v), offset_of(v) + v.get().len())),
-            Err(e) => {
-                info.error = Some(format!(
-                    "invalid JSON at byte {}: {}",
-                    base + stream.byte_offset(),
-                    e
-                ));
-                break;
+            waiting.push(batch);
+            if sampled >= DOC_SAMPLE_VALUES || samples.len() as u64 >= SHAPE_SAMPLE {
+                let s = detect(&samples, info);
+                for batch in waiting.drain(..) {
+                    send(Work::Values {
+                        file,
+                        batch,
+                        shape: s.clone(),
+                    });
+                }
+                shape = Some(s);
             }
         }
-    }
-    let samples = ranges
-        .iter()
-        .take(200)
-        .map(|&(a, b)| compact(&data[a..b]))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let shape = Shape::detect(samples.as_bytes(), &opts.fields);
-    info.shape = Some(shape.name.clone());
-    if too_big {
-        info.error = Some(format!(
-            "a JSON document larger than {} GiB: only the records in its first {} GiB are read",
-            MAX_DOC >> 30,
-            MAX_DOC >> 30
-        ));
-    }
-    send(Work::Values {
-        file,
-        batch: har::Batch {
-            first_index: 1,
-            data,
-            ranges,
-        },
-        shape: Arc::new(shape),
+        har::Found::TooLarge { index, detail } => {
+            skip(Locator { file, index }, SkipReason::TooLarge, detail)
+        }
     });
+    let shape = shape.unwrap_or_else(|| detect(&samples, info));
+    for batch in waiting {
+        send(Work::Values {
+            file,
+            batch,
+            shape: shape.clone(),
+        });
+    }
+    if let Err(e) = r {
+        if let Some(index) = e.cut_entry {
+            skip(
+                Locator { file, index },
+                SkipReason::Truncated,
+                format!("the input ends inside this value, at byte {}", e.offset),
+            );
+        }
+        info.error = Some(e.to_string());
+    }
+}
+
+/// A record limit for messages: `64 MiB`, or `1500-byte` when it is not
+/// a whole number of MiB (`TAPE_AUDIT_MAX_RECORD_BYTES`).
+pub(crate) fn limit_text(bytes: u64) -> String {
+    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes}-byte")
+    }
+}
+
+/// `1 entry`, `2 entries`.
+pub(crate) fn count_text(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The record limit in bytes for `--max-record-mib`: `mib` MiB, or the
+/// hidden environment variable `TAPE_AUDIT_MAX_RECORD_BYTES` (in bytes,
+/// for tests that want a small limit with small inputs).
+pub fn max_record_bytes(mib: u32) -> usize {
+    env_size("TAPE_AUDIT_MAX_RECORD_BYTES").unwrap_or(mib as usize * (1 << 20))
 }
 
 /// A JSON value on one line, for shape detection.

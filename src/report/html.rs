@@ -12,7 +12,6 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::{BucketRow, CodeRow, Place, Report};
-use crate::aggregate::{split_timeline_key, Summary};
 use crate::classify::Class;
 use crate::sanitize::terminal;
 
@@ -182,9 +181,8 @@ footer{margin-top:32px;color:var(--dim);font-size:12px}
 @media print{body{max-width:none;padding:0;font-size:11px}.chart svg{min-width:0}details{display:block}details>*{display:block}section{break-inside:avoid-page}h2{break-after:avoid}.scroll,.chart{overflow:visible}tr{break-inside:avoid}}
 "#;
 
-/// Writes the report as one HTML page. The summary gives each timeline
-/// bucket's errors per class (the report holds their sum).
-pub fn write(r: &Report, s: &Summary, out: &mut dyn Write) -> io::Result<()> {
+/// Writes the report as one HTML page.
+pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut h = String::with_capacity(64 * 1024);
     let _ = write!(
         h,
@@ -198,7 +196,7 @@ pub fn write(r: &Report, s: &Summary, out: &mut dyn Write) -> io::Result<()> {
     );
     header(&mut h, r);
     classes(&mut h, r);
-    timeline(&mut h, r, s);
+    timeline(&mut h, r);
     violations(&mut h, r);
     codes(&mut h, r);
     findings(&mut h, r);
@@ -345,7 +343,8 @@ fn header(h: &mut String, r: &Report) {
 }
 
 fn classes(h: &mut String, r: &Report) {
-    let total: u64 = r.classes.0.iter().map(|(_, n)| n).sum();
+    // Every response has one class: the classes add up to the responses.
+    let total = r.totals.responses;
     h.push_str("<section id=\"classes\">\n<h2>Classes</h2>\n");
     let _ = write!(
         h,
@@ -374,56 +373,6 @@ fn classes(h: &mut String, r: &Report) {
         );
     }
     h.push_str("</ul>\n</section>\n");
-}
-
-/// One drawn point of the timeline: one or more adjacent buckets.
-struct Group {
-    start_ms: i64,
-    responses: u64,
-    errors: u64,
-    by_class: [u64; STACKED.len()],
-    /// Whether any bucket in the group had responses.
-    seen: bool,
-}
-
-/// Merges adjacent buckets so that at most `MAX_POINTS` remain; a group
-/// with no responses is a gap.
-fn groups(r: &Report, s: &Summary) -> (Vec<Group>, i64) {
-    let tl = &r.timeline;
-    let b = (tl.bucket_seconds * 1000.0).round().max(1.0) as i64;
-    let (Some(first), Some(last)) = (tl.buckets.first(), tl.buckets.last()) else {
-        return (Vec::new(), b);
-    };
-    let slots = (last.start_ms - first.start_ms) / b + 1;
-    let k = (slots as usize).div_ceil(MAX_POINTS).max(1) as i64;
-    let width = b * k;
-    let n = ((last.start_ms - first.start_ms) / width + 1) as usize;
-    let mut g: Vec<Group> = (0..n)
-        .map(|i| Group {
-            start_ms: first.start_ms + i as i64 * width,
-            responses: 0,
-            errors: 0,
-            by_class: [0; STACKED.len()],
-            seen: false,
-        })
-        .collect();
-    for row in &tl.buckets {
-        let i = ((row.start_ms - first.start_ms) / width) as usize;
-        let Some(x) = g.get_mut(i) else { continue };
-        x.responses += row.responses;
-        x.errors += row.errors;
-        x.seen |= row.responses > 0;
-        if let Some(bucket) = s.timeline.get(&row.start_ms) {
-            for (key, c) in &bucket.by_key {
-                if let Some((_, class, _)) = split_timeline_key(key) {
-                    if let Some(j) = STACKED.iter().position(|&x| x == class) {
-                        x.by_class[j] += c;
-                    }
-                }
-            }
-        }
-    }
-    (g, width)
 }
 
 /// A round step at or above `x`: 1, 2, 5 times a power of ten.
@@ -477,7 +426,7 @@ fn clock(ms: i64, fmt: &str) -> String {
         .unwrap_or_default()
 }
 
-fn timeline(h: &mut String, r: &Report, s: &Summary) {
+fn timeline(h: &mut String, r: &Report) {
     let tl = &r.timeline;
     h.push_str("<section id=\"timeline\">\n");
     let _ = writeln!(
@@ -485,7 +434,7 @@ fn timeline(h: &mut String, r: &Report, s: &Summary) {
         "<h2>Timeline <span class=\"dim\">({} s buckets)</span></h2>",
         tl.bucket_seconds
     );
-    let (g, width) = groups(r, s);
+    let (g, width) = tl.merged(MAX_POINTS);
     if g.is_empty() {
         h.push_str("<p class=\"dim\">No timestamps in the traffic.</p>\n</section>\n");
         return;
@@ -531,8 +480,10 @@ fn timeline(h: &mut String, r: &Report, s: &Summary) {
     // Gaps: groups without any response.
     let mut i = 0;
     while i < g.len() {
-        if !g[i].seen {
-            let j = (i..g.len()).find(|&j| g[j].seen).unwrap_or(g.len());
+        if g[i].responses == 0 {
+            let j = (i..g.len())
+                .find(|&j| g[j].responses > 0)
+                .unwrap_or(g.len());
             let end = g.get(j).map_or(t1, |x| x.start_ms);
             let _ = write!(
                 h,
@@ -616,11 +567,11 @@ fn timeline(h: &mut String, r: &Report, s: &Summary) {
     for (j, class) in STACKED.iter().enumerate() {
         let mut d = String::new();
         for grp in &g {
-            let n = grp.by_class[j];
+            let n = grp.by_class[*class as usize];
             if n == 0 {
                 continue;
             }
-            let below: u64 = grp.by_class[..j].iter().sum();
+            let below: u64 = STACKED[..j].iter().map(|&c| grp.by_class[c as usize]).sum();
             let y0 = y(below as f64);
             let y1 = y((below + n) as f64);
             let _ = write!(
@@ -752,9 +703,10 @@ fn timeline(h: &mut String, r: &Report, s: &Summary) {
                 num(grp.errors),
                 num(grp.responses)
             );
-            for (j, c) in STACKED.iter().enumerate() {
-                if grp.by_class[j] > 0 {
-                    let _ = write!(t, ", {} {}", c.name(), num(grp.by_class[j]));
+            for c in STACKED {
+                let n = grp.by_class[c as usize];
+                if n > 0 {
+                    let _ = write!(t, ", {} {}", c.name(), num(n));
                 }
             }
             let _ = write!(
@@ -1105,7 +1057,7 @@ fn endpoints(h: &mut String, r: &Report) {
     h.push_str("<div class=\"scroll\"><table><thead><tr><th>endpoint</th><th class=\"n\">responses</th><th class=\"n\">errors</th><th class=\"n\">rate</th><th>classes</th></tr></thead><tbody>");
     let by_host = r.endpoints_by_host();
     for e in r.endpoints.iter().take(MAX_ROWS) {
-        let total: u64 = e.classes.0.iter().map(|(_, n)| n).sum();
+        let total = e.responses;
         let mut bar = String::from(
             "<div class=\"bar\" style=\"height:8px;margin:3px 0 4px;max-width:260px\">",
         );

@@ -6,44 +6,101 @@ use std::io::{self, Write};
 use super::{Place, Report};
 use crate::sanitize::terminal;
 
-/// Most timeline rows written; the JSON report has them all.
-const MAX_TIMELINE_ROWS: usize = 500;
+/// Most rows of the timeline table; adjacent buckets are merged above, so
+/// that the table still covers the whole span.
+const MAX_TIMELINE_ROWS: usize = 200;
 
 /// Most bars in the timeline's Mermaid chart; adjacent buckets are merged above.
 const MAX_CHART_BARS: usize = 100;
 
-/// The timeline as a Mermaid `xychart-beta` block: errors per bucket as
-/// bars, at most [`MAX_CHART_BARS`] (adjacent buckets merged), x labels as
-/// HH:MM (UTC). Only numbers and times: nothing from traffic.
-fn mermaid(tl: &super::Timeline) -> Option<String> {
-    let (first, last) = (tl.buckets.first()?, tl.buckets.last()?);
-    let b = ((tl.bucket_seconds * 1000.0).round() as i64).max(1);
-    let slots = (last.start_ms - first.start_ms) / b + 1;
-    let k = (slots as usize).div_ceil(MAX_CHART_BARS).max(1) as i64;
-    let width = b * k;
-    let n = ((last.start_ms - first.start_ms) / width + 1) as usize;
-    let mut bars = vec![0u64; n];
-    for row in &tl.buckets {
-        if let Some(x) = bars.get_mut(((row.start_ms - first.start_ms) / width) as usize) {
-            *x += row.errors;
-        }
-    }
-    let hhmm = |ms: i64| {
-        chrono::DateTime::from_timestamp_millis(ms)
-            .map(|t| t.format("%H:%M").to_string())
-            .unwrap_or_default()
+/// Most rows of any other list (codes, statuses, changes, skip reasons,
+/// inputs, errors); the rest are counted. Endpoints follow `--top`.
+const MAX_ROWS: usize = 100;
+
+/// A bucket width as words for a heading: `60-second`, `5-minute`,
+/// `2.5-hour`, `204.8-day` (the largest unit that leaves at least 2 of it;
+/// exact widths keep their digits).
+fn width_words(ms: i64) -> String {
+    let secs = ms as f64 / 1000.0;
+    let (n, unit) = if secs < 120.0 || (ms % 60_000 != 0 && secs < 7200.0) {
+        (secs, "second")
+    } else if secs < 7200.0 {
+        (secs / 60.0, "minute")
+    } else if secs < 172_800.0 {
+        (secs / 3600.0, "hour")
+    } else {
+        (secs / 86_400.0, "day")
     };
-    let labels: Vec<String> = (0..n)
-        .map(|i| format!("\"{}\"", hhmm(first.start_ms + i as i64 * width)))
-        .collect();
-    let values: Vec<String> = bars.iter().map(u64::to_string).collect();
-    let max = bars.iter().copied().max().unwrap_or(0).max(1);
-    let secs = width as f64 / 1000.0;
+    let n = format!("{n:.1}");
+    format!("{}-{unit}", n.strip_suffix(".0").unwrap_or(&n))
+}
+
+/// The x-axis unit of a chart spanning `span_ms`: (name, ms).
+fn axis_unit(span_ms: i64) -> (&'static str, f64) {
+    const MIN: i64 = 60_000;
+    if span_ms <= 5 * MIN {
+        ("seconds", 1e3)
+    } else if span_ms <= 5 * 60 * MIN {
+        ("minutes", 6e4)
+    } else if span_ms <= 5 * 24 * 60 * MIN {
+        ("hours", 3.6e6)
+    } else {
+        ("days", 8.64e7)
+    }
+}
+
+fn clock(ms: i64, fmt: &str) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format(fmt).to_string())
+        .unwrap_or_default()
+}
+
+/// A number for a Mermaid axis: at most three decimals, no trailing zeros.
+fn axis_num(x: f64) -> String {
+    let s = format!("{x:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The timeline as a Mermaid `xychart-beta` block: errors per bucket as
+/// bars, at most [`MAX_CHART_BARS`] (adjacent buckets merged). The x axis
+/// is numeric (minutes, hours ... after the first bucket, whose time the
+/// axis title gives), so its ticks never overlap however many bars there
+/// are; the y axis goes to at least 8, so that its ticks are whole numbers.
+/// Only numbers and times: nothing from traffic.
+fn mermaid(tl: &super::Timeline) -> Option<String> {
+    let (bars, width) = tl.merged(MAX_CHART_BARS);
+    let first = bars.first()?.start_ms;
+    let n = bars.len();
+    let x_axis = if n == 1 {
+        format!("x-axis [\"{}\"]", clock(first, "%H:%M"))
+    } else {
+        let (unit, ms) = axis_unit(n as i64 * width);
+        let since = clock(first, "%Y-%m-%d %H:%M");
+        let since = since.strip_suffix(" 00:00").unwrap_or(&since);
+        format!(
+            "x-axis \"{unit} after {since} UTC\" 0 --> {}",
+            axis_num((n - 1) as f64 * width as f64 / ms)
+        )
+    };
+    let values: Vec<String> = bars.iter().map(|b| b.errors.to_string()).collect();
+    let max = bars.iter().map(|b| b.errors).max().unwrap_or(0).max(8);
     Some(format!(
-        "```mermaid\nxychart-beta\n    title \"Error responses per {secs}-second bucket (UTC)\"\n    x-axis [{}]\n    y-axis \"errors\" 0 --> {max}\n    bar [{}]\n```\n",
-        labels.join(", "),
+        "```mermaid\n---\nconfig:\n  xyChart:\n    width: 900\n    height: 360\n  themeVariables:\n    xyChart:\n      plotColorPalette: \"#e15759\"\n---\nxychart-beta\n    title \"Error responses per {} bucket\"\n    {x_axis}\n    y-axis \"errors\" 0 --> {max}\n    bar [{}]\n```\n",
+        width_words(width),
         values.join(", ")
     ))
+}
+
+/// `and 2,900 more rows (all in the JSON report).` after a cut list.
+fn more(out: &mut dyn Write, total: usize, shown: usize, what: &str) -> io::Result<()> {
+    if total > shown {
+        writeln!(
+            out,
+            "\n… and {} more {what} (all in the JSON report).",
+            total - shown
+        )?;
+    }
+    Ok(())
 }
 
 /// Escapes text from traffic for a Markdown table cell. Plain words,
@@ -125,7 +182,7 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
         out,
         "| input | format | records | responses | skipped |\n| --- | --- | ---: | ---: | ---: |"
     )?;
-    for i in &r.inputs {
+    for i in r.inputs.iter().take(MAX_ROWS) {
         let fmt = [i.format, i.compression]
             .iter()
             .flatten()
@@ -146,6 +203,7 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
             i.skipped
         )?;
     }
+    more(out, r.inputs.len(), MAX_ROWS, "inputs")?;
 
     writeln!(out, "\n## Classes\n\n| class | responses |\n| --- | ---: |")?;
     for (name, n) in &r.classes.0 {
@@ -158,7 +216,20 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
         "| status | error_code | class | count | first seen | last seen | note | examples |"
     )?;
     writeln!(out, "| ---: | --- | --- | ---: | --- | --- | --- | --- |")?;
-    for row in r.codes.iter().filter(|c| c.class != "ok") {
+    let errors: Vec<&super::CodeRow> = r.codes.iter().filter(|c| c.class != "ok").collect();
+    // Over the cap, the most frequent rows, kept in the model's order.
+    let mut by_count: Vec<usize> = (0..errors.len()).collect();
+    by_count.sort_by_key(|&i| std::cmp::Reverse(errors[i].count));
+    let mut keep = vec![false; errors.len()];
+    for &i in by_count.iter().take(MAX_ROWS) {
+        keep[i] = true;
+    }
+    for row in errors
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(r, _)| r)
+    {
         let note = if let Some(s) = &row.suggestion {
             format!("did you mean {}?", code(s))
         } else if row.class == "status_mismatch" {
@@ -182,6 +253,7 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
             places(&row.examples, 3)
         )?;
     }
+    more(out, errors.len(), MAX_ROWS, "rows, the least frequent,")?;
     for sp in &r.spellings {
         if sp.seen.0.iter().any(|(_, n)| *n > 0) {
             let parts: Vec<String> = sp
@@ -216,7 +288,7 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
     }
     if !r.undocumented_statuses.is_empty() {
         writeln!(out, "\n## Error statuses the catalog never mentions\n\n| status | count | examples |\n| ---: | ---: | --- |")?;
-        for s in &r.undocumented_statuses {
+        for s in r.undocumented_statuses.iter().take(MAX_ROWS) {
             writeln!(
                 out,
                 "| {} | {} | {} |",
@@ -225,6 +297,7 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
                 places(&s.examples, 3)
             )?;
         }
+        more(out, r.undocumented_statuses.len(), MAX_ROWS, "statuses")?;
     }
     if !r.hosts.is_empty() {
         writeln!(out, "\n## Hosts\n\n| host | responses | errors | error envelopes | audited |\n| --- | ---: | ---: | ---: | --- |")?;
@@ -268,8 +341,7 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     let tl = &r.timeline;
-    let busy: Vec<_> = tl.buckets.iter().filter(|b| b.responses > 0).collect();
-    if !busy.is_empty() {
+    if tl.buckets.iter().any(|b| b.responses > 0) {
         writeln!(
             out,
             "\n## Timeline ({}-second buckets)\n",
@@ -285,23 +357,55 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
         if let Some(chart) = mermaid(tl) {
             writeln!(out, "{chart}")?;
         }
+        // Buckets with traffic; over the cap, merged so that the rows still
+        // cover the whole span.
+        let busy = tl.buckets.iter().filter(|b| b.responses > 0).count();
+        let merged;
+        let rows: Vec<(i64, u64, u64)> = if busy > MAX_TIMELINE_ROWS {
+            let (m, width) = tl.merged(MAX_TIMELINE_ROWS);
+            merged = width;
+            m.iter()
+                .map(|b| (b.start_ms, b.responses, b.errors))
+                .collect()
+        } else {
+            merged = 0;
+            tl.buckets
+                .iter()
+                .map(|b| (b.start_ms, b.responses, b.errors))
+                .collect()
+        };
+        if merged > 0 {
+            writeln!(
+                out,
+                "{busy} buckets with traffic, merged into {} buckets for this table (each bucket is in the JSON report).\n",
+                width_words(merged)
+            )?;
+        }
         writeln!(
             out,
             "| bucket start | responses | errors |\n| --- | ---: | ---: |"
         )?;
-        for b in busy.iter().take(MAX_TIMELINE_ROWS) {
-            writeln!(out, "| {} | {} | {} |", b.start, b.responses, b.errors)?;
-        }
-        if busy.len() > MAX_TIMELINE_ROWS {
+        for (start, responses, errors) in rows.into_iter().filter(|r| r.1 > 0) {
             writeln!(
                 out,
-                "\n({} more buckets in the JSON report.)",
-                busy.len() - MAX_TIMELINE_ROWS
+                "| {} | {responses} | {errors} |",
+                crate::exchange::format_time(start)
             )?;
         }
     }
     writeln!(out, "\n## Catalog coverage\n")?;
-    let list = |v: &[String]| v.iter().map(|s| code(s)).collect::<Vec<_>>().join(", ");
+    let list = |v: &[String]| {
+        let mut l = v
+            .iter()
+            .take(MAX_ROWS * 2)
+            .map(|s| code(s))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if v.len() > MAX_ROWS * 2 {
+            l.push_str(&format!(" and {} more", v.len() - MAX_ROWS * 2));
+        }
+        l
+    };
     writeln!(
         out,
         "- Seen: {}",
@@ -326,8 +430,10 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
             out,
             "| change | kind | key | before | after |\n| --- | --- | --- | ---: | ---: |"
         )?;
+        let mut cut = 0;
         for (what, list) in [("new", &d.new), ("gone", &d.gone), ("changed", &d.changed)] {
-            for c in list {
+            cut += list.len().saturating_sub(MAX_ROWS);
+            for c in list.iter().take(MAX_ROWS) {
                 writeln!(
                     out,
                     "| {what} | {} | {} | {} | {} |",
@@ -341,13 +447,14 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
         if d.new.is_empty() && d.gone.is_empty() && d.changed.is_empty() {
             writeln!(out, "| none | | | | |")?;
         }
+        more(out, cut, 0, "changes")?;
     }
     if !r.skipped.is_empty() {
         writeln!(
             out,
             "\n## Skipped records\n\n| reason | count | first |\n| --- | ---: | --- |"
         )?;
-        for s in &r.skipped {
+        for s in r.skipped.iter().take(MAX_ROWS) {
             let first = s.first_text();
             writeln!(
                 out,
@@ -357,12 +464,14 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
                 cell(&first)
             )?;
         }
+        more(out, r.skipped.len(), MAX_ROWS, "reasons")?;
     }
     if !r.errors.is_empty() {
         writeln!(out, "\n## Errors\n")?;
-        for e in &r.errors {
+        for e in r.errors.iter().take(MAX_ROWS) {
             writeln!(out, "- {}", cell(e))?;
         }
+        more(out, r.errors.len(), MAX_ROWS, "errors")?;
     }
     Ok(())
 }
@@ -370,6 +479,15 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bucket_widths_in_words() {
+        assert_eq!(width_words(60_000), "60-second");
+        assert_eq!(width_words(1_500), "1.5-second");
+        assert_eq!(width_words(300_000), "5-minute");
+        assert_eq!(width_words(9_000_000), "2.5-hour");
+        assert_eq!(width_words(17_692_200_000), "204.8-day");
+    }
 
     #[test]
     fn cells_cannot_break_tables() {

@@ -325,6 +325,11 @@ pub struct BucketRow {
     pub responses: u64,
     /// Error responses (status 400 or more).
     pub errors: u64,
+    /// Responses that are not `ok`, per class (indexed by `Class as
+    /// usize`): the split the HTML chart stacks. Not in the JSON report,
+    /// whose timeline CSV has it per code.
+    #[serde(skip)]
+    pub by_class: [u64; 8],
 }
 
 /// Responses and errors over time.
@@ -338,6 +343,54 @@ pub struct Timeline {
     pub peak: Option<BucketRow>,
     /// Responses without a timestamp (not in any bucket).
     pub untimed: u64,
+}
+
+/// Adjacent timeline buckets added up, for a chart or table that shows at
+/// most a given number of points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergedBucket {
+    /// Start of the first bucket, epoch ms.
+    pub start_ms: i64,
+    /// Responses.
+    pub responses: u64,
+    /// Error responses.
+    pub errors: u64,
+    /// Responses that are not `ok`, per class (`Class as usize`).
+    pub by_class: [u64; 8],
+}
+
+impl Timeline {
+    /// The buckets merged `k` at a time (the smallest `k` that leaves at
+    /// most `max` points), every point from the first bucket to the last
+    /// (empty ones included), and the merged width in ms.
+    pub fn merged(&self, max: usize) -> (Vec<MergedBucket>, i64) {
+        let b = ((self.bucket_seconds * 1000.0).round() as i64).max(1);
+        let (Some(first), Some(last)) = (self.buckets.first(), self.buckets.last()) else {
+            return (Vec::new(), b);
+        };
+        let slots = (last.start_ms - first.start_ms) / b + 1;
+        let k = (slots as usize).div_ceil(max.max(1)).max(1) as i64;
+        let width = b * k;
+        let n = ((last.start_ms - first.start_ms) / width + 1) as usize;
+        let mut out: Vec<MergedBucket> = (0..n)
+            .map(|i| MergedBucket {
+                start_ms: first.start_ms + i as i64 * width,
+                responses: 0,
+                errors: 0,
+                by_class: [0; 8],
+            })
+            .collect();
+        for row in &self.buckets {
+            if let Some(m) = out.get_mut(((row.start_ms - first.start_ms) / width) as usize) {
+                m.responses += row.responses;
+                m.errors += row.errors;
+                for (a, b) in m.by_class.iter_mut().zip(row.by_class) {
+                    *a += b;
+                }
+            }
+        }
+        (out, width)
+    }
 }
 
 /// Which documented codes occurred.
@@ -764,17 +817,24 @@ fn endpoints(s: &Summary) -> Vec<EndpointRow> {
 
 fn timeline(s: &Summary) -> Timeline {
     let b = s.settings.bucket_ms;
-    let row = |start_ms: i64, bucket: Option<&crate::aggregate::Bucket>| BucketRow {
-        start: format_time(start_ms),
-        start_ms,
-        responses: bucket.map_or(0, |x| x.responses),
-        errors: bucket.map_or(0, |x| {
-            x.by_key
+    let row = |start_ms: i64, bucket: Option<&crate::aggregate::Bucket>| {
+        let mut by_class = [0u64; 8];
+        for (k, n) in bucket.iter().flat_map(|x| &x.by_key) {
+            if let Some((_, c, _)) = split_timeline_key(k) {
+                by_class[c as usize] += n;
+            }
+        }
+        BucketRow {
+            start: format_time(start_ms),
+            start_ms,
+            responses: bucket.map_or(0, |x| x.responses),
+            errors: Class::ALL
                 .iter()
-                .filter(|(k, _)| split_timeline_key(k).is_some_and(|(_, c, _)| c.is_error()))
-                .map(|(_, n)| n)
-                .sum()
-        }),
+                .filter(|c| c.is_error())
+                .map(|&c| by_class[c as usize])
+                .sum(),
+            by_class,
+        }
     };
     let buckets: Vec<BucketRow> = match (s.timeline.keys().next(), s.timeline.keys().next_back()) {
         (Some(&first), Some(&last)) if (last - first) / b < MAX_FILLED_BUCKETS => {

@@ -1,0 +1,205 @@
+//! A read window over a stream: the bytes read but not yet given up, named
+//! by their offset in the stream. Readers that cut a stream into records
+//! (the HAR and JSON-document scanners) think in stream offsets only; the
+//! window owns the buffer, where it starts in the stream, and what must be
+//! kept, and it hands out slices by stream range. Whatever reads more (and
+//! so may move the buffer) goes through `fill`, so no index into the buffer
+//! outlives a read.
+
+use std::io::{self, Read};
+
+/// A window over the stream `R`.
+pub struct Window<R> {
+    r: R,
+    buf: Vec<u8>,
+    /// Stream offset of `buf[0]`.
+    base: u64,
+    /// Bytes before this stream offset may be dropped.
+    keep: u64,
+    eof: bool,
+    /// Bytes read at a time.
+    read_size: usize,
+    /// The read error met, if any (kind and message), for later messages.
+    io_error: Option<(io::ErrorKind, String)>,
+    /// The most bytes the buffer held at once (for tests of the memory
+    /// bound).
+    peak: usize,
+}
+
+impl<R: Read> Window<R> {
+    /// A window at the start of `r`, reading `read_size` bytes at a time.
+    pub fn new(r: R, read_size: usize) -> Window<R> {
+        Window {
+            r,
+            buf: Vec::with_capacity(read_size * 2),
+            base: 0,
+            keep: 0,
+            eof: false,
+            read_size,
+            io_error: None,
+            peak: 0,
+        }
+    }
+
+    /// Stream offset just past the last byte read.
+    pub fn end(&self) -> u64 {
+        self.base + self.buf.len() as u64
+    }
+
+    /// Whether the stream has ended (nothing more will be read).
+    pub fn eof(&self) -> bool {
+        self.eof
+    }
+
+    /// The byte at stream offset `at`, if it has been read (and is kept).
+    pub fn byte(&self, at: u64) -> Option<u8> {
+        let i = at.checked_sub(self.base)?;
+        self.buf.get(usize::try_from(i).ok()?).copied()
+    }
+
+    /// The bytes read from stream offset `at` on (empty past the end).
+    pub fn from(&self, at: u64) -> &[u8] {
+        let i = at.saturating_sub(self.base).min(self.buf.len() as u64) as usize;
+        &self.buf[i..]
+    }
+
+    /// The bytes of the stream range `a..b` (clamped to what is held).
+    pub fn slice(&self, a: u64, b: u64) -> &[u8] {
+        let len = self.buf.len() as u64;
+        let i = a.saturating_sub(self.base).min(len) as usize;
+        let j = b.saturating_sub(self.base).clamp(i as u64, len) as usize;
+        &self.buf[i..j]
+    }
+
+    /// Lets the window drop the bytes before stream offset `at` (never
+    /// those it was told to keep before, once they are handed out).
+    pub fn keep_from(&mut self, at: u64) {
+        self.keep = at.max(self.base);
+    }
+
+    /// The read error met, if any.
+    pub fn io_error(&self) -> Option<io::Error> {
+        self.io_error
+            .as_ref()
+            .map(|(k, m)| io::Error::new(*k, m.clone()))
+    }
+
+    /// The most bytes held at once so far.
+    pub fn peak(&self) -> usize {
+        self.peak
+    }
+
+    /// Reads more, first dropping the bytes before `keep` when they are at
+    /// least half of the buffer. Returns false at the end of the stream; a
+    /// read error ends it too (and is returned once).
+    pub fn fill(&mut self) -> io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        let drop = (self.keep - self.base) as usize;
+        if drop > 0 && drop >= self.buf.len() / 2 {
+            self.buf.drain(..drop);
+            self.base += drop as u64;
+        }
+        let old = self.buf.len();
+        // read_to_end appends without zeroing the buffer first.
+        let n = match (&mut self.r)
+            .take(self.read_size as u64)
+            .read_to_end(&mut self.buf)
+        {
+            Ok(n) => n,
+            Err(e) => {
+                self.buf.truncate(old);
+                self.eof = true;
+                self.io_error = Some((e.kind(), crate::error::io_message(&e)));
+                return Err(e);
+            }
+        };
+        self.buf.truncate(old + n);
+        self.peak = self.peak.max(self.buf.len());
+        if n == 0 {
+            self.eof = true;
+        }
+        Ok(n > 0)
+    }
+
+    /// Hands out the bytes from the window's start up to stream offset
+    /// `upto` as one buffer, with the stream offset of its first byte; the
+    /// bytes before `upto` are the window's no longer. Whichever side is
+    /// smaller is copied: the bytes handed out into a fresh buffer (the
+    /// window keeps its own, and drops them on a later `fill`), or the bytes
+    /// that follow into the next buffer (the spare one of a finished work
+    /// unit when there is one).
+    pub fn take(&mut self, upto: u64) -> (u64, Vec<u8>) {
+        let start = self.keep.min(upto).max(self.base);
+        let from = (start - self.base) as usize;
+        let cut = (upto.clamp(start, self.end()) - self.base) as usize;
+        let rest = self.buf.len() - cut;
+        if cut - from < rest {
+            let mut data = super::block_buffer(cut - from);
+            data.extend_from_slice(&self.buf[from..cut]);
+            self.keep = self.keep.max(self.base + cut as u64);
+            return (start, data);
+        }
+        let mut next = super::block_buffer((self.read_size * 2).max(rest + self.read_size));
+        next.extend_from_slice(&self.buf[cut..]);
+        let mut data = std::mem::replace(&mut self.buf, next);
+        data.truncate(cut);
+        let base = self.base;
+        self.base += cut as u64;
+        self.keep = self.keep.max(self.base);
+        (base, data)
+    }
+
+    /// Gives back memory a large record made the buffer grow to, once it
+    /// holds little again.
+    pub fn shrink(&mut self) {
+        let want = self.read_size * 2;
+        if self.buf.capacity() > want * 2 {
+            let drop = (self.keep - self.base) as usize;
+            self.buf.drain(..drop);
+            self.base += drop as u64;
+            self.buf.shrink_to(want.max(self.buf.len()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_survive_fills_and_takes() {
+        let data: Vec<u8> = (0..100u8).collect();
+        let mut w = Window::new(&data[..], 16);
+        assert!(w.fill().unwrap());
+        assert_eq!((w.end(), w.byte(3)), (16, Some(3)));
+        w.keep_from(10);
+        assert!(w.fill().unwrap());
+        assert!(w.fill().unwrap());
+        // Bytes before 10 may be gone; the rest is found by offset.
+        assert_eq!(w.byte(10), Some(10));
+        assert_eq!(w.slice(12, 15), &[12, 13, 14]);
+        let (base, got) = w.take(20);
+        assert_eq!(got[(15 - base) as usize], 15);
+        assert_eq!(got.len() as u64, 20 - base);
+        assert_eq!(w.from(20).first(), Some(&20));
+        // Taken up to the end: the buffer itself goes.
+        w.keep_from(20);
+        let end = w.end();
+        let (base, got) = w.take(end);
+        // (bytes before the kept ones may come along)
+        assert!(base <= 20);
+        assert_eq!(
+            (got.len() as u64, got[(20 - base) as usize]),
+            (end - base, 20)
+        );
+        assert_eq!(w.byte(end - 1), None);
+        while w.fill().unwrap() {
+            w.keep_from(w.end());
+        }
+        assert!(w.eof());
+        assert_eq!(w.end(), 100);
+        assert!(w.peak() <= 48, "{}", w.peak());
+    }
+}
