@@ -119,6 +119,9 @@ pub struct Sample {
     pub loc: Locator,
     /// Request id, when the record had one.
     pub request_id: Option<String>,
+    /// The start of the body, redacted (see `crate::row::body_excerpt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<String>,
 }
 
 /// The first few samples in input order.
@@ -157,6 +160,13 @@ impl Examples {
     }
 }
 
+/// A sampled record's body excerpt, redacted by `red` (which knows the
+/// record's own secrets) before it is cut.
+fn excerpt(ex: &Exchange<'_>, red: &dyn Fn(&str) -> String) -> Option<String> {
+    let body = ex.body.text()?;
+    Some(crate::row::body_excerpt(&body, red)).filter(|e| !e.is_empty())
+}
+
 /// A count with its first samples.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
@@ -167,13 +177,7 @@ pub struct Tally {
 }
 
 impl Tally {
-    fn add(
-        &mut self,
-        loc: Locator,
-        request_id: Option<&str>,
-        limit: usize,
-        red: &dyn Fn(&str) -> String,
-    ) {
+    fn add(&mut self, loc: Locator, ex: &Exchange<'_>, limit: usize, red: &dyn Fn(&str) -> String) {
         self.count += 1;
         if self.examples.wants(loc, limit) {
             self.examples.offer(
@@ -181,7 +185,8 @@ impl Tally {
                     loc,
                     // Request ids are traffic text too: a bearer value or a
                     // JWT sent as an "id" is redacted like any other.
-                    request_id: request_id.map(red),
+                    request_id: ex.request_id.as_deref().map(red),
+                    excerpt: excerpt(ex, red),
                 },
                 limit,
             );
@@ -849,11 +854,41 @@ pub struct Summary {
     pub first_ms: Option<i64>,
     /// Latest timestamp seen.
     pub last_ms: Option<i64>,
+    /// Responses per host (see [`crate::scope`]); filled by
+    /// [`crate::scope::Split`], not by [`Summary::add`].
+    #[serde(default)]
+    pub hosts: crate::scope::Hosts,
 }
 
 impl Default for Summary {
     fn default() -> Self {
         Summary::new(Settings::default())
+    }
+}
+
+/// Separates the host from the template in an endpoint key
+/// (`host\u{1e}/v1/record/{id}`); never in a stored host.
+pub const HOST_SEP: char = '\u{1e}';
+
+/// Puts `host` (lowercased, the separator dropped) before the template in
+/// `ep`: endpoints are keyed by host, so two hosts' `/` stay apart.
+fn prefix_host(ep: &mut String, host: &str) {
+    let tail = std::mem::take(ep);
+    ep.extend(
+        host.chars()
+            .filter(|&c| c != HOST_SEP)
+            .map(|c| c.to_ascii_lowercase()),
+    );
+    ep.push(HOST_SEP);
+    ep.push_str(&tail);
+}
+
+/// Splits an endpoint key into its host (when the record named one) and
+/// its template.
+pub fn split_endpoint(key: &str) -> (Option<&str>, &str) {
+    match key.split_once(HOST_SEP) {
+        Some((h, t)) => (Some(h), t),
+        None => (None, key),
     }
 }
 
@@ -891,6 +926,7 @@ impl Summary {
             untimed: 0,
             first_ms: None,
             last_ms: None,
+            hosts: Default::default(),
         }
     }
 
@@ -933,7 +969,6 @@ impl Summary {
     pub fn add(&mut self, loc: Locator, ex: &Exchange<'_>, v: &Verdict<'_>) {
         let limit = self.settings.samples;
         let mode = self.settings.redact_mode();
-        let rid = ex.request_id.as_deref();
         // Text is stored redacted, the record's own credentials included
         // (layer 1); those are gathered only when some text is stored.
         let own = std::cell::OnceCell::new();
@@ -953,7 +988,7 @@ impl Summary {
         f.responses += 1;
         self.classes[v.class as usize] += 1;
         if let Some(viol) = v.violation {
-            self.violations[viol as usize].add(loc, rid, limit, &red);
+            self.violations[viol as usize].add(loc, ex, limit, &red);
         }
         let code = v.code.as_deref().unwrap_or("");
         let table = &mut self.codes;
@@ -983,7 +1018,7 @@ impl Summary {
         if v.class == Class::Ok {
             stat.tally.count += 1;
         } else {
-            stat.tally.add(loc, rid, limit, &red);
+            stat.tally.add(loc, ex, limit, &red);
             if let Some(t) = ex.time_ms {
                 stat.first_ms = Some(stat.first_ms.map_or(t, |f| f.min(t)));
                 stat.last_ms = Some(stat.last_ms.map_or(t, |l| l.max(t)));
@@ -1001,15 +1036,15 @@ impl Summary {
             self.undocumented_statuses
                 .entry(v.status)
                 .or_default()
-                .add(loc, rid, limit, &red);
+                .add(loc, ex, limit, &red);
         }
         if v.body_status_code.is_some() {
-            self.body_status_mismatch.add(loc, rid, limit, &red);
+            self.body_status_mismatch.add(loc, ex, limit, &red);
         }
         if v.json_with_non_json_type {
-            self.json_with_non_json_type.add(loc, rid, limit, &red);
+            self.json_with_non_json_type.add(loc, ex, limit, &red);
         }
-        let (_, path) = ex.host_and_path();
+        let (host, path) = ex.host_and_path();
         thread_local! {
             static EP: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
         }
@@ -1020,6 +1055,9 @@ impl Summary {
                     ep.clear();
                     ep.push('-');
                 }
+            }
+            if let Some(h) = host {
+                prefix_host(ep, h);
             }
             match self.endpoints.mem.get_mut(ep.as_str()) {
                 Some(e) => e.classes[v.class as usize] += 1,
@@ -1128,6 +1166,7 @@ impl Summary {
         self.untimed += other.untimed;
         self.first_ms = min_opt(self.first_ms, other.first_ms, i64::min);
         self.last_ms = min_opt(self.last_ms, other.last_ms, i64::max);
+        self.hosts.merge(other.hosts);
         self.fit_timeline();
     }
 
@@ -1180,6 +1219,9 @@ impl Summary {
         let tally = |mut t: Tally| {
             for e in &mut t.examples.0 {
                 e.request_id = e.request_id.as_deref().map(red);
+                // Cut before it was redacted (the partial showed secrets):
+                // a cut token could slip past the patterns, so it goes.
+                e.excerpt = None;
             }
             t
         };
@@ -1217,6 +1259,7 @@ impl Summary {
         part.untimed = self.untimed;
         part.first_ms = self.first_ms;
         part.last_ms = self.last_ms;
+        part.hosts = self.hosts.redacted();
         out.merge(part);
         // Keyed tables, one entry at a time, so that keys that become one merge.
         let limit = settings.samples;
@@ -1662,6 +1705,10 @@ impl Summary {
         let timed = checked_sum([timed, self.untimed], "untimed")?;
         equal(timed, responses, "timeline", "the responses (with untimed)")?;
         check_span(self.first_ms, self.last_ms, "")?;
+        self.hosts.validate(checked_sum(
+            self.files.values().map(|f| f.records),
+            "files",
+        )?)?;
         Ok(())
     }
 }
@@ -1773,7 +1820,10 @@ mod tests {
             Locator { file: 0, index: 12 }
         );
         assert_eq!(whole.skipped["not_json"].first.len(), 5);
-        let ep = whole.endpoints.rows().find(|(k, _)| k == "/v1/record/{id}");
+        let ep = whole
+            .endpoints
+            .rows()
+            .find(|(k, _)| k == "api.tapeapp.com\u{1e}/v1/record/{id}");
         assert_eq!(ep.map(|(_, e)| e.responses()), Some(32));
         let (_, nf) = whole
             .codes()

@@ -42,7 +42,15 @@ pub struct Entry {
 #[serde(deny_unknown_fields)]
 struct CatalogFile {
     errors: Vec<Entry>,
+    /// The API's hosts (`api.example.com`, `*.example.com`): the default
+    /// host scope of an audit (see `crate::scope`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    hosts: Vec<String>,
 }
+
+/// The API host of the embedded catalog (the Tape docs: the API is served
+/// under `https://api.tapeapp.com/v1/...`).
+pub const BUILTIN_HOSTS: &[&str] = &["api.tapeapp.com"];
 
 /// What the catalog says of a (status, error_code) pair.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +73,8 @@ pub struct Catalog {
     by_code: HashMap<String, Vec<(u16, usize)>>,
     statuses_by_code: HashMap<String, Vec<u16>>,
     statuses: Vec<u16>,
+    /// The API's host patterns, as declared.
+    hosts: Vec<String>,
 }
 
 impl Catalog {
@@ -95,7 +105,19 @@ impl Catalog {
             by_code,
             statuses_by_code,
             statuses,
+            hosts: Vec::new(),
         }
+    }
+
+    /// The same catalog declaring these API hosts (exact or `*.suffix`).
+    pub fn with_hosts(mut self, hosts: Vec<String>) -> Catalog {
+        self.hosts = hosts;
+        self
+    }
+
+    /// The API hosts the catalog declares (may be none).
+    pub fn hosts(&self) -> &[String] {
+        &self.hosts
     }
 
     /// The embedded default: the Tape errors page plus its errata.
@@ -106,19 +128,27 @@ impl Catalog {
             parse_toml(DEFAULT_ERRATA, "tape-errata.toml").expect("the embedded errata parse"),
         );
         Catalog::new("builtin: Tape errors page + errata", entries)
+            .with_hosts(BUILTIN_HOSTS.iter().map(|h| h.to_string()).collect())
     }
 
     /// Loads and merges catalog files, each parsed by its content.
     pub fn from_files(paths: &[impl AsRef<Path>]) -> Result<Catalog, Error> {
         let mut entries = Vec::new();
         let mut names = Vec::new();
+        let mut hosts: Vec<String> = Vec::new();
         for p in paths {
             let p = p.as_ref();
             let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
-            entries.extend(parse_any(&text, &p.display().to_string())?);
-            names.push(p.display().to_string());
+            let name = p.display().to_string();
+            entries.extend(parse_any(&text, &name)?);
+            for h in parse_hosts(&text, &name)? {
+                if !hosts.contains(&h) {
+                    hosts.push(h);
+                }
+            }
+            names.push(name);
         }
-        Ok(Catalog::new(names.join(", "), entries))
+        Ok(Catalog::new(names.join(", "), entries).with_hosts(hosts))
     }
 
     /// All entries, aliases included, in the order given.
@@ -202,6 +232,7 @@ impl Catalog {
     pub fn to_json(&self) -> String {
         let file = CatalogFile {
             errors: self.entries.clone(),
+            hosts: self.hosts.clone(),
         };
         serde_json::to_string_pretty(&file).expect("a catalog serializes")
     }
@@ -227,6 +258,36 @@ pub fn parse_any(text: &str, name: &str) -> Result<Vec<Entry>, Error> {
         return parse_markdown(text, name);
     }
     parse_toml(text, name)
+}
+
+/// The `hosts` list of a JSON or TOML catalog (a Markdown page declares
+/// none), each checked to be a host or `*.suffix`.
+pub fn parse_hosts(text: &str, name: &str) -> Result<Vec<String>, Error> {
+    #[derive(Deserialize)]
+    struct HostsOnly {
+        #[serde(default)]
+        hosts: Vec<String>,
+    }
+    let t = text.trim_start_matches('\u{feff}').trim_start();
+    let hosts = if t.starts_with('{') {
+        serde_json::from_str::<HostsOnly>(t)
+            .map(|h| h.hosts)
+            .unwrap_or_default()
+    } else if t.lines().any(|l| l.trim_start().starts_with('|')) {
+        Vec::new()
+    } else {
+        toml::from_str::<HostsOnly>(text)
+            .map(|h| h.hosts)
+            .unwrap_or_default()
+    };
+    for h in &hosts {
+        crate::scope::Pattern::parse(h).map_err(|msg| Error::Spec {
+            path: name.into(),
+            line: 0,
+            msg: format!("hosts: {msg}"),
+        })?;
+    }
+    Ok(hosts)
 }
 
 /// Parses a JSON catalog: `{"errors": [{"status": 400, "error_code": ...}]}`.

@@ -129,6 +129,10 @@ pub fn classify<'a>(ex: &'a Exchange<'_>, cat: &Catalog) -> Verdict<'a> {
                     if let Some(c) = obj.get("error_code") {
                         v.class = Class::ErrorOnSuccess;
                         v.code = as_str(c).map(|c| Cow::Owned(c.into_owned()));
+                        v.message = obj
+                            .get("error_message")
+                            .and_then(as_str)
+                            .map(|m| Cow::Owned(m.into_owned()));
                     }
                 }
             }

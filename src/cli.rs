@@ -34,6 +34,13 @@ pub struct Cli {
     #[arg(value_name = "INPUT", help_heading = INPUTS)]
     pub inputs: Vec<std::ffi::OsString>,
 
+    /// Read only the files of a walked directory that match (ripgrep's
+    /// globs: `*.har`, `logs/**/*.jsonl*`; `!GLOB` excludes, and the last
+    /// glob that matches decides). Repeatable. Files named on the command
+    /// line are always read.
+    #[arg(short = 'g', long = "glob", value_name = "GLOB", allow_hyphen_values = true, help_heading = INPUTS)]
+    pub globs: Vec<String>,
+
     /// Audit only the inputs in shard K of N (a stable hash of each path),
     /// for N workers that each take one shard; merge their partials after.
     #[arg(long, value_name = "K/N", value_parser = crate::partial::parse_shard, help_heading = FILTERS)]
@@ -130,6 +137,17 @@ pub struct Cli {
         help_heading = FILTERS
     )]
     pub host: Vec<String>,
+
+    /// Audit only the API on these hosts (exact, or `*.example.com` for any
+    /// host under example.com; comma-separated): other hosts' records are
+    /// counted as excluded. By default, when the inputs hold several hosts,
+    /// the catalog's API hosts and every host that sent an error envelope.
+    #[arg(long, value_name = "HOST", value_delimiter = ',', conflicts_with = "all_hosts", help_heading = FILTERS)]
+    pub api: Vec<String>,
+
+    /// Audit every host's records, with no host scope.
+    #[arg(long, help_heading = FILTERS)]
+    pub all_hosts: bool,
 
     /// Only paths starting with this prefix.
     #[arg(long, value_name = "PREFIX", help_heading = FILTERS)]

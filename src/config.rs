@@ -64,6 +64,8 @@ pub struct AuditConfig {
     pub read: ReadOptions,
     /// Which records count (time bounds resolved by the run).
     pub filter: Filter,
+    /// Which hosts count.
+    pub rule: crate::scope::Rule,
     /// What summaries hold.
     pub settings: Settings,
     /// Worker threads.
@@ -94,6 +96,9 @@ pub struct ReportConfig {
     pub collapse: u64,
     /// Colour on the terminal.
     pub color: bool,
+    /// Columns the terminal table fits in: `COLUMNS`, else the width of
+    /// the terminal on standard output; `None` (lines not cut) otherwise.
+    pub width: Option<usize>,
     /// `--baseline`, loaded.
     pub baseline: Option<Baseline>,
     /// `--baseline-threshold`, as a fraction.
@@ -173,9 +178,14 @@ impl Config {
             }
             inputs.push("-".into());
         }
-        let (mut sources, walk_errors, list_warnings) = input::expand(&inputs);
-        let list_errors: Vec<String> = walk_errors.iter().map(ToString::to_string).collect();
-        let list_notes = check_paths(&mut sources, &plan)?;
+        let globs = input::Globs::new(&cli.globs).map_err(usage)?;
+        let expanded = input::expand_inputs(&inputs, &globs);
+        let (mut sources, list_warnings) = (expanded.sources, expanded.warnings);
+        let list_errors: Vec<String> = expanded.errors.iter().map(ToString::to_string).collect();
+        let mut list_notes = check_paths(&mut sources, &plan)?;
+        if !globs.is_empty() && !sources.iter().any(|s| matches!(s, Source::Walked(_))) {
+            list_notes.push("--glob: no file of the walked directories matches".to_string());
+        }
         if let Some(task) = unopened(&sources, &list_errors) {
             return Ok(Config {
                 task,
@@ -184,6 +194,19 @@ impl Config {
                 outputs: Outputs::open(&Plan::default(), &control)?,
                 control,
             });
+        }
+        // A mistyped subcommand among inputs that open (`catlog x.har`).
+        for s in &sources {
+            if let Source::File(p) = s {
+                if !p.exists() {
+                    if let Some(name) = p.to_str().and_then(crate::meta::subcommand_hint) {
+                        list_notes.push(format!(
+                            "{}: did you mean the subcommand `{name}`? (a subcommand comes before the inputs)",
+                            s.name()
+                        ));
+                    }
+                }
+            }
         }
         // Inputs are read in name order, whatever order they were given in, so
         // that partials of any split of them merge into this very report.
@@ -208,6 +231,8 @@ impl Config {
             endpoint: cli.endpoint.clone(),
             ..Filter::default()
         };
+        let rule =
+            crate::scope::Rule::of(cli.all_hosts, &cli.api, catalog.hosts()).map_err(usage)?;
         let settings = Settings {
             samples: usize::from(cli.samples),
             bucket_ms: cli.bucket,
@@ -233,6 +258,7 @@ impl Config {
                 list_notes,
                 read,
                 filter,
+                rule,
                 settings,
                 jobs,
                 progress: !cli.no_progress,
@@ -298,6 +324,7 @@ impl ReportConfig {
             max_clients: crate::report::DEFAULT_MAX_CLIENTS,
             collapse: crate::report::DEFAULT_COLLAPSE,
             color: false,
+            width: None,
             baseline: None,
             baseline_threshold: 0.5,
             fail_on: Vec::new(),
@@ -327,6 +354,15 @@ impl ReportConfig {
                         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 }
             };
+        let width = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<usize>().ok())
+            .filter(|&w| w > 0)
+            .or_else(|| {
+                (!stdout_taken && std::io::IsTerminal::is_terminal(&std::io::stdout()))
+                    .then(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
+                    .flatten()
+            });
         Ok(ReportConfig {
             format,
             top: args.top,
@@ -335,6 +371,7 @@ impl ReportConfig {
             max_clients: args.max_clients,
             collapse: args.collapse,
             color,
+            width,
             baseline,
             baseline_threshold: args.baseline_threshold / 100.0,
             fail_on: args.fail_on.clone(),

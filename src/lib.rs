@@ -28,6 +28,7 @@ pub mod redact;
 pub mod report;
 pub mod row;
 pub mod sanitize;
+pub mod scope;
 pub mod spill;
 
 use std::io::{IsTerminal, Write};
@@ -100,9 +101,14 @@ fn merge(
                 "tape-audit: warning: {}: made with --unsafe-show-secrets: its secrets are redacted before merging",
                 sanitize::terminal(name)
             );
-            let summary = std::mem::take(&mut p.summary).redacted();
-            p.options.settings = summary.settings;
-            p.summary = summary;
+            let split = scope::Split {
+                main: std::mem::take(&mut p.summary),
+                pending: std::mem::take(&mut p.pending),
+            }
+            .redacted();
+            p.options.settings = split.main.settings;
+            p.summary = split.main;
+            p.pending = split.pending;
         }
     }
     let merged = partial::merge(loaded)?;
@@ -115,8 +121,9 @@ fn merge(
         .into());
     }
     let options = merged.options.clone();
+    let rule = options.scope.clone().unwrap_or(scope::Rule::All);
     let audit = merged.into_audit();
-    conclude(&audit, cat, rc, options, outputs, Exit::Ok)
+    conclude(audit, &rule, cat, rc, options, outputs, Exit::Ok)
 }
 
 /// The audit itself.
@@ -154,23 +161,60 @@ fn audit(
         .map_or(0, |d| d.as_millis() as i64);
     filter.resolve(first_ms, now_ms)?;
 
+    let rows = &mut outputs.rows;
+    let wanted = rows.wanted();
+    // Per-record output is written while reading, so it needs the default
+    // scope before the run: a first pass decides it (see `scope`).
+    let mut decided: Option<scope::Scope> = None;
+    let mut rule = a.rule.clone();
+    if wanted && matches!(rule, scope::Rule::Default(_)) {
+        if a.sources.iter().all(Source::can_reread) {
+            let job = pipeline::Job {
+                catalog: cat,
+                read: &a.read,
+                filter: &filter,
+                rule: &rule,
+                settings: a.settings,
+                jobs: a.jobs,
+                extract: false,
+            };
+            let progress = progress_bar(&a.sources, !a.progress);
+            let mut first = pipeline::run(&a.sources, &job, &progress, control, None)?;
+            progress.finish_and_clear();
+            if control.stopped() {
+                return stopped(control, &first, outputs);
+            }
+            first.finish(&rule);
+            let sc = first.scope.expect("finish decides the scope");
+            rule = scope::Rule::Decided(sc.hosts.clone());
+            decided = Some(sc);
+        } else {
+            rule = scope::Rule::All;
+            decided = Some(scope::Scope {
+                hosts: Vec::new(),
+                reason: "standard input is read once, and --show, --csv and --extract-har need the scope before reading: every host is audited; pass --api HOST to scope".to_string(),
+                excluded_records: 0,
+                excluded_hosts: 0,
+            });
+        }
+    }
     let job = pipeline::Job {
         catalog: cat,
         read: &a.read,
         filter: &filter,
+        rule: &rule,
         settings: a.settings,
         jobs: a.jobs,
         extract: outputs.rows.extracts(),
     };
     let progress = progress_bar(&a.sources, !a.progress);
     let rows = &mut outputs.rows;
-    let wanted = rows.wanted();
     let mut write_rows = |r: &[row::Row]| rows.write(r);
     let sink: Option<&mut pipeline::RowSink<'_>> =
         if wanted { Some(&mut write_rows) } else { None };
     let audit = pipeline::run(&a.sources, &job, &progress, control, sink);
     progress.finish_and_clear();
-    let audit = audit?;
+    let mut audit = audit?;
     if control.stopped() {
         return stopped(control, &audit, outputs);
     }
@@ -180,8 +224,14 @@ fn audit(
         input_format: a.read.format.map(|f| f.name().to_string()),
         fields: a.fields.clone(),
         max_record_mib: a.max_record_mib,
+        scope: Some(a.rule.clone()),
     };
-    conclude(&audit, cat, rc, partial_options, outputs, exit)
+    if let Some(sc) = decided {
+        // The first pass decided it; this pass only applied it.
+        audit.finish(&rule);
+        audit.scope = Some(sc);
+    }
+    conclude(audit, &a.rule, cat, rc, partial_options, outputs, exit)
 }
 
 /// A run whose reader was told to stop ends here: a signal, a failed
@@ -219,13 +269,22 @@ fn stopped(control: &Control, audit: &pipeline::Audit, outputs: Outputs) -> anyh
 /// Builds the report of an audit (or a merge), writes it and every
 /// whole-run export, closes the outputs, and decides the exit code.
 fn conclude(
-    audit: &pipeline::Audit,
+    mut audit: pipeline::Audit,
+    rule: &scope::Rule,
     cat: &Catalog,
     rc: &ReportConfig,
     options: partial::Options,
     mut outputs: Outputs,
     mut exit: Exit,
 ) -> anyhow::Result<Exit> {
+    // A partial keeps what is not decided yet, so that partials merge into
+    // the report of one run over all their inputs.
+    let partial = matches!(rc.format, OutputFormat::Partial)
+        .then(|| partial::Partial::of(&audit, cat, options.clone()));
+    if audit.scope.is_none() {
+        audit.finish(rule);
+    }
+    let audit = &audit;
     for e in audit.errors() {
         eprintln!("tape-audit: {}", sanitize::terminal(&e));
         exit = Exit::Error;
@@ -252,6 +311,19 @@ fn conclude(
         .as_ref()
         .map(|b| b.compare(&report, rc.baseline_threshold));
     report.gate = report::gate::evaluate(&report, &rc.fail_on);
+    let left_out = report::left_out_reasons(&report);
+    if !left_out.is_empty() {
+        // One line for every file of the walked directories left out, not
+        // one per file.
+        let n: u64 = left_out.iter().map(|(_, n)| n).sum();
+        let why: Vec<String> = left_out.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        eprintln!(
+            "tape-audit: note: {} of {} left out ({}); -g/--glob chooses the files, --format json lists them",
+            n,
+            report::count(report.inputs.len() as u64, "input", "inputs"),
+            sanitize::terminal(&why.join(", "))
+        );
+    }
     for i in report.inputs.iter() {
         if let Some(w) = &i.warning {
             eprintln!(
@@ -285,7 +357,7 @@ fn conclude(
     }
     if let Some(out) = outputs.report.as_mut() {
         // Errors are kept by the output and returned by `finish`.
-        let _ = write_report(&report, audit, cat, rc, options, out);
+        let _ = write_report(&report, rc, partial.as_ref(), out);
     }
     if let Some(e) = spill::take_error() {
         outputs.abandon();
@@ -305,22 +377,21 @@ fn conclude(
 
 fn write_report(
     report: &Report,
-    audit: &pipeline::Audit,
-    cat: &Catalog,
     rc: &ReportConfig,
-    options: partial::Options,
+    partial: Option<&partial::Partial>,
     out: &mut outputs::Output,
 ) -> anyhow::Result<()> {
     match rc.format {
         OutputFormat::Table => {
-            report::table::write(report, rc.top, report::table::Style::new(rc.color), out)?
+            let style = report::table::Style::new(rc.color).with_width(rc.width);
+            report::table::write(report, rc.top, style, out)?
         }
         OutputFormat::Json => report::json::write(report, out)?,
         OutputFormat::Markdown => report::markdown::write(report, rc.top, out)?,
         OutputFormat::Html => report::html::write(report, out)?,
         OutputFormat::Partial => {
-            let p = partial::Partial::of(audit, cat, options);
-            report::json::to_writer(&mut *out, &p, false)?;
+            let p = partial.expect("a partial is built for --format partial");
+            report::json::to_writer(&mut *out, p, false)?;
             out.write_all(b"\n")?;
         }
     }

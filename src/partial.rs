@@ -6,6 +6,7 @@
 //! order partials are given in; every bounded list in the summary keeps the
 //! first items by (input, position), which no grouping can change.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,7 @@ use crate::error::Error;
 use crate::input::InputInfo;
 use crate::pipeline::Audit;
 use crate::sanitize::terminal;
+use crate::scope::Split;
 
 /// The partial document's schema name and version.
 pub const SCHEMA: &str = "tape-audit/partial/v2";
@@ -34,6 +36,10 @@ pub struct Options {
     pub fields: Vec<String>,
     /// `--max-record-mib`.
     pub max_record_mib: u32,
+    /// The host scope rule; absent in partials older than host scopes
+    /// (which hold no per-host state, so every host counts).
+    #[serde(default)]
+    pub scope: Option<crate::scope::Rule>,
 }
 
 /// Which catalog a partial was made with.
@@ -69,8 +75,12 @@ pub struct Partial {
     pub options: Options,
     /// Inputs, in the order their indices refer to.
     pub inputs: Vec<InputInfo>,
-    /// The aggregate.
+    /// The aggregate of the hosts known to be in scope.
     pub summary: Summary,
+    /// Per host whose scope is decided only when the whole input is known,
+    /// its aggregate (see `crate::scope`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending: BTreeMap<String, Summary>,
 }
 
 impl Partial {
@@ -83,6 +93,7 @@ impl Partial {
             options,
             inputs: audit.inputs.clone(),
             summary: audit.summary.clone(),
+            pending: audit.pending.clone(),
         }
     }
 
@@ -104,9 +115,24 @@ impl Partial {
         if u32::try_from(self.inputs.len()).is_err() {
             return Err(format!("inputs: {} inputs is too many", self.inputs.len()));
         }
+        if self
+            .pending
+            .values()
+            .any(|s| s.settings != self.options.settings)
+        {
+            return Err("pending: settings differ from options.settings".to_string());
+        }
         self.summary
             .validate(self.inputs.len())
-            .map_err(|e| format!("summary.{e}"))
+            .map_err(|e| format!("summary.{e}"))?;
+        self.split_ref().validate(self.inputs.len())
+    }
+
+    fn split_ref(&self) -> crate::scope::Split {
+        crate::scope::Split {
+            main: Summary::new(self.options.settings),
+            pending: self.pending.clone(),
+        }
     }
 
     /// The run this partial stands for, ready for a report.
@@ -114,6 +140,8 @@ impl Partial {
         Audit {
             summary: self.summary,
             inputs: self.inputs,
+            pending: self.pending,
+            scope: None,
         }
     }
 }
@@ -135,8 +163,9 @@ pub fn merge(parts: Vec<(String, Partial)>) -> Result<Partial, Error> {
     for (name, p) in &parts {
         p.validate()
             .map_err(|e| Error::Usage(format!("{name}: {e}")))?;
+        let own = p.summary.records() + p.pending.values().map(Summary::records).sum::<u64>();
         records = records
-            .checked_add(p.summary.records())
+            .checked_add(own)
             .filter(|&n| n <= MAX_RECORDS)
             .ok_or_else(|| {
                 Error::Usage(format!(
@@ -193,15 +222,26 @@ pub fn merge(parts: Vec<(String, Partial)>) -> Result<Partial, Error> {
     let (base, max_buckets, width) = timeline;
     options.settings.bucket_ms = base;
     options.settings.max_buckets = max_buckets;
-    let mut summary = Summary::new(options.settings);
-    summary.timeline_ms = width;
+    let mut summary = Split::new(options.settings);
+    summary.main.timeline_ms = width;
     for (i, (name, p)) in parts.into_iter().enumerate() {
-        let mut s = p.summary;
-        s.settings.max_buckets = max_buckets;
-        s.rebase_timeline(base, width);
-        s.remap_files(|f| global[i].get(f as usize).copied().unwrap_or(f));
+        let mut s = Split {
+            main: p.summary,
+            pending: p.pending,
+        };
+        for part in std::iter::once(&mut s.main).chain(s.pending.values_mut()) {
+            part.settings.max_buckets = max_buckets;
+            part.rebase_timeline(base, width);
+        }
+        let map = &global[i];
+        s.remap_files(|f| map.get(f as usize).copied().unwrap_or(f));
         summary.merge(s);
-        if !timeline_span_fits(&summary.timeline) {
+        if !timeline_span_fits(&summary.main.timeline)
+            || summary
+                .pending
+                .values()
+                .any(|p| !timeline_span_fits(&p.timeline))
+        {
             return Err(Error::Usage(format!(
                 "{name}: summary.timeline: with the partials before it, the first and last buckets are too far apart"
             )));
@@ -213,7 +253,8 @@ pub fn merge(parts: Vec<(String, Partial)>) -> Result<Partial, Error> {
         catalog,
         options,
         inputs,
-        summary,
+        summary: summary.main,
+        pending: summary.pending,
     })
 }
 
@@ -246,8 +287,10 @@ fn common_timeline(parts: &[(String, Partial)]) -> Result<(i64, u32, i64), Error
         .expect("at least one partial");
     let mut span: Option<(i64, i64)> = None;
     for (_, p) in parts {
-        if let Some((f, l)) = p.summary.first_ms.zip(p.summary.last_ms) {
-            span = Some(span.map_or((f, l), |(a, b)| (a.min(f), b.max(l))));
+        for s in std::iter::once(&p.summary).chain(p.pending.values()) {
+            if let Some((f, l)) = s.first_ms.zip(s.last_ms) {
+                span = Some(span.map_or((f, l), |(a, b)| (a.min(f), b.max(l))));
+            }
         }
     }
     let widths: Vec<i64> = parts.iter().map(|(_, p)| p.summary.timeline_ms).collect();
@@ -259,6 +302,11 @@ fn common_timeline(parts: &[(String, Partial)]) -> Result<(i64, u32, i64), Error
         ))
     })?;
     Ok((base, max_buckets, width))
+}
+
+fn scope(r: &Option<crate::scope::Rule>) -> String {
+    r.as_ref()
+        .map_or_else(|| "all hosts".to_string(), crate::scope::Rule::describe)
 }
 
 fn differs(a: &Options, b: &Options) -> Option<String> {
@@ -287,6 +335,7 @@ fn differs(a: &Options, b: &Options) -> Option<String> {
             b.input_format.clone().unwrap_or_else(|| "auto".into()),
         ),
         ("--field", list(&a.fields), list(&b.fields)),
+        ("the host scope", scope(&a.scope), scope(&b.scope)),
         (
             "--max-record-mib",
             a.max_record_mib.to_string(),

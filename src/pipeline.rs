@@ -19,17 +19,35 @@ use crate::input::{self, InputInfo, ReadOptions, Record, Source, Work};
 use crate::outputs::Control;
 use crate::redact::Redact;
 use crate::row::Row;
+use crate::scope::{Rule, Scope, Split};
 
 /// Everything a run found.
 #[derive(Debug, Clone, Default)]
 pub struct Audit {
-    /// The merged aggregate.
+    /// The merged aggregate: until [`Audit::finish`], of the hosts known
+    /// to be in scope; after it, what the report is made of.
     pub summary: Summary,
     /// Per input, in the order read.
     pub inputs: Vec<InputInfo>,
+    /// Per host whose scope is not decided yet, its records (see
+    /// [`crate::scope::Split`]); empty after [`Audit::finish`].
+    pub pending: BTreeMap<String, Summary>,
+    /// The scope, once decided.
+    pub scope: Option<Scope>,
 }
 
 impl Audit {
+    /// Decides the host scope (see [`crate::scope`]).
+    pub fn finish(&mut self, rule: &Rule) {
+        let split = Split {
+            main: std::mem::take(&mut self.summary),
+            pending: std::mem::take(&mut self.pending),
+        };
+        let (summary, scope) = split.finish(rule);
+        self.summary = summary;
+        self.scope = Some(scope);
+    }
+
     /// Errors that stopped reading an input, as `name: message` lines.
     pub fn errors(&self) -> Vec<String> {
         self.inputs
@@ -47,6 +65,8 @@ pub struct Job<'a> {
     pub read: &'a ReadOptions,
     /// Which records count.
     pub filter: &'a Filter,
+    /// Which hosts count.
+    pub rule: &'a Rule,
     /// What summaries hold.
     pub settings: Settings,
     /// Worker threads.
@@ -63,7 +83,7 @@ pub fn process(
     work: &Work,
     job: &Job<'_>,
     names: &[String],
-    sum: &mut Summary,
+    sum: &mut Split,
     mut rows: Option<&mut Vec<Row>>,
 ) -> u64 {
     let mut n = 0;
@@ -79,10 +99,12 @@ pub fn process(
             Record::Exchange(ex) => {
                 let v = classify(&ex, job.catalog);
                 if !job.filter.keeps(&ex, &v) {
-                    sum.add_excluded(loc);
+                    sum.main.add_excluded(loc);
                     return;
                 }
-                sum.add(loc, &ex, &v);
+                if !sum.add(loc, &ex, &v, job.rule) {
+                    return;
+                }
                 if let Some(rows) = rows.as_deref_mut() {
                     if Row::wanted(v.class) {
                         let name = names.get(loc.file as usize).map_or("", String::as_str);
@@ -95,7 +117,7 @@ pub fn process(
                     }
                 }
             }
-            Record::Skipped(reason, detail) => sum.add_skipped(loc, reason, &detail),
+            Record::Skipped(reason, detail) => sum.main.add_skipped(loc, reason, &detail),
         }
     });
     n
@@ -178,7 +200,7 @@ pub fn run(
             let spawned = std::thread::Builder::new()
                 .name(format!("tape-audit-worker-{i}"))
                 .spawn_scoped(ts, move || {
-                    let mut sum = Summary::new(job.settings);
+                    let mut sum = Split::new(job.settings);
                     for (seq, w) in rx {
                         let mut rows = Vec::new();
                         counter.add(process(
@@ -253,7 +275,7 @@ pub fn run(
             },
         );
         drop(work_tx);
-        let sums: Vec<Summary> = workers
+        let sums: Vec<Split> = workers
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect();
@@ -262,10 +284,15 @@ pub fn run(
         }
         Ok(sums)
     })?;
+    let mut all = Split {
+        main: reader_sum,
+        pending: BTreeMap::new(),
+    };
     for sum in sums {
-        reader_sum.merge(sum);
+        all.merge(sum);
     }
-    audit.summary = reader_sum;
+    audit.summary = all.main;
+    audit.pending = all.pending;
     Ok(audit)
 }
 

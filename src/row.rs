@@ -42,6 +42,9 @@ pub struct Row {
     pub documented_status: String,
     /// The `error_message`, redacted and cut to `MESSAGE_MAX` characters.
     pub error_message: String,
+    /// The start of the response body, redacted, whitespace folded, cut
+    /// to `EXCERPT_MAX` characters.
+    pub body_excerpt: String,
     /// Request id.
     pub request_id: String,
     /// Duration in milliseconds.
@@ -54,8 +57,48 @@ pub struct Row {
     pub har_entry: Option<String>,
 }
 
+/// Longest body excerpt, in characters.
+pub const EXCERPT_MAX: usize = 120;
+
+/// How much of a body is looked at for its excerpt, in bytes (extended to
+/// the end of the token it cuts, so that no secret is cut before it is
+/// redacted).
+const EXCERPT_SCAN: usize = 2048;
+
+/// The start of a body as an excerpt: redacted first by `red` (which
+/// knows the record's own secrets), then whitespace folded, then cut to
+/// [`EXCERPT_MAX`] characters.
+pub fn body_excerpt(body: &str, red: &dyn Fn(&str) -> String) -> String {
+    let body = body.trim_start_matches('\u{feff}').trim();
+    let head = if body.len() <= EXCERPT_SCAN {
+        body
+    } else {
+        // Cut at a boundary no token crosses: a space, quote, comma or
+        // brace at or after the scan length (within a few KiB), else the
+        // last one before it.
+        let b = body.as_bytes();
+        let boundary = |c: &u8| {
+            c.is_ascii_whitespace() || matches!(c, b'"' | b',' | b'{' | b'}' | b'[' | b']')
+        };
+        let end = b[EXCERPT_SCAN..]
+            .iter()
+            .take(4 * EXCERPT_SCAN)
+            .position(boundary)
+            .map(|i| EXCERPT_SCAN + i)
+            .or_else(|| b[..EXCERPT_SCAN].iter().rposition(boundary))
+            .unwrap_or(0);
+        &body[..end]
+    };
+    let red = red(head);
+    let folded = red.split_whitespace().collect::<Vec<_>>().join(" ");
+    match folded.char_indices().nth(EXCERPT_MAX) {
+        Some((i, _)) => format!("{}…", &folded[..i]),
+        None => folded,
+    }
+}
+
 /// The CSV header, in column order.
-pub const COLUMNS: [&str; 17] = [
+pub const COLUMNS: [&str; 18] = [
     "source",
     "locator",
     "timestamp",
@@ -70,6 +113,7 @@ pub const COLUMNS: [&str; 17] = [
     "suggestion",
     "documented_status",
     "error_message",
+    "body_excerpt",
     "request_id",
     "duration_ms",
     "client",
@@ -120,6 +164,11 @@ impl Row {
             suggestion,
             documented_status,
             error_message: message,
+            body_excerpt: ex
+                .body
+                .text()
+                .map(|b| body_excerpt(&b, &red))
+                .unwrap_or_default(),
             request_id: red(ex.request_id.as_deref().unwrap_or("")),
             duration_ms: ex
                 .duration_ms

@@ -37,6 +37,8 @@ struct Report {
     catalog: Value,
     inputs: Vec<Input>,
     filters: Value,
+    scope: Option<Value>,
+    hosts: Vec<Value>,
     totals: Totals,
     time_span: Option<Value>,
     classes: serde_json::Map<String, Value>,
@@ -571,7 +573,7 @@ fn table_report_reads_in_ten_seconds() {
         "documented under 404",
         "Envelope violations",
         "429 spellings in traffic: too_many_requets ×1, too_many_requests ×1",
-        "sample.har entry 5",
+        "not_json                           1  entry 5",
     ] {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }

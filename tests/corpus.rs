@@ -1037,7 +1037,19 @@ impl Sums {
 fn whole_corpus_in_one_run() {
     corpus();
     let dir_arg = "../shared/corpus";
-    let args = |j: &'static str| [dir_arg, "--format", "json", "--no-progress", "-j", j];
+    // Every host: the files are audited one by one below, and a file of
+    // one host is never scoped (the default scope is tested after).
+    let args = |j: &'static str| {
+        [
+            dir_arg,
+            "--format",
+            "json",
+            "--no-progress",
+            "--all-hosts",
+            "-j",
+            j,
+        ]
+    };
     let one = run_in(&manifest_dir(), &args("1"));
     let four = run_in(&manifest_dir(), &args("4"));
     assert!(
@@ -1117,4 +1129,40 @@ fn whole_corpus_in_one_run() {
         got, want,
         "grand totals = sum of the expected per-file totals"
     );
+
+    // The default scope over the whole corpus (many hosts): the Tape API's
+    // hosts and the hosts that sent an envelope are audited, every other
+    // record is counted as excluded, so the records still add up.
+    let scoped = run_in(
+        &manifest_dir(),
+        &[dir_arg, "--format", "json", "--no-progress"],
+    );
+    let s = &scoped.json;
+    let t = &s["totals"];
+    assert_eq!(u(&t["records"]), got.records);
+    assert_eq!(
+        u(&t["records"]),
+        u(&t["responses"]) + u(&t["skipped"]) + u(&t["excluded"])
+    );
+    assert_eq!(u(&t["excluded"]), u(&s["scope"]["excluded_records"]));
+    let hosts = s["hosts"].as_array().expect("hosts");
+    let audited: Vec<&str> = hosts
+        .iter()
+        .filter(|h| h["in_scope"] == true)
+        .map(|h| h["host"].as_str().unwrap())
+        .collect();
+    let listed: Vec<&str> = s["scope"]["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap())
+        .collect();
+    let mut sorted = audited.clone();
+    sorted.sort();
+    assert_eq!(sorted, listed);
+    for h in hosts {
+        let api = h["host"] == "api.tapeapp.com";
+        let sent = u(&h["envelopes"]) > 0;
+        assert_eq!(h["in_scope"] == true, api || sent, "{h}");
+    }
 }

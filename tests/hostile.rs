@@ -1328,7 +1328,7 @@ fn fuzz_regressions_through_the_binary() {
 #[test]
 fn fuzz_regressions_through_the_library() {
     use std::sync::Arc;
-    use tape_audit::aggregate::{Settings, Summary};
+    use tape_audit::aggregate::Settings;
     use tape_audit::catalog::{self, Catalog};
     use tape_audit::classify::classify;
     use tape_audit::filter::Filter;
@@ -1342,10 +1342,12 @@ fn fuzz_regressions_through_the_library() {
         ..ReadOptions::default()
     };
     let filter = Filter::default();
+    let rule = tape_audit::scope::Rule::Default(Vec::new());
     let job = Job {
         catalog: &cat,
         read: &read,
         filter: &filter,
+        rule: &rule,
         settings: Settings::default(),
         jobs: 1,
         extract: false,
@@ -1380,7 +1382,7 @@ fn fuzz_regressions_through_the_library() {
             } else if name.starts_with("catalog-") {
                 let _ = catalog::parse_any(&String::from_utf8_lossy(&data), "regression");
             }
-            let mut sum = Summary::new(Settings::default());
+            let mut sum = tape_audit::scope::Split::new(Settings::default());
             let mut rows = Vec::new();
             for w in &works {
                 pipeline::process(w, &job, &names, &mut sum, Some(&mut rows));

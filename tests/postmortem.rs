@@ -81,7 +81,7 @@ fn python_rows(path: &std::path::Path) -> usize {
         .unwrap()
 }
 
-const COLUMNS: &str = "source,locator,timestamp,method,host,path,endpoint,status,error_code,class,violation,suggestion,documented_status,error_message,request_id,duration_ms,client";
+const COLUMNS: &str = "source,locator,timestamp,method,host,path,endpoint,status,error_code,class,violation,suggestion,documented_status,error_message,body_excerpt,request_id,duration_ms,client";
 
 #[test]
 fn csv_has_one_row_per_notable_record_in_order() {
@@ -92,7 +92,7 @@ fn csv_has_one_row_per_notable_record_in_order() {
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().next(), Some(COLUMNS));
         let (header, rows) = read_csv(&text);
-        assert_eq!(header.len(), 17);
+        assert_eq!(header.len(), 18);
         assert_eq!(rows.len() as u64, notable(&report), "{f}");
         assert_eq!(
             python_rows(&path) as u64,
@@ -137,7 +137,7 @@ fn csv_row_contents() {
     let r = get("entry 5");
     assert_eq!((&r[9], &r[10]), ("envelope_violation", "not_json"));
     assert_eq!(&r[2], "2024-06-11T09:10:35.185Z");
-    assert_eq!(&r[15], "12.500");
+    assert_eq!(&r[16], "12.500");
     let r = get("entry 2");
     assert_eq!((&r[7], &r[9]), ("0", "no_response"));
 }
@@ -168,7 +168,7 @@ fn csv_cells_cannot_run_as_formulas() {
         }
     }
     assert_eq!(&rows[0][8], "'=HYPERLINK(\"http://evil\")");
-    assert_eq!(&rows[1][14], "'@cmd");
+    assert_eq!(&rows[1][15], "'@cmd");
 }
 
 #[test]
@@ -327,11 +327,12 @@ fn terminal_timeline_and_show() {
     let out = run(&[&data("incident/during.jsonl"), "--bucket", "5m"]);
     let text = stdout(&out);
     assert!(
-        text.contains("Error responses over time (300s buckets)"),
+        text.contains("Error responses over time (5m buckets)"),
         "{text}"
     );
     assert!(
-        text.contains("peak: 18 errors in the bucket starting 2024-06-11T10:20:00.000Z"),
+        // Two 5-minute buckets tie at 18 errors: both are named.
+        text.contains("peak: 18 errors in each of 2 buckets, the first starting 2024-06-11T10:20:00.000Z, the last 2024-06-11T10:25:00.000Z"),
         "{text}"
     );
     assert!(text.contains("Endpoints with the most errors"));

@@ -51,6 +51,14 @@ impl Source {
             Source::File(p) | Source::Walked(p) => Some(p),
         }
     }
+
+    /// Whether the input can be read twice: a regular file (not standard
+    /// input or a FIFO).
+    pub fn can_reread(&self) -> bool {
+        self.path()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .is_some_and(|m| m.is_file())
+    }
 }
 
 /// The input's format.
@@ -103,12 +111,93 @@ pub struct Expanded {
 /// reached twice (the same path, a directory and a file in it, two links
 /// to one file) is read once, with a warning.
 pub fn expand(args: &[std::ffi::OsString]) -> (Vec<Source>, Vec<crate::error::Error>, Vec<String>) {
-    let e = expand_inputs(args);
+    let e = expand_inputs(args, &Globs::default());
     (e.sources, e.errors, e.warnings)
 }
 
-/// `expand`, as one value.
-pub fn expand_inputs(args: &[std::ffi::OsString]) -> Expanded {
+/// `-g/--glob` patterns, with ripgrep's semantics: they choose the files a
+/// directory walk reads (files named on the command line are always read).
+/// A glob without a `/` matches a file or directory name at any depth; one
+/// with a `/` matches the path below the walked directory (a leading `/`
+/// is dropped). `!GLOB` excludes, and an excluded directory is not walked.
+/// When several globs match, the last one given decides; when at least one
+/// glob includes, a file that no glob matches is left out.
+#[derive(Debug, Clone, Default)]
+pub struct Globs {
+    set: globset::GlobSet,
+    /// Per glob: whether it excludes.
+    negated: Vec<bool>,
+    /// Per glob: whether it matches directories only (a trailing `/`).
+    dir_only: Vec<bool>,
+    /// Whether any glob includes.
+    any_include: bool,
+}
+
+impl Globs {
+    /// Builds the globs; the error names the one that does not parse.
+    pub fn new(patterns: &[String]) -> Result<Globs, String> {
+        let mut b = globset::GlobSetBuilder::new();
+        let mut g = Globs::default();
+        for p in patterns {
+            let (neg, body) = match p.strip_prefix('!') {
+                Some(rest) => (true, rest),
+                None => (false, p.as_str()),
+            };
+            let (dir_only, body) = match body.strip_suffix('/') {
+                Some(rest) => (true, rest),
+                None => (false, body),
+            };
+            let body = body.strip_prefix('/').unwrap_or(body);
+            if body.is_empty() {
+                return Err(format!("--glob `{p}`: an empty glob"));
+            }
+            let full = if body.contains('/') {
+                body.to_string()
+            } else {
+                format!("**/{body}")
+            };
+            let glob = globset::GlobBuilder::new(&full)
+                .literal_separator(true)
+                .backslash_escape(true)
+                .build()
+                .map_err(|e| format!("--glob `{p}`: {}", e.kind()))?;
+            b.add(glob);
+            g.negated.push(neg);
+            g.dir_only.push(dir_only);
+            g.any_include |= !neg;
+        }
+        g.set = b.build().map_err(|e| format!("--glob: {}", e.kind()))?;
+        Ok(g)
+    }
+
+    /// Whether no glob was given.
+    pub fn is_empty(&self) -> bool {
+        self.negated.is_empty()
+    }
+
+    /// The last matching glob's verdict on `rel` (true: include).
+    fn verdict(&self, rel: &Path, is_dir: bool) -> Option<bool> {
+        self.set
+            .matches(rel)
+            .into_iter()
+            .filter(|&i| is_dir || !self.dir_only[i])
+            .max()
+            .map(|i| !self.negated[i])
+    }
+
+    /// Whether a walked file (its path below the walked directory) is read.
+    pub fn keeps_file(&self, rel: &Path) -> bool {
+        self.verdict(rel, false).unwrap_or(!self.any_include)
+    }
+
+    /// Whether a walked directory is walked into.
+    pub fn enters_dir(&self, rel: &Path) -> bool {
+        self.verdict(rel, true) != Some(false)
+    }
+}
+
+/// `expand`, as one value, with `--glob` choosing the walked files.
+pub fn expand_inputs(args: &[std::ffi::OsString], globs: &Globs) -> Expanded {
     let mut found = Vec::new();
     let mut out = Expanded::default();
     for a in args {
@@ -118,7 +207,7 @@ pub fn expand_inputs(args: &[std::ffi::OsString]) -> Expanded {
         }
         let p = PathBuf::from(a);
         if p.is_dir() {
-            walk(&p, &mut found, &mut out.errors);
+            walk(&p, globs, &mut found, &mut out.errors);
         } else {
             found.push(Source::File(p));
         }
@@ -185,7 +274,8 @@ fn file_id(src: &Source) -> Option<FileId> {
     }
 }
 
-fn walk(dir: &Path, out: &mut Vec<Source>, errors: &mut Vec<crate::error::Error>) {
+fn walk(dir: &Path, globs: &Globs, out: &mut Vec<Source>, errors: &mut Vec<crate::error::Error>) {
+    let rel = |p: &Path| p.strip_prefix(dir).unwrap_or(p).to_path_buf();
     let entries = walkdir::WalkDir::new(dir)
         .min_depth(1)
         // Symbolic links to directories are not followed (they can loop);
@@ -193,7 +283,10 @@ fn walk(dir: &Path, out: &mut Vec<Source>, errors: &mut Vec<crate::error::Error>
         .follow_links(false)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| !e.file_name().as_encoded_bytes().starts_with(b"."));
+        .filter_entry(|e| {
+            !e.file_name().as_encoded_bytes().starts_with(b".")
+                && (!e.file_type().is_dir() || globs.enters_dir(&rel(e.path())))
+        });
     for e in entries {
         let e = match e {
             Ok(e) => e,
@@ -211,6 +304,9 @@ fn walk(dir: &Path, out: &mut Vec<Source>, errors: &mut Vec<crate::error::Error>
             continue;
         }
         if ft.is_symlink() && std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir()) {
+            continue;
+        }
+        if !globs.keeps_file(&rel(e.path())) {
             continue;
         }
         out.push(Source::Walked(e.into_path()));
@@ -1076,12 +1172,26 @@ fn looks_like_data(head: &[u8], format: Format) -> bool {
         }
         Format::Jsonl => {}
     }
+    // Binary (a `.pyc`, an image): no log line holds a NUL byte.
+    if memchr::memchr(0, head).is_some() {
+        return false;
+    }
     let text = String::from_utf8_lossy(head);
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .take(50)
-        .any(|l| jsonl::parse_line(l).is_ok() || jsonl::parse_text_access(l).is_some())
+    let (mut lines, mut data) = (0usize, 0usize);
+    for l in text.lines().filter(|l| !l.trim().is_empty()).take(50) {
+        lines += 1;
+        data += usize::from(jsonl::parse_line(l).is_ok() || jsonl::parse_text_access(l).is_some());
+    }
+    // A log may open with a few lines of text (a banner); source code may
+    // hold a JSON-looking line (a docstring's example). Data is at least
+    // one line in five of the head, and two lines when there are two.
+    data >= lines.min(2) && data * 5 >= lines
 }
+
+/// Why a walked file that is neither HAR nor JSON lines was left out.
+pub const NOT_DATA_NOTE: &str = "neither HAR nor JSON lines";
+/// Why an empty walked file was left out.
+pub const EMPTY_NOTE: &str = "empty";
 
 /// Block buffers handed back by the workers (`recycle`), so that reading
 /// reuses memory instead of faulting fresh pages in for every block.
@@ -1245,7 +1355,11 @@ fn read_stream(
     // which is reported after.
     let head = read_head_upto(r, opts.max_record).unwrap_or_default();
     if head.is_empty() {
-        // An empty file holds no records; that is not an error.
+        // An empty file holds no records; that is not an error, and one
+        // found in a directory is left out without a warning.
+        if matches!(src, Source::Walked(_)) && info.error.is_none() {
+            info.note = Some(EMPTY_NOTE.into());
+        }
         return;
     }
     if opts.format.is_none() {
@@ -1258,7 +1372,7 @@ fn read_stream(
     let format = opts.format.unwrap_or_else(|| sniff_head(&head, cut_at_max));
     if matches!(src, Source::Walked(_)) && opts.format.is_none() && !looks_like_data(&head, format)
     {
-        info.note = Some("neither HAR nor JSON lines".into());
+        info.note = Some(NOT_DATA_NOTE.into());
         return;
     }
     info.format = Some(format);

@@ -200,7 +200,9 @@ impl Baseline {
                     "totals.error_responses (adding up the endpoints)",
                 ));
             }
-            keys.insert(("endpoint", e.endpoint.clone()), e.errors);
+            // Summed per template: a report keyed by host lists a template
+            // once per host.
+            *keys.entry(("endpoint", e.endpoint.clone())).or_default() += e.errors;
         }
         // Every error response is at exactly one endpoint, so a list whose
         // errors add up to fewer than the report's error responses was cut.
@@ -252,7 +254,7 @@ impl Baseline {
                 .or_default() += c.count;
         }
         for e in &r.endpoints {
-            keys.insert(("endpoint", e.endpoint.clone()), e.errors);
+            *keys.entry(("endpoint", e.endpoint.clone())).or_default() += e.errors;
         }
         for (k, n) in r.violations.0.iter().filter(|(_, n)| *n > 0) {
             keys.insert(("violation", k.clone()), *n);

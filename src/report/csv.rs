@@ -48,7 +48,7 @@ impl<W: Write> RowWriter<W> {
     pub fn write(&mut self, rows: &[Row]) -> csv::Result<()> {
         for r in rows {
             let status = r.status.to_string();
-            let cells: [&str; 17] = [
+            let cells: [&str; COLUMNS.len()] = [
                 &r.source,
                 &r.locator,
                 &r.timestamp,
@@ -63,6 +63,7 @@ impl<W: Write> RowWriter<W> {
                 &r.suggestion,
                 &r.documented_status,
                 &r.error_message,
+                &r.body_excerpt,
                 &r.request_id,
                 &r.duration_ms,
                 &r.client,

@@ -200,6 +200,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     violations(&mut h, r);
     codes(&mut h, r);
     findings(&mut h, r);
+    hosts(&mut h, r);
     endpoints(&mut h, r);
     baseline(&mut h, r);
     coverage(&mut h, r);
@@ -245,7 +246,7 @@ fn header(h: &mut String, r: &Report) {
         ("responses", "responses", t.responses),
         ("error_responses", "error responses", t.error_responses),
         ("skipped", "skipped", t.skipped),
-        ("excluded", "excluded by filters", t.excluded),
+        ("excluded", "excluded", t.excluded),
     ] {
         let _ = write!(
             h,
@@ -279,6 +280,11 @@ fn header(h: &mut String, r: &Report) {
         )
     };
     let _ = write!(h, "<dt>Filters</dt><dd>{filters}</dd>");
+    if let Some(sc) = &r.scope {
+        let line = sc.line();
+        let line = line.strip_prefix("scope: ").unwrap_or(&line);
+        let _ = write!(h, "<dt>Scope</dt><dd id=\"scope\">{}</dd>", esc(line));
+    }
     if let Some(g) = &r.gate {
         let held: Vec<String> = g
             .conditions
@@ -1026,6 +1032,28 @@ fn findings(h: &mut String, r: &Report) {
     h.push_str("</tbody></table></div>\n</section>\n");
 }
 
+fn hosts(h: &mut String, r: &Report) {
+    if r.hosts.is_empty() {
+        return;
+    }
+    h.push_str("<section id=\"hosts\">\n<h2>Hosts</h2>\n<div class=\"scroll\"><table><thead><tr><th>host</th><th class=\"n\">responses</th><th class=\"n\">errors</th><th class=\"n\">error envelopes</th><th>audited</th></tr></thead><tbody>");
+    for x in r.hosts.iter().take(MAX_ROWS) {
+        let _ = write!(
+            h,
+            "<tr{}><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            if x.in_scope { "" } else { " class=\"dim\"" },
+            esc(&x.host),
+            num(x.responses),
+            num(x.errors),
+            num(x.envelopes),
+            if x.in_scope { "yes" } else { "no (excluded)" }
+        );
+    }
+    h.push_str("</tbody></table></div>\n");
+    more(h, r.hosts.len(), MAX_ROWS, "hosts");
+    h.push_str("</section>\n");
+}
+
 fn endpoints(h: &mut String, r: &Report) {
     h.push_str("<section id=\"endpoints\">\n<h2>Endpoints with errors</h2>\n");
     if r.endpoints.is_empty() {
@@ -1033,6 +1061,7 @@ fn endpoints(h: &mut String, r: &Report) {
         return;
     }
     h.push_str("<div class=\"scroll\"><table><thead><tr><th>endpoint</th><th class=\"n\">responses</th><th class=\"n\">errors</th><th class=\"n\">rate</th><th>classes</th></tr></thead><tbody>");
+    let by_host = r.endpoints_by_host();
     for e in r.endpoints.iter().take(MAX_ROWS) {
         let total = e.responses;
         let mut bar = String::from(
@@ -1058,7 +1087,7 @@ fn endpoints(h: &mut String, r: &Report) {
         let _ = write!(
             h,
             "<tr><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{bar}<span class=\"dim\">{}</span></td></tr>",
-            esc(&e.endpoint),
+            esc(&e.label(by_host)),
             num(e.responses),
             num(e.errors),
             pct(e.errors, e.responses),

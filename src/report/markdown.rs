@@ -159,10 +159,15 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
         super::count(t.records, "record", "records"),
         super::responses_phrase(r, ("with an error status", "with an error status")),
         t.skipped,
-        t.excluded
+        r.filters.excluded
     )?;
     if let Some(span) = &r.time_span {
         writeln!(out, "Time span: {} to {} (UTC).\n", span.first, span.last)?;
+    }
+    if let Some(sc) = &r.scope {
+        let line = sc.line();
+        let line = line.strip_prefix("scope: ").unwrap_or(&line);
+        writeln!(out, "Scope: {}.\n", cell(line))?;
     }
     if !r.filters.in_force.is_empty() {
         writeln!(out, "Filters: {}.\n", cell(&r.filters.in_force.join("; ")))?;
@@ -297,7 +302,29 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
         }
         more(out, r.undocumented_statuses.len(), MAX_ROWS, "statuses")?;
     }
+    if !r.hosts.is_empty() {
+        writeln!(out, "\n## Hosts\n\n| host | responses | errors | error envelopes | audited |\n| --- | ---: | ---: | ---: | --- |")?;
+        for h in r.hosts.iter().take(top) {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                code(&h.host),
+                h.responses,
+                h.errors,
+                h.envelopes,
+                if h.in_scope { "yes" } else { "no (excluded)" }
+            )?;
+        }
+        if r.hosts.len() > top {
+            writeln!(
+                out,
+                "\n{} more (all listed in the JSON report).",
+                super::count((r.hosts.len() - top) as u64, "host", "hosts")
+            )?;
+        }
+    }
     if !r.endpoints.is_empty() {
+        let by_host = r.endpoints_by_host();
         writeln!(out, "\n## Endpoints with the most errors\n\n| endpoint | responses | errors | classes |\n| --- | ---: | ---: | --- |")?;
         for e in r.endpoints.iter().take(top) {
             let classes: Vec<String> = e
@@ -309,7 +336,7 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
             writeln!(
                 out,
                 "| {} | {} | {} | {} |",
-                code(&e.endpoint),
+                code(&e.label(by_host)),
                 e.responses,
                 e.errors,
                 cell(&classes.join(", "))

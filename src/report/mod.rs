@@ -59,6 +59,8 @@ pub struct Place {
     pub index: u64,
     /// The record's request id, when known.
     pub request_id: Option<String>,
+    /// The start of its body, redacted, when captured.
+    pub excerpt: Option<String>,
 }
 
 impl Serialize for Place {
@@ -68,6 +70,9 @@ impl Serialize for Place {
         m.serialize_entry(self.kind, &self.index)?;
         if let Some(r) = &self.request_id {
             m.serialize_entry("request_id", r)?;
+        }
+        if let Some(e) = &self.excerpt {
+            m.serialize_entry("excerpt", e)?;
         }
         m.end()
     }
@@ -96,6 +101,12 @@ pub struct Report {
     pub inputs: Vec<InputRow>,
     /// Filters in force and what they left out.
     pub filters: Filters,
+    /// Which hosts were audited and why (absent when no record names a
+    /// host and no scope was asked for).
+    pub scope: Option<crate::scope::Scope>,
+    /// Per host: responses, errors, error envelopes, whether in scope;
+    /// the most responses first.
+    pub hosts: Vec<HostRow>,
     /// Totals over all inputs.
     pub totals: Totals,
     /// First and last timestamp seen.
@@ -500,9 +511,26 @@ pub struct SpellingRow {
     pub seen: Ordered<u64>,
 }
 
+/// One host's traffic.
+#[derive(Debug, Clone, DeriveSerialize)]
+pub struct HostRow {
+    /// The host (as in the traffic, lowercased, redacted).
+    pub host: String,
+    /// Its records that got a class.
+    pub responses: u64,
+    /// Those with an error status.
+    pub errors: u64,
+    /// Those whose body is a valid error envelope.
+    pub envelopes: u64,
+    /// Whether its records are audited (not left out by the scope).
+    pub in_scope: bool,
+}
+
 /// One endpoint template.
 #[derive(Debug, Clone, DeriveSerialize)]
 pub struct EndpointRow {
+    /// The host, when the records named one.
+    pub host: Option<String>,
     /// Path template.
     pub endpoint: String,
     /// All responses.
@@ -688,7 +716,10 @@ impl Report {
         let place = |l: &Locator, rid: Option<&String>| place_of(&audit.inputs, l, rid.cloned());
         let places = |e: &Examples| {
             e.0.iter()
-                .map(|x| place(&x.loc, x.request_id.as_ref()))
+                .map(|x| Place {
+                    excerpt: x.excerpt.clone(),
+                    ..place(&x.loc, x.request_id.as_ref())
+                })
                 .collect::<Vec<_>>()
         };
         let finding = |t: &Tally| Finding {
@@ -808,7 +839,15 @@ impl Report {
                 "no records were read: this audit says nothing about the traffic".to_string(),
             );
         } else if totals.responses == 0 && totals.excluded > 0 {
-            warnings.push("the filters left out every record".to_string());
+            let by_scope = audit.scope.as_ref().map_or(0, |sc| sc.excluded_records);
+            warnings.push(if by_scope == 0 {
+                "the filters left out every record".to_string()
+            } else if by_scope == totals.excluded {
+                "the host scope left out every record (no audited host is in the inputs: see Hosts)"
+                    .to_string()
+            } else {
+                "the filters and the host scope left out every record".to_string()
+            });
         } else if answered == 0 && totals.excluded == 0 {
             warnings.push(format!(
                 "none of the {} records read is an HTTP response with a status{}: this audit says nothing about the error contract",
@@ -833,8 +872,15 @@ impl Report {
             inputs,
             filters: Filters {
                 in_force: opts.filters.clone(),
-                excluded: totals.excluded,
+                excluded: totals
+                    .excluded
+                    .saturating_sub(audit.scope.as_ref().map_or(0, |sc| sc.excluded_records)),
             },
+            scope: audit
+                .scope
+                .clone()
+                .filter(|sc| !s.hosts.0.is_empty() || !sc.hosts.is_empty()),
+            hosts: hosts(s),
             time_span: s.first_ms.zip(s.last_ms).map(|(a, b)| TimeSpan {
                 first: format_time(a),
                 last: format_time(b),
@@ -949,6 +995,46 @@ fn input_warning(t: &crate::aggregate::FileTotals, info: &InputInfo, share: f64)
     }
 }
 
+/// Every host, the most responses first.
+fn hosts(s: &Summary) -> Vec<HostRow> {
+    let mut rows: Vec<HostRow> = s
+        .hosts
+        .0
+        .iter()
+        .map(|(h, st)| HostRow {
+            host: h.clone(),
+            responses: st.responses,
+            errors: st.errors,
+            envelopes: st.envelopes,
+            in_scope: st.excluded < st.responses || st.responses == 0,
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.responses
+            .cmp(&a.responses)
+            .then_with(|| a.host.cmp(&b.host))
+    });
+    rows
+}
+
+impl Report {
+    /// Whether endpoints are shown with their host: more than one host is
+    /// audited.
+    pub fn endpoints_by_host(&self) -> bool {
+        self.hosts.iter().filter(|h| h.in_scope).count() > 1
+    }
+}
+
+impl EndpointRow {
+    /// The endpoint as shown: `host/template` when `with_host`.
+    pub fn label(&self, with_host: bool) -> String {
+        match (&self.host, with_host) {
+            (Some(h), true) => format!("{h}{}", self.endpoint),
+            _ => self.endpoint.clone(),
+        }
+    }
+}
+
 /// The `max` endpoints with the most errors (ties by name), the most
 /// first, and what was left out: the JSON report and `--baseline` take the
 /// list; the writers that show a few cut it further.
@@ -977,7 +1063,8 @@ fn endpoints(s: &Summary, max: usize, collapse: u64) -> (Vec<EndpointRow>, Optio
         .into_sorted()
         .into_iter()
         .map(|((_, ep), st)| EndpointRow {
-            endpoint: ep,
+            host: crate::aggregate::split_endpoint(&ep).0.map(str::to_string),
+            endpoint: crate::aggregate::split_endpoint(&ep).1.to_string(),
             responses: st.responses(),
             errors: st.errors(),
             classes: Ordered(
@@ -1095,7 +1182,22 @@ fn place_of(inputs: &[InputInfo], l: &Locator, request_id: Option<String>) -> Pl
             .map_or("record", |f| f.locator_kind().word()),
         index: l.index,
         request_id,
+        excerpt: None,
     }
+}
+
+/// Inputs left out (found in a directory, not traffic), counted per
+/// reason, the most common first.
+pub fn left_out_reasons(r: &Report) -> Vec<(String, u64)> {
+    let mut by: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for i in &r.inputs {
+        if let (Some(note), None) = (&i.note, i.format) {
+            *by.entry(note.as_str()).or_default() += 1;
+        }
+    }
+    let mut v: Vec<(String, u64)> = by.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v
 }
 
 /// `1 record`, `2 records`: a count and its noun, singular or plural.

@@ -17,7 +17,8 @@ pub fn locator(r: &Row) -> String {
 
 /// One `--show` line: locator, time, method, the real path (and its
 /// endpoint template when they differ), status, code, class (and
-/// violation), request id, message; escaped for the terminal.
+/// violation), request id, message (or, without one, the body's
+/// excerpt); escaped for the terminal.
 pub fn line(r: &Row) -> String {
     fn or_dash(s: &str) -> &str {
         if s.is_empty() {
@@ -41,6 +42,14 @@ pub fn line(r: &Row) -> String {
     } else {
         format!("  [{}]", r.request_id)
     };
+    // The message says it; without one, the start of the body.
+    let said = if !r.error_message.is_empty() {
+        r.error_message.clone()
+    } else if !r.body_excerpt.is_empty() {
+        format!("body: {}", r.body_excerpt)
+    } else {
+        String::new()
+    };
     let line = format!(
         "{} {}  {} {}  {} {}  {}{}  {}",
         locator(r),
@@ -51,7 +60,7 @@ pub fn line(r: &Row) -> String {
         or_dash(&r.error_code),
         what,
         id,
-        r.error_message
+        said
     );
     sanitize::terminal(line.trim_end()).into_owned()
 }
