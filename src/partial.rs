@@ -229,9 +229,17 @@ pub fn merge(parts: Vec<(String, Partial)>) -> Result<Partial, Error> {
             main: p.summary,
             pending: p.pending,
         };
-        for part in std::iter::once(&mut s.main).chain(s.pending.values_mut()) {
+        s.main.settings.max_buckets = max_buckets;
+        s.main.rebase_timeline(base, width);
+        // A host's pending records keep the finest width that holds their
+        // own span (as in the direct run); joining the main summary later
+        // coarsens it as the direct run would.
+        for part in s.pending.values_mut() {
             part.settings.max_buckets = max_buckets;
-            part.rebase_timeline(base, width);
+            let own = part.first_ms.zip(part.last_ms);
+            let w = crate::aggregate::timeline_width(base, max_buckets, own, &[part.timeline_ms])
+                .unwrap_or(part.timeline_ms);
+            part.rebase_timeline(base, w);
         }
         let map = &global[i];
         s.remap_files(|f| map.get(f as usize).copied().unwrap_or(f));
@@ -287,10 +295,8 @@ fn common_timeline(parts: &[(String, Partial)]) -> Result<(i64, u32, i64), Error
         .expect("at least one partial");
     let mut span: Option<(i64, i64)> = None;
     for (_, p) in parts {
-        for s in std::iter::once(&p.summary).chain(p.pending.values()) {
-            if let Some((f, l)) = s.first_ms.zip(s.last_ms) {
-                span = Some(span.map_or((f, l), |(a, b)| (a.min(f), b.max(l))));
-            }
+        if let Some((f, l)) = p.summary.first_ms.zip(p.summary.last_ms) {
+            span = Some(span.map_or((f, l), |(a, b)| (a.min(f), b.max(l))));
         }
     }
     let widths: Vec<i64> = parts.iter().map(|(_, p)| p.summary.timeline_ms).collect();
