@@ -430,22 +430,11 @@ impl<R: Read> Scanner<R> {
         self.expect(b'{', "'{'")?;
         c.out.push(b'{');
         let mut first = true;
-        self.skip_ws()?;
-        if self.peek()? == Some(b'}') {
-            self.pos += 1;
-            c.out.push(b'}');
-            return Ok(());
-        }
-        loop {
-            self.skip_ws()?;
-            let key = self.string()?;
-            self.skip_ws()?;
-            self.expect(b':', "':' after an object key")?;
-            self.skip_ws()?;
+        self.members(|s, key| {
             match reads.iter().find(|(k, _)| *k == key) {
                 None => {
-                    self.w.keep_from(self.pos);
-                    self.skip_value(Hold::Drop)?;
+                    s.w.keep_from(s.pos);
+                    s.skip_value(Hold::Drop)?;
                 }
                 Some((name, rule)) => {
                     let mark = c.out.len();
@@ -461,11 +450,11 @@ impl<R: Read> Scanner<R> {
                         format!("{path}.{name}")
                     };
                     let kept = match rule {
-                        Reads::Object(sub) if self.peek()? == Some(b'{') => {
-                            self.compact_object(sub, &here, c)?;
+                        Reads::Object(sub) if s.peek()? == Some(b'{') => {
+                            s.compact_object(sub, &here, c)?;
                             true
                         }
-                        _ => self.compact_leaf(*rule == Reads::Body, &here, c)?,
+                        _ => s.compact_leaf(*rule == Reads::Body, &here, c)?,
                     };
                     if kept {
                         first = false;
@@ -474,14 +463,8 @@ impl<R: Read> Scanner<R> {
                     }
                 }
             }
-            self.skip_ws()?;
-            match self.next_byte()? {
-                Some(b',') => continue,
-                Some(b'}') => break,
-                Some(c) => return Err(self.unexpected(c, "',' or '}'")),
-                None => return Err(self.truncated()),
-            }
-        }
+            Ok(())
+        })?;
         c.out.push(b'}');
         Ok(())
     }
