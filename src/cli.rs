@@ -369,7 +369,7 @@ pub enum OutputFormat {
     Markdown,
     /// One self-contained HTML page (no script, no network requests).
     Html,
-    /// The full aggregate state as JSON (tape-audit/partial/v1), for `merge`.
+    /// The full aggregate state as JSON (tape-audit/partial/v2), for `merge`.
     Partial,
 }
 

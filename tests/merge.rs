@@ -688,3 +688,19 @@ proptest! {
         assert_same(&m.stdout, direct_files_json(), &format!("groups {groups:?}, {args:?}"));
     }
 }
+
+/// The Spark recipe checks the schema of each partial it collects; it must be
+/// the one this build writes (a stale one failed every shard of the recipe).
+#[test]
+fn the_spark_recipe_expects_the_partial_schema_written() {
+    let written: Value =
+        serde_json::from_str(partial(&["testdata/sample.har"]).trim()).expect("partial is JSON");
+    let schema = written["schema"].as_str().expect("partial has a schema");
+    let recipe = std::fs::read_to_string(root().join("examples/spark/tape_audit_spark.py"))
+        .expect("the Spark recipe");
+    let line = format!("PARTIAL_SCHEMA = \"{schema}\"");
+    assert!(
+        recipe.lines().any(|l| l.trim() == line),
+        "examples/spark/tape_audit_spark.py must declare `{line}`"
+    );
+}

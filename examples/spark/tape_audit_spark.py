@@ -49,7 +49,9 @@ import subprocess
 import sys
 import tempfile
 
-PARTIAL_SCHEMA = "tape-audit/partial/v1"
+# The schema of the partials this recipe was written for; `tape-audit merge`
+# checks the version itself and refuses one it cannot read.
+PARTIAL_SCHEMA = "tape-audit/partial/v2"
 # Longest command line built for one tape-audit run; a partition with more
 # files is audited in several runs (their partials merge like any others).
 MAX_ARGV_BYTES = 64 * 1024
