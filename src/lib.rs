@@ -169,23 +169,14 @@ fn audit(
     let mut rule = a.rule.clone();
     if wanted && matches!(rule, scope::Rule::Default(_)) {
         if a.sources.iter().all(Source::can_reread) {
-            let job = pipeline::Job {
-                catalog: cat,
-                read: &a.read,
-                filter: &filter,
-                rule: &rule,
-                settings: a.settings,
-                jobs: a.jobs,
-                extract: false,
-            };
+            let job = job_of(a, cat, &filter, &rule, false);
             let progress = progress_bar(&a.sources, !a.progress);
             let mut first = pipeline::run(&a.sources, &job, &progress, control, None)?;
             progress.finish_and_clear();
             if control.stopped() {
                 return stopped(control, &first, outputs);
             }
-            first.finish(&rule);
-            let sc = first.scope.expect("finish decides the scope");
+            let sc = first.finish(&rule).clone();
             rule = scope::Rule::Decided(sc.hosts.clone());
             decided = Some(sc);
         } else {
@@ -198,15 +189,7 @@ fn audit(
             });
         }
     }
-    let job = pipeline::Job {
-        catalog: cat,
-        read: &a.read,
-        filter: &filter,
-        rule: &rule,
-        settings: a.settings,
-        jobs: a.jobs,
-        extract: outputs.rows.extracts(),
-    };
+    let job = job_of(a, cat, &filter, &rule, outputs.rows.extracts());
     let progress = progress_bar(&a.sources, !a.progress);
     let rows = &mut outputs.rows;
     let mut write_rows = |r: &[row::Row]| rows.write(r);
@@ -232,6 +215,25 @@ fn audit(
         audit.scope = Some(sc);
     }
     conclude(audit, &a.rule, cat, rc, partial_options, outputs, exit)
+}
+
+/// The pipeline's job for one pass over the inputs of `a`.
+fn job_of<'a>(
+    a: &'a AuditConfig,
+    catalog: &'a Catalog,
+    filter: &'a filter::Filter,
+    rule: &'a scope::Rule,
+    extract: bool,
+) -> pipeline::Job<'a> {
+    pipeline::Job {
+        catalog,
+        read: &a.read,
+        filter,
+        rule,
+        settings: a.settings,
+        jobs: a.jobs,
+        extract,
+    }
 }
 
 /// A run whose reader was told to stop ends here: a signal, a failed

@@ -38,14 +38,14 @@ pub struct Audit {
 
 impl Audit {
     /// Decides the host scope (see [`crate::scope`]).
-    pub fn finish(&mut self, rule: &Rule) {
+    pub fn finish(&mut self, rule: &Rule) -> &Scope {
         let split = Split {
             main: std::mem::take(&mut self.summary),
             pending: std::mem::take(&mut self.pending),
         };
         let (summary, scope) = split.finish(rule);
         self.summary = summary;
-        self.scope = Some(scope);
+        self.scope.insert(scope)
     }
 
     /// Errors that stopped reading an input, as `name: message` lines.
