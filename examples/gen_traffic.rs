@@ -157,11 +157,7 @@ fn parse_args() -> Result<Args, String> {
                     "default" => Profile::Default,
                     "access" => Profile::Access,
                     "bodies" => Profile::Bodies,
-                    p => {
-                        return Err(format!(
-                            "unknown profile `{p}` (default, access or bodies)"
-                        ))
-                    }
+                    p => return Err(format!("unknown profile `{p}` (default, access or bodies)")),
                 }
             }
             "--size-mib" => {
