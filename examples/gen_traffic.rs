@@ -3,7 +3,7 @@
 //! give the same bytes.
 //!
 //! ```text
-//! cargo run --release --example gen_traffic -- --format jsonl|har --size-mib N --seed S [--out PATH]
+//! cargo run --release --example gen_traffic -- --format jsonl|har --size-mib N --seed S [--profile P] [--out PATH]
 //! ```
 //!
 //! Writes JSON lines (about 1 KiB per record, `response_body` a JSON-encoded
@@ -12,6 +12,12 @@
 //! the HAR document closed). About 30% of API responses are errors, mostly
 //! documented envelopes, plus undocumented codes, documented codes under the
 //! wrong status, both spellings of the 429 code and malformed bodies.
+//!
+//! `--profile` picks the size mix of the JSON lines (`default` is the above):
+//! `access` writes short access-log lines of 200 to 400 bytes with no
+//! bodies at all; `bodies` writes body-heavy records of 2 to 8 KiB (success
+//! bodies sized to fill the record, error records carrying a `stack` trace).
+//! The HAR format has the default profile only.
 //!
 //! `--cardinality paths|codes|clients|span|all --records N` writes N compact
 //! JSON lines (about 250 bytes each) with one unbounded dimension instead:
@@ -81,8 +87,20 @@ enum Format {
     Har,
 }
 
+/// The size mix of the JSON lines (`--profile`).
+#[derive(Clone, Copy, PartialEq)]
+enum Profile {
+    /// About 1 KiB a record, bodies of tens of bytes to 40 KiB.
+    Default,
+    /// Access-log lines of 200 to 400 bytes, no bodies.
+    Access,
+    /// Records of 2 to 8 KiB, mostly body.
+    Bodies,
+}
+
 struct Args {
     format: Format,
+    profile: Profile,
     size: u64,
     seed: u64,
     out: Option<String>,
@@ -100,10 +118,11 @@ enum Case {
     All,
 }
 
-const USAGE: &str = "usage: gen_traffic --format jsonl|har --size-mib N --seed S [--out PATH]\n       gen_traffic --cardinality paths|codes|clients|span|all --records N [--seed S] [--out PATH]";
+const USAGE: &str = "usage: gen_traffic --format jsonl|har --size-mib N --seed S [--profile default|access|bodies] [--out PATH]\n       gen_traffic --cardinality paths|codes|clients|span|all --records N [--seed S] [--out PATH]";
 
 fn parse_args() -> Result<Args, String> {
     let mut format = None;
+    let mut profile = Profile::Default;
     let mut size = None;
     let mut seed = 1u64;
     let mut out = None;
@@ -132,6 +151,14 @@ fn parse_args() -> Result<Args, String> {
                     "har" => Format::Har,
                     f => return Err(format!("unknown format `{f}` (jsonl or har)")),
                 })
+            }
+            "--profile" => {
+                profile = match val()?.as_str() {
+                    "default" => Profile::Default,
+                    "access" => Profile::Access,
+                    "bodies" => Profile::Bodies,
+                    p => return Err(format!("unknown profile `{p}` (default, access or bodies)")),
+                }
             }
             "--size-mib" => {
                 let v = val()?;
@@ -174,16 +201,25 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     if let Some(case) = case {
+        if profile != Profile::Default {
+            return Err("--profile does not apply to --cardinality".into());
+        }
         return Ok(Args {
             format: Format::Jsonl,
+            profile,
             size: 0,
             seed,
             out,
             cardinality: Some((case, records.ok_or("--cardinality needs --records")?)),
         });
     }
+    let format = format.ok_or("--format is required")?;
+    if format == Format::Har && profile != Profile::Default {
+        return Err("--profile access|bodies applies to --format jsonl only".into());
+    }
     Ok(Args {
-        format: format.ok_or("--format is required")?,
+        format,
+        profile,
         size: size.ok_or("--size-mib is required")?.max(1),
         seed,
         out,
@@ -444,6 +480,9 @@ fn status_text(s: u16) -> &'static str {
 struct Gen {
     rng: Rng,
     har: bool,
+    /// The size of success bodies, when the profile fixes it (`bodies`);
+    /// else drawn from the default mix.
+    body_target: Option<usize>,
     ex: Ex,
     scratch: Vec<u8>,
 }
@@ -575,6 +614,7 @@ impl Gen {
     }
 
     fn success_response(&mut self) {
+        let fixed = self.body_target;
         let r = &mut self.rng;
         let ex = &mut self.ex;
         ex.mime = "application/json";
@@ -600,13 +640,18 @@ impl Gen {
             return;
         }
         // Mostly small bodies, a long tail up to tens of KiB.
-        let target = r.weighted(&[
-            (560, (20, 120)),
-            (350, (200, 800)),
-            (82, (1000, 3000)),
-            (8, (8000, 40000)),
-        ]);
-        let target = r.range(target.0, target.1) as usize;
+        let target = match fixed {
+            Some(t) => t,
+            None => {
+                let t = r.weighted(&[
+                    (560, (20, 120)),
+                    (350, (200, 800)),
+                    (82, (1000, 3000)),
+                    (8, (8000, 40000)),
+                ]);
+                r.range(t.0, t.1) as usize
+            }
+        };
         let path = ex.url[..ex.path_end].to_string();
         let b = &mut ex.body;
         if path.contains("/filter") || path.contains("/record/app/") && ex.method == "GET" {
@@ -1099,6 +1144,80 @@ fn jsonl_record(g: &mut Gen, clock: &mut Clock, buf: &mut Vec<u8>) {
     buf.extend_from_slice(b"}\n");
 }
 
+/// A `bodies` record: its size is drawn first (2 to 8 KiB), success bodies
+/// are sized to fill it, and a record still short of it (an error, a body
+/// left out) carries a `stack` trace that fills it.
+fn bodies_record(g: &mut Gen, clock: &mut Clock, buf: &mut Vec<u8>) {
+    // A stack frame can go past the size by one line (under 90 bytes).
+    let size = g.rng.range(2048, 8100) as usize;
+    // About 700 bytes of members besides the body; escaping a JSON body
+    // as a string makes it about a fifth longer.
+    g.body_target = Some((size.saturating_sub(700) * 3 / 4).max(100));
+    jsonl_record(g, clock, buf);
+    // `,"stack":""` and the closing `}\n` take 13 bytes.
+    if buf.len() + 13 < size {
+        buf.truncate(buf.len() - 2);
+        let room = size - buf.len() - 13;
+        let mut s = String::from("Traceback (most recent call last):\n");
+        // Each line escapes its two quotes and its newline.
+        let mut escapes = 1;
+        while s.len() + escapes < room {
+            let _ = writeln!(
+                s,
+                "  File \"/app/tape_sync/{}.py\", line {}, in {}_{}",
+                g.rng.pick(WORDS),
+                g.rng.range(10, 900),
+                g.rng.pick(WORDS),
+                g.rng.pick(WORDS)
+            );
+            escapes += 3;
+        }
+        buf.extend_from_slice(b",\"stack\":");
+        js(buf, &s);
+        buf.extend_from_slice(b"}\n");
+    }
+}
+
+/// An `access` record: a short access-log line (200 to 400 bytes), no body.
+fn access_record(g: &mut Gen, clock: &mut Clock, buf: &mut Vec<u8>) {
+    g.exchange();
+    let t = clock.tick(&mut g.rng);
+    let r = &mut g.rng;
+    let ex = &g.ex;
+    let mut s = String::with_capacity(64);
+    buf.extend_from_slice(b"{\"time\":\"");
+    rfc3339(&mut s, t);
+    buf.extend_from_slice(s.as_bytes());
+    buf.extend_from_slice(b"\",\"remote_addr\":\"10.");
+    for i in 0..3 {
+        if i > 0 {
+            buf.push(b'.');
+        }
+        num(buf, r.below(256));
+    }
+    buf.extend_from_slice(b"\",\"method\":\"");
+    buf.extend_from_slice(ex.method.as_bytes());
+    buf.extend_from_slice(b"\",\"url\":");
+    js(buf, &ex.url);
+    buf.extend_from_slice(b",\"status\":");
+    num(buf, ex.status as u64);
+    buf.extend_from_slice(b",\"bytes\":");
+    num(buf, if ex.has_body { ex.body.len() as u64 } else { 0 });
+    buf.extend_from_slice(b",\"duration_ms\":");
+    dec1(
+        buf,
+        r.range(20, if ex.status == 500 { 300_000 } else { 9_000 }),
+    );
+    buf.extend_from_slice(b",\"request_id\":\"");
+    s.clear();
+    hex(&mut s, r, 16);
+    buf.extend_from_slice(s.as_bytes());
+    buf.extend_from_slice(b"\",\"user_agent\":");
+    let ua = *r.pick(USER_AGENTS);
+    js(buf, ua);
+    buf.extend_from_slice(b"}\n");
+}
+
 fn har_header(buf: &mut Vec<u8>, pages: u64) {
     buf.extend_from_slice(b"{\"log\":{\n  \"version\":\"1.2\",\n  \"creator\":{\"name\":\"WebInspector\",\"version\":\"537.36\"},\n  \"browser\":{\"name\":\"Chrome\",\"version\":\"124.0.6367.91\"},\n  \"pages\":[");
     for p in 0..pages {
@@ -1475,6 +1594,7 @@ fn generate(args: &Args, out: Box<dyn Write>) -> io::Result<(u64, u64)> {
     let mut g = Gen {
         rng: Rng(args.seed ^ 0x5441_5045_4155_4449), // "TAPEAUDI"
         har: args.format == Format::Har,
+        body_target: None,
         ex: Ex::new(),
         scratch: Vec::with_capacity(128 << 10),
     };
@@ -1486,7 +1606,11 @@ fn generate(args: &Args, out: Box<dyn Write>) -> io::Result<(u64, u64)> {
             while w.n < args.size {
                 buf.clear();
                 clock.written = w.n;
-                jsonl_record(&mut g, &mut clock, &mut buf);
+                match args.profile {
+                    Profile::Default => jsonl_record(&mut g, &mut clock, &mut buf),
+                    Profile::Access => access_record(&mut g, &mut clock, &mut buf),
+                    Profile::Bodies => bodies_record(&mut g, &mut clock, &mut buf),
+                }
                 w.write_all(&buf)?;
                 records += 1;
             }

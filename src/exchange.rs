@@ -75,7 +75,13 @@ impl Body<'_> {
             Body::Text(t) => mentions_error_code(t.as_bytes()),
             Body::Escaped(v) => {
                 let raw = v.get().as_bytes();
-                mentions_error_code(raw) || memchr::memmem::find(raw, b"\\u").is_some()
+                static ESCAPE: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+                    std::sync::OnceLock::new();
+                mentions_error_code(raw)
+                    || ESCAPE
+                        .get_or_init(|| memchr::memmem::Finder::new("\\u"))
+                        .find(raw)
+                        .is_some()
             }
         }
     }
@@ -207,7 +213,10 @@ pub fn split_url(url: &str) -> (Option<&str>, Option<&str>) {
             let end = authority_end(after);
             let authority = &after[..end];
             // Drop userinfo: it may hold credentials.
-            let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            let authority = match memchr::memrchr(b'@', authority.as_bytes()) {
+                Some(at) => &authority[at + 1..],
+                None => authority,
+            };
             (Some(authority).filter(|h| !h.is_empty()), &after[end..])
         }
         None => (None, url),
@@ -226,6 +235,11 @@ fn authority_end(after: &str) -> usize {
         .bytes()
         .position(|c| matches!(c, b'/' | b'?' | b'#'))
         .unwrap_or(after.len());
+    // Userinfo needs a colon before `plain` (see below): without one, the
+    // rest of the URL need not be looked at.
+    if memchr::memchr(b':', &after.as_bytes()[..plain]).is_none() {
+        return plain;
+    }
     let word = after
         .bytes()
         .position(|c| c.is_ascii_whitespace())
@@ -317,8 +331,40 @@ fn utc_rfc3339_ms(b: &[u8]) -> Option<i64> {
     {
         return None;
     }
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if h > 23 || mi > 59 || sec > 59 {
+        return None;
+    }
+    let frac_ms = match &b[19..b.len() - 1] {
+        [] => 0,
+        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
+            let n = num(20..20 + digits.len())?;
+            let scale = 10i64.pow(digits.len() as u32);
+            n * 1000 / scale
+        }
+        _ => return None,
+    };
+    // Records of a log share their date: the last valid date text and its
+    // day number are remembered (per thread).
+    thread_local! {
+        static LAST_DATE: std::cell::Cell<([u8; 10], i64)> = const { std::cell::Cell::new(([0; 10], 0)) };
+    }
+    let date: [u8; 10] = b[..10].try_into().expect("at least 20 bytes");
+    let (cached, cached_days) = LAST_DATE.get();
+    let days = if cached == date {
+        cached_days
+    } else {
+        let days = civil_days(&num)?;
+        LAST_DATE.set((date, days));
+        days
+    };
+    Some(((days * 24 + h) * 60 + mi) * 60_000 + sec * 1000 + frac_ms)
+}
+
+/// The days from 1970-01-01 to the date `YYYY-MM-DD` at the start of a
+/// timestamp (`num` reads digits of it), when the date is valid.
+fn civil_days(num: &dyn Fn(std::ops::Range<usize>) -> Option<i64>) -> Option<i64> {
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
     let month_days = [
         31,
@@ -337,18 +383,6 @@ fn utc_rfc3339_ms(b: &[u8]) -> Option<i64> {
     if !(1..=12).contains(&mo) || d < 1 || d > month_days[(mo - 1) as usize] {
         return None;
     }
-    if h > 23 || mi > 59 || sec > 59 {
-        return None;
-    }
-    let frac_ms = match &b[19..b.len() - 1] {
-        [] => 0,
-        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
-            let n = num(20..20 + digits.len())?;
-            let scale = 10i64.pow(digits.len() as u32);
-            n * 1000 / scale
-        }
-        _ => return None,
-    };
     // Days from 1970-01-01 to the date (proleptic Gregorian calendar).
     let (yy, mm) = if mo <= 2 {
         (y - 1, mo + 9)
@@ -359,8 +393,7 @@ fn utc_rfc3339_ms(b: &[u8]) -> Option<i64> {
     let yoe = yy - era * 400;
     let doy = (153 * mm + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(((days * 24 + h) * 60 + mi) * 60_000 + sec * 1000 + frac_ms)
+    Some(era * 146_097 + doe - 719_468)
 }
 
 /// 10000-01-01T00:00:00Z in epoch milliseconds: record times are in
@@ -483,6 +516,31 @@ mod tests {
     }
 
     #[test]
+    fn remembered_dates_agree_with_chrono() {
+        // Every 7 minutes over a week across a leap day, with times that
+        // fail on a remembered date and dates that fail in between.
+        let start = chrono::DateTime::parse_from_rfc3339("2024-02-26T00:00:00Z")
+            .unwrap()
+            .timestamp();
+        for i in 0..1500 {
+            let t = chrono::DateTime::from_timestamp(start + i * 420, 0).unwrap();
+            let text = format!("{}.{:03}Z", t.format("%Y-%m-%dT%H:%M:%S"), i % 1000);
+            let want = chrono::DateTime::parse_from_rfc3339(&text)
+                .unwrap()
+                .timestamp_millis();
+            assert_eq!(utc_rfc3339_ms(text.as_bytes()), Some(want), "{text}");
+            let date = &text[..10];
+            for bad in [format!("{date}T24:00:00Z"), format!("{date}T10:00:00.Z")] {
+                assert_eq!(utc_rfc3339_ms(bad.as_bytes()), None, "{bad}");
+            }
+            if i % 100 == 0 {
+                assert_eq!(utc_rfc3339_ms(b"2023-02-29T00:00:00Z"), None);
+                assert_eq!(utc_rfc3339_ms(b"2024-13-01T00:00:00Z"), None);
+            }
+        }
+    }
+
+    #[test]
     fn urls_split_at_the_right_places() {
         let cases = [
             (
@@ -514,6 +572,18 @@ mod tests {
                 "/@types/node",
             ),
             ("bob:pw@h/x", None, "bob:pw@h/x"),
+            // An `@` and a colon past the authority are not userinfo.
+            (
+                "https://h.example/x?u=a:b@c.example",
+                Some("h.example"),
+                "/x",
+            ),
+            (
+                "https://h.example:8443/x?to=a@b.example",
+                Some("h.example:8443"),
+                "/x",
+            ),
+            ("https://h.example", Some("h.example"), "/"),
         ];
         for (url, host, path) in cases {
             assert_eq!(split_url(url), (host, Some(path)), "{url}");

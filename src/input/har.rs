@@ -31,6 +31,11 @@ pub(super) const BATCH_BYTES: u64 = 1 << 20;
 /// ...or this many entries (by default; the hidden environment variable
 /// `TAPE_AUDIT_HAR_BATCH` sets it, for tests that want many small batches).
 const BATCH_ENTRIES: usize = 512;
+/// A batch of at least a quarter of `BATCH_BYTES` is also flushed when the
+/// entry just read ends less than this many bytes before the end of what
+/// was read: the window then hands out its buffer and keeps only those
+/// bytes, instead of growing (and copying) to hold a batch across reads.
+const BATCH_TAIL: u64 = 64 << 10;
 /// Members larger than the limit that a note names, at most.
 const NOTED_MEMBERS: usize = 5;
 
@@ -294,7 +299,11 @@ impl<R: Read> Scanner<R> {
             match self.skip_value(Hold::Keep(start.saturating_add(self.limit))) {
                 Ok(Skip::End(end)) => {
                     pending.ranges.push((start, end));
-                    if end - pending.start >= BATCH_BYTES || pending.ranges.len() >= self.batch {
+                    let held = end - pending.start;
+                    if held >= BATCH_BYTES
+                        || pending.ranges.len() >= self.batch
+                        || (held >= BATCH_BYTES / 4 && self.w.end() - end < BATCH_TAIL)
+                    {
                         self.flush(&mut pending, out);
                     }
                 }
@@ -1273,6 +1282,35 @@ mod tests {
         format!(
             r#"{{"startedDateTime":"2024-01-01T00:00:00Z","time":5,"request":{{"method":"GET","url":"https://x/v1/y","headers":[{{"name":"X-Request-Id","value":"r-{status}"}}]{extra}}},"response":{{"status":{status},"headers":[],"content":{{"size":1,"mimeType":"application/json","text":"{body}"}}}},"timings":{{"wait":1}}}}"#
         )
+    }
+
+    #[test]
+    fn batches_end_where_a_read_ends() {
+        // 8 MiB of 3 KiB entries: batches are cut before the window has to
+        // grow past a read, so the window holds little more than one read.
+        let body = "b".repeat(3000);
+        let entries: Vec<String> = (0..2800).map(|_| entry(200, &body, "")).collect();
+        let doc = har(&entries);
+        let mut s = Scanner::new(doc.as_bytes());
+        let (mut sizes, mut n) = (Vec::new(), 0u64);
+        let end = s
+            .run(|b| {
+                assert_eq!(b.first_index, n);
+                n += b.ranges.len() as u64;
+                sizes.push(b.ranges.last().unwrap().1 - b.ranges[0].0);
+            })
+            .unwrap();
+        assert_eq!((end.entries, n), (2800, 2800));
+        let small = sizes[..sizes.len() - 1]
+            .iter()
+            .filter(|&&b| (b as u64) < BATCH_BYTES / 4)
+            .count();
+        assert_eq!(small, 0, "{sizes:?}");
+        assert!(
+            s.peak() < READ_SIZE + (BATCH_TAIL as usize) + 2 * entries[0].len(),
+            "{}",
+            s.peak()
+        );
     }
 
     #[test]
