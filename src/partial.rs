@@ -65,7 +65,9 @@ impl CatalogId {
 /// The aggregate state of a run (or of merged runs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Partial {
-    /// `tape-audit/partial/v2`.
+    /// `tape-audit/partial/v2`; checked as soon as it is read (see
+    /// [`schema_field`]).
+    #[serde(deserialize_with = "schema_field")]
     pub schema: String,
     /// Tool version that wrote it.
     pub version: String,
@@ -81,6 +83,37 @@ pub struct Partial {
     /// its aggregate (see `crate::scope`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pending: BTreeMap<String, Summary>,
+}
+
+thread_local! {
+    /// The schema of the partial being read, when it is not [`SCHEMA`].
+    static OTHER_SCHEMA: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Reads the `schema` field and refuses another schema right there: the
+/// fields after it may have another shape in another version (v1's `codes`
+/// was grouped by status), and the error should name the version, not the
+/// first field that fails to parse.
+fn schema_field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    if s != SCHEMA {
+        let msg = format!("schema `{s}` is not {SCHEMA}");
+        OTHER_SCHEMA.with_borrow_mut(|o| *o = Some(s));
+        return Err(serde::de::Error::custom(msg));
+    }
+    Ok(s)
+}
+
+/// The error for a partial of another schema.
+fn other_schema(name: &str, schema: &str) -> Error {
+    let schema = terminal(&crate::aggregate::cut(schema, 80)).into_owned();
+    Error::Usage(if schema.starts_with("tape-audit/partial/") {
+        format!(
+            "{name}: a {schema} report; this build reads {SCHEMA} (make the partials again with this version)"
+        )
+    } else {
+        format!("{name}: schema `{schema}` is not {SCHEMA}")
+    })
 }
 
 impl Partial {
@@ -410,18 +443,16 @@ fn parse_stream(
 ) -> Result<(), Error> {
     let mut stream = serde_json::Deserializer::from_reader(reader).into_iter::<Partial>();
     let mut n = 0;
+    OTHER_SCHEMA.with_borrow_mut(|o| *o = None);
     for p in stream.by_ref() {
-        let p = p.map_err(|e| Error::Spec {
-            path: name.to_string(),
-            line: e.line(),
-            msg: format!("not a tape-audit partial: {e}"),
+        let p = p.map_err(|e| match OTHER_SCHEMA.with_borrow_mut(Option::take) {
+            Some(schema) => other_schema(name, &schema),
+            None => Error::Spec {
+                path: name.to_string(),
+                line: e.line(),
+                msg: format!("not a tape-audit partial: {e}"),
+            },
         })?;
-        if p.schema != SCHEMA {
-            return Err(Error::Usage(format!(
-                "{name}: schema `{}` is not {SCHEMA}",
-                p.schema
-            )));
-        }
         n += 1;
         let name = if n == 1 {
             name.to_string()

@@ -24,8 +24,12 @@ use serde::Serialize;
 /// tests lower it to spill small inputs).
 pub const DEFAULT_BUDGET: usize = 16_384;
 
-/// Most runs a table keeps before it merges them into one.
-const MAX_RUNS: usize = 32;
+/// Runs of one level merged into one run of the next level: each entry is
+/// rewritten once per level, so O(log(entries / budget)) times in all
+/// (merging every run into one whenever there were too many rewrote the
+/// whole table again and again, quadratic in its size), and a table keeps
+/// fewer than `FAN_IN` runs per level.
+const FAN_IN: usize = 16;
 
 /// Entries a table holds in memory before it spills.
 pub fn budget() -> usize {
@@ -61,6 +65,8 @@ pub fn take_error() -> Option<String> {
 #[derive(Debug)]
 struct Run {
     path: tempfile::TempPath,
+    /// How many merges made it: 0 for a run spilled from memory.
+    level: u32,
 }
 
 /// The runs of one table.
@@ -113,35 +119,54 @@ where
             return Ok(());
         }
         items.sort_by(|a, b| a.0.cmp(&b.0));
-        match write_run(items.iter().map(|(k, v)| (k, v))) {
+        match write_run(items.iter().map(|(k, v)| (k, v)), 0) {
             Ok(run) => self.runs.push(Arc::new(run)),
             Err(e) => {
                 fail("write", e);
                 return Err(items);
             }
         }
-        if self.runs.len() > MAX_RUNS {
-            self.compact(combine, samples);
-        }
+        self.compact(combine, samples);
         Ok(())
     }
 
     /// Takes the runs of `other`.
     pub fn absorb(&mut self, other: Runs<K, V>, combine: Combine<V>, samples: usize) {
         self.runs.extend(other.runs);
-        if self.runs.len() > MAX_RUNS {
-            self.compact(combine, samples);
-        }
+        self.compact(combine, samples);
     }
 
-    /// Merges every run into one.
+    /// Merges the runs of any level that holds `FAN_IN` of them into one
+    /// run of the next level, until no level does.
     fn compact(&mut self, combine: Combine<V>, samples: usize) {
-        let merged = Merged::<K, V>::new(&self.runs, Vec::new(), combine, samples);
-        match write_run(merged) {
-            Ok(run) => self.runs = vec![Arc::new(run)],
-            // Keep the runs as they are: still exact, one more file open
-            // while they are read.
-            Err(e) => fail("write", e),
+        loop {
+            let mut per_level = std::collections::BTreeMap::<u32, usize>::new();
+            for r in &self.runs {
+                *per_level.entry(r.level).or_default() += 1;
+            }
+            let Some(level) = per_level
+                .into_iter()
+                .find(|&(_, n)| n >= FAN_IN)
+                .map(|(l, _)| l)
+            else {
+                return;
+            };
+            let (these, rest): (Vec<_>, Vec<_>) =
+                self.runs.drain(..).partition(|r| r.level == level);
+            let merged = Merged::<K, V>::new(&these, Vec::new(), combine, samples);
+            match write_run(merged, level + 1) {
+                Ok(run) => {
+                    self.runs = rest;
+                    self.runs.push(Arc::new(run));
+                }
+                // Keep the runs as they are: still exact, more files open
+                // while they are read.
+                Err(e) => {
+                    self.runs = these.into_iter().chain(rest).collect();
+                    fail("write", e);
+                    return;
+                }
+            }
         }
     }
 
@@ -166,7 +191,7 @@ where
                 f(&mut v);
                 (k, v)
             });
-            match write_run(items) {
+            match write_run(items, run.level) {
                 Ok(r) => out.push(Arc::new(r)),
                 Err(e) => {
                     fail("write", e);
@@ -178,18 +203,18 @@ where
     }
 }
 
-fn write_run<B: Serialize>(items: impl Iterator<Item = B>) -> std::io::Result<Run> {
+fn write_run<B: Serialize>(items: impl Iterator<Item = B>, level: u32) -> std::io::Result<Run> {
     let file = tempfile::Builder::new()
         .prefix(".tape-audit-run-")
         .tempfile()?;
     let (f, path) = file.into_parts();
-    let mut w = BufWriter::with_capacity(1 << 16, f);
+    let mut w = BufWriter::with_capacity(1 << 18, f);
     for item in items {
         serde_json::to_writer(&mut w, &item)?;
         w.write_all(b"\n")?;
     }
     w.flush()?;
-    Ok(Run { path })
+    Ok(Run { path, level })
 }
 
 fn read_run<K: DeserializeOwned + 'static, V: DeserializeOwned + 'static>(
@@ -197,7 +222,7 @@ fn read_run<K: DeserializeOwned + 'static, V: DeserializeOwned + 'static>(
 ) -> Box<dyn Iterator<Item = (K, V)>> {
     match File::open(&run.path) {
         Ok(f) => {
-            let de = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 15, f));
+            let de = serde_json::Deserializer::from_reader(BufReader::with_capacity(1 << 16, f));
             Box::new(de.into_iter::<(K, V)>().map_while(|r| match r {
                 Ok(x) => Some(x),
                 Err(e) => {
@@ -298,8 +323,8 @@ mod tests {
     fn runs_merge_to_the_exact_sorted_table() {
         let mut runs: Runs<String, u64> = Runs::default();
         let mut want = std::collections::BTreeMap::new();
-        // More runs than MAX_RUNS, so compaction happens on the way.
-        for r in 0..(MAX_RUNS as u64 + 5) {
+        // Enough runs for merges into two levels on the way.
+        for r in 0..(FAN_IN as u64 * FAN_IN as u64 + 5) {
             let items: Vec<(String, u64)> = (0..50)
                 .map(|i| (format!("k{}", (i * 7 + r * 3) % 97), r + 1))
                 .collect();
@@ -308,7 +333,12 @@ mod tests {
             }
             assert!(runs.spill(items, add, 0).is_ok());
         }
-        assert!(runs.runs.len() <= MAX_RUNS);
+        for level in 0..3 {
+            let n = runs.runs.iter().filter(|r| r.level == level).count();
+            assert!(n < FAN_IN, "{n} runs at level {level}");
+        }
+        assert!(runs.runs.iter().any(|r| r.level == 2), "merged twice");
+        assert!(runs.runs.len() < 3 * FAN_IN);
         let mem = vec![("k5".to_string(), 1000), ("zz".to_string(), 1)];
         for (k, v) in &mem {
             *want.entry(k.clone()).or_insert(0) += v;

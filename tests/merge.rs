@@ -545,6 +545,48 @@ fn a_file_that_is_not_a_partial_is_named() {
     assert!(stderr(&o).contains("b.txt"), "{}", stderr(&o));
 }
 
+/// A partial of the format before v2 (`tape-audit/partial/v1`, whose
+/// `codes` was a list of ((status, class), {code: stat}) groups, which v2
+/// cannot parse) is refused with a message naming its version and what to
+/// do, not with the type error of the first field that differs.
+#[test]
+fn an_old_partial_is_named_as_such() {
+    let mut v: Value = serde_json::from_str(&partial(&["testdata/sample.jsonl"])).expect("json");
+    v["schema"] = Value::from("tape-audit/partial/v1");
+    let mut groups: BTreeMap<String, (Value, serde_json::Map<String, Value>)> = BTreeMap::new();
+    for row in v["summary"]["codes"]["rows"].as_array().expect("rows") {
+        let (key, stat) = (&row[0], &row[1]);
+        let group = serde_json::json!([key["status"], key["class"]]);
+        groups
+            .entry(group.to_string())
+            .or_insert_with(|| (group, serde_json::Map::new()))
+            .1
+            .insert(
+                key["code"].as_str().expect("code").to_string(),
+                stat.clone(),
+            );
+    }
+    assert!(groups.len() > 3, "the sample has several groups");
+    v["summary"]["codes"] = groups
+        .into_values()
+        .map(|(g, codes)| serde_json::json!([g, codes]))
+        .collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let old = dir.path().join("old.json");
+    std::fs::write(&old, v.to_string()).expect("write");
+    let o = tape(&["merge", old.to_str().expect("utf-8"), "--format", "json"]);
+    let err = stderr(&o);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(o.stdout.is_empty(), "no report");
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "tape-audit: {}: a tape-audit/partial/v1 report; this build reads tape-audit/partial/v2 (make the partials again with this version)",
+            old.display()
+        )
+    );
+}
+
 /// The `inputs[].path` of a JSON report.
 fn input_paths(json: &[u8]) -> Vec<String> {
     let v: Value = serde_json::from_slice(json).expect("json");
