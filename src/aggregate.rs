@@ -14,7 +14,7 @@ type HashMap<K, V> = foldhash::HashMap<K, V>;
 use serde::{Deserialize, Serialize};
 
 use crate::classify::{Class, Verdict, Violation};
-use crate::exchange::{endpoint_into, Exchange, Locator};
+use crate::exchange::{endpoint_push, Exchange, Locator};
 use crate::input::SkipReason;
 use crate::redact::{self, Redact};
 use crate::spill::{self, Runs};
@@ -870,17 +870,18 @@ impl Default for Summary {
 /// (`host\u{1e}/v1/record/{id}`); never in a stored host.
 pub const HOST_SEP: char = '\u{1e}';
 
-/// Puts `host` (lowercased, the separator dropped) before the template in
-/// `ep`: endpoints are keyed by host, so two hosts' `/` stay apart.
-fn prefix_host(ep: &mut String, host: &str) {
-    let tail = std::mem::take(ep);
-    ep.extend(
-        host.chars()
-            .filter(|&c| c != HOST_SEP)
-            .map(|c| c.to_ascii_lowercase()),
-    );
+/// Appends `host` (lowercased, the separator dropped) and the separator to
+/// `ep`, before the template: endpoints are keyed by host, so two hosts'
+/// `/` stay apart. A lowercase host is copied as it is (no per-char work).
+fn push_host(ep: &mut String, host: &str) {
+    for part in host.split(HOST_SEP) {
+        if part.bytes().any(|b| b.is_ascii_uppercase()) {
+            ep.extend(part.chars().map(|c| c.to_ascii_lowercase()));
+        } else {
+            ep.push_str(part);
+        }
+    }
     ep.push(HOST_SEP);
-    ep.push_str(&tail);
 }
 
 /// Splits an endpoint key into its host (when the record named one) and
@@ -967,6 +968,18 @@ impl Summary {
 
     /// Counts a classified exchange.
     pub fn add(&mut self, loc: Locator, ex: &Exchange<'_>, v: &Verdict<'_>) {
+        self.add_at(loc, ex, v, ex.host_and_path());
+    }
+
+    /// [`Summary::add`] with the exchange's `host_and_path`, for a caller
+    /// that has it already (the URL is split once per record).
+    pub fn add_at(
+        &mut self,
+        loc: Locator,
+        ex: &Exchange<'_>,
+        v: &Verdict<'_>,
+        (host, path): (Option<&str>, Option<&str>),
+    ) {
         let limit = self.settings.samples;
         let mode = self.settings.redact_mode();
         // Text is stored redacted, the record's own credentials included
@@ -1044,20 +1057,18 @@ impl Summary {
         if v.json_with_non_json_type {
             self.json_with_non_json_type.add(loc, ex, limit, &red);
         }
-        let (host, path) = ex.host_and_path();
         thread_local! {
             static EP: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
         }
         EP.with_borrow_mut(|ep| {
-            match path {
-                Some(p) => endpoint_into(p, ep),
-                None => {
-                    ep.clear();
-                    ep.push('-');
-                }
-            }
+            // Written in place: the buffer keeps its capacity across records.
+            ep.clear();
             if let Some(h) = host {
-                prefix_host(ep, h);
+                push_host(ep, h);
+            }
+            match path {
+                Some(p) => endpoint_push(p, ep),
+                None => ep.push('-'),
             }
             match self.endpoints.mem.get_mut(ep.as_str()) {
                 Some(e) => e.classes[v.class as usize] += 1,

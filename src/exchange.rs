@@ -279,6 +279,11 @@ pub fn endpoint(path: &str) -> String {
 /// `endpoint`, written into `out` (cleared first), to reuse its buffer.
 pub fn endpoint_into(path: &str, out: &mut String) {
     out.clear();
+    endpoint_push(path, out);
+}
+
+/// `endpoint`, appended to `out`.
+pub fn endpoint_push(path: &str, out: &mut String) {
     let mut start = 0;
     for end in memchr::memchr_iter(b'/', path.as_bytes()).chain(std::iter::once(path.len())) {
         let seg = &path[start..end];

@@ -342,8 +342,9 @@ impl Split {
     /// rule fixed before the run (`--api`, a decided scope) leaves it out,
     /// so its row is not written either.
     pub fn add(&mut self, loc: Locator, ex: &Exchange<'_>, v: &Verdict<'_>, rule: &Rule) -> bool {
-        let Some(host) = ex.host_and_path().0 else {
-            self.main.add(loc, ex, v);
+        let at = ex.host_and_path();
+        let Some(host) = at.0 else {
+            self.main.add_at(loc, ex, v, at);
             return true;
         };
         let mode = if self.main.settings.redact {
@@ -354,7 +355,8 @@ impl Split {
         // A host seen before is its own key (keys are lowercase and
         // redacted, and redacting a key again changes nothing): most
         // records skip the redactor.
-        let key = if self.main.hosts.0.contains_key(host) || self.pending.contains_key(host) {
+        let in_main = self.main.hosts.0.contains_key(host);
+        let key = if in_main || self.pending.contains_key(host) {
             Cow::Borrowed(host)
         } else {
             host_key(host, mode)
@@ -362,12 +364,12 @@ impl Split {
         match rule {
             Rule::All => {
                 self.main.hosts.count(&key, v, false);
-                self.main.add(loc, ex, v);
+                self.main.add_at(loc, ex, v, at);
             }
             Rule::Api(_) | Rule::Decided(_) => {
                 if rule.fixed_keeps(&key) {
                     self.main.hosts.count(&key, v, false);
-                    self.main.add(loc, ex, v);
+                    self.main.add_at(loc, ex, v, at);
                 } else {
                     self.main.hosts.count(&key, v, true);
                     self.main.add_excluded(loc);
@@ -375,9 +377,11 @@ impl Split {
                 }
             }
             Rule::Default(p) => {
-                if self.main.hosts.0.contains_key(key.as_ref()) || Rule::matches(p, &key) {
+                // `in_main`: the key is the host, found in the main table.
+                if in_main || self.main.hosts.0.contains_key(key.as_ref()) || Rule::matches(p, &key)
+                {
                     self.main.hosts.count(&key, v, false);
-                    self.main.add(loc, ex, v);
+                    self.main.add_at(loc, ex, v, at);
                     return true;
                 }
                 let settings = self.main.settings;
@@ -389,7 +393,7 @@ impl Split {
                         .or_insert_with(|| Summary::new(settings)),
                 };
                 part.hosts.count(&key, v, false);
-                part.add(loc, ex, v);
+                part.add_at(loc, ex, v, at);
                 if is_envelope(v.class) {
                     self.promote(&key);
                 }
