@@ -874,12 +874,17 @@ pub const HOST_SEP: char = '\u{1e}';
 /// `ep`, before the template: endpoints are keyed by host, so two hosts'
 /// `/` stay apart. A lowercase host is copied as it is (no per-char work).
 fn push_host(ep: &mut String, host: &str) {
-    for part in host.split(HOST_SEP) {
-        if part.bytes().any(|b| b.is_ascii_uppercase()) {
-            ep.extend(part.chars().map(|c| c.to_ascii_lowercase()));
-        } else {
-            ep.push_str(part);
-        }
+    if host
+        .bytes()
+        .any(|b| b.is_ascii_uppercase() || b == HOST_SEP as u8)
+    {
+        ep.extend(
+            host.chars()
+                .filter(|&c| c != HOST_SEP)
+                .map(|c| c.to_ascii_lowercase()),
+        );
+    } else {
+        ep.push_str(host);
     }
     ep.push(HOST_SEP);
 }

@@ -186,11 +186,13 @@ impl Exchange<'_> {
         // A full URL names the host the request went to; a separate host
         // field may be the logging machine's name. Userinfo in a host field
         // (`admin:pw@internal`) is dropped like a URL's.
-        let field = self
-            .host
-            .as_deref()
-            .map(|h| h.rsplit_once('@').map_or(h, |(_, h)| h));
-        (host.or(field), path)
+        // The field is looked at only when the URL names no host.
+        let host = host.or_else(|| {
+            self.host
+                .as_deref()
+                .map(|h| h.rsplit_once('@').map_or(h, |(_, h)| h))
+        });
+        (host, path)
     }
 }
 
