@@ -170,9 +170,11 @@ const REQUEST_ID: &[&str] = &[
     "err.response.headers.x-request-id",
     "downstream_X-Request-Id",
     "request_X-Request-Id",
+    "correlation_id",
 ];
 /// Duration fields and their unit in milliseconds; `duration` alone is
-/// seconds when fractional (Caddy) and milliseconds when whole (Envoy).
+/// seconds when fractional (Caddy) and milliseconds when whole (Envoy), and
+/// always milliseconds in the `lograge` shape.
 const DURATION: [(&str, f64); 12] = [
     ("duration_ms", 1.0),
     ("elapsed_ms", 1.0),
@@ -292,7 +294,7 @@ const _: () = {
     }
 };
 
-fn duration_of(obj: &RawObject<'_>, list: &[Cand]) -> Option<f64> {
+fn duration_of(obj: &RawObject<'_>, list: &[Cand], bare_in_ms: bool) -> Option<f64> {
     // The duration slot is never replaced, so its paths are `DURATION`'s.
     list.iter().zip(DURATION).find_map(|(cand, (_, unit))| {
         let v = obj.find(cand)?;
@@ -316,7 +318,7 @@ fn duration_of(obj: &RawObject<'_>, list: &[Cand]) -> Option<f64> {
             _ => as_f64(v)?,
         };
         let unit = if unit == 0.0 {
-            if n.fract() == 0.0 {
+            if bare_in_ms || n.fract() == 0.0 {
                 1.0
             } else {
                 1e3
@@ -386,6 +388,19 @@ const KNOWN: &[Known] = &[
         status: "err.response.status",
         also: &[],
     },
+    // Rails lograge (GitLab's production_json.log): one line per request
+    // with its controller and action; `duration` is milliseconds.
+    Known {
+        name: "lograge",
+        status: "status",
+        also: &["controller", "action", "duration"],
+    },
+    // GitLab's api_json.log (Grape): the route template and queue time.
+    Known {
+        name: "lograge",
+        status: "status",
+        also: &["route", "queue_duration", "duration"],
+    },
     Known {
         name: "nested",
         status: "response.status",
@@ -429,6 +444,8 @@ pub struct Shape {
     custom_body: bool,
     /// Lines are whole HAR entries.
     har_entry: bool,
+    /// A bare `duration` is milliseconds, whole or not (lograge).
+    duration_in_ms: bool,
     /// The nested objects the paths go through, parsed with their line.
     tree: Tree,
 }
@@ -444,6 +461,7 @@ impl Shape {
             paths: KEYS.map(|(_, list)| list.iter().map(|p| Cand::new(p)).collect()),
             custom_body: false,
             har_entry: false,
+            duration_in_ms: name == "lograge",
             tree: Tree::default(),
         }
     }
@@ -619,7 +637,7 @@ impl Shape {
                 b'0'..=b'9' => Some(Cow::Borrowed(v.get())),
                 _ => None,
             });
-            ex.duration_ms = duration_of(obj, self.list(Slot::Duration));
+            ex.duration_ms = duration_of(obj, self.list(Slot::Duration), self.duration_in_ms);
             ex.credential = first(obj, self.list(Slot::Credential), |v| match first_byte(v) {
                 b'[' => serde_json::from_str::<Vec<&str>>(v.get())
                     .ok()?
@@ -825,6 +843,37 @@ mod tests {
         let shape = Shape::detect(line.as_bytes(), &[]);
         let obj = shape.parse_line(line).unwrap();
         shape.map(&obj, line).unwrap().unwrap()
+    }
+
+    /// Real GitLab lines (api_json.log and production_json.log, from
+    /// `testdata/gitlab-lograge.jsonl`): `duration` is milliseconds even when
+    /// fractional, and `correlation_id` is the request id.
+    #[test]
+    fn lograge_lines_of_gitlab() {
+        let text = include_str!("../../testdata/gitlab-lograge.jsonl");
+        let shape = Shape::detect(text.as_bytes(), &[]);
+        assert_eq!(shape.name, "lograge");
+        let lines: Vec<&str> = text.lines().collect();
+        let obj = shape.parse_line(lines[1]).unwrap();
+        let e = shape.map(&obj, lines[1]).unwrap().unwrap();
+        assert_eq!(
+            (e.status, e.method.as_deref(), e.url.as_deref()),
+            (Some(404), Some("GET"), Some("/api/v4"))
+        );
+        assert_eq!(e.host.as_deref(), Some("localhost"));
+        assert_eq!(e.request_id.as_deref(), Some("cEk9obejpWa"));
+        assert_eq!(e.duration_ms, Some(74.52));
+        let obj = shape.parse_line(lines[2]).unwrap();
+        let e = shape.map(&obj, lines[2]).unwrap().unwrap();
+        assert_eq!(
+            (e.status, e.url.as_deref()),
+            (Some(200), Some("/gitlab/gitlab-ce/issues/1234"))
+        );
+        // Without controller/action or route, a fractional bare `duration`
+        // stays seconds (Caddy's unit).
+        let l = r#"{"status":500,"path":"/x","duration":0.5}"#;
+        assert_eq!(Shape::detect(l.as_bytes(), &[]).name, "flat");
+        assert_eq!(map_line(l).duration_ms, Some(500.0));
     }
 
     #[test]
