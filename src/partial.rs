@@ -112,7 +112,7 @@ fn other_schema(name: &str, schema: &str) -> Error {
             "{name}: a {schema} report; this build reads {SCHEMA} (make the partials again with this version)"
         )
     } else {
-        format!("{name}: schema `{schema}` is not {SCHEMA}")
+        format!("{name}: not a tape-audit partial (its schema is `{schema}`; `--format partial` writes one)")
     })
 }
 
