@@ -248,6 +248,11 @@ pub struct ReportArgs {
     /// and Markdown show --top of them); the rest are counted in one line.
     #[arg(long, value_name = "N", default_value_t = crate::report::DEFAULT_MAX_ENDPOINTS, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(1..), |n| n as usize), help_heading = REPORTS)]
     pub max_endpoints: usize,
+    /// Most hosts the JSON and HTML reports list, those with the most
+    /// responses (the table and Markdown show --top of them); the rest are
+    /// counted in one line.
+    #[arg(long, value_name = "N", default_value_t = crate::report::DEFAULT_MAX_HOSTS, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(1..), |n| n as usize), help_heading = REPORTS)]
+    pub max_hosts: usize,
     /// Most clients (credential fingerprints) listed per code, the most
     /// frequent; their number is always given.
     #[arg(long, value_name = "N", default_value_t = crate::report::DEFAULT_MAX_CLIENTS, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u64).range(1..), |n| n as usize), help_heading = REPORTS)]

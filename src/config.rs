@@ -90,6 +90,8 @@ pub struct ReportConfig {
     pub max_codes: usize,
     /// `--max-endpoints`.
     pub max_endpoints: usize,
+    /// `--max-hosts`.
+    pub max_hosts: usize,
     /// `--max-clients`.
     pub max_clients: usize,
     /// `--collapse`.
@@ -321,6 +323,7 @@ impl ReportConfig {
             top: 10,
             max_codes: crate::report::DEFAULT_MAX_CODES,
             max_endpoints: crate::report::DEFAULT_MAX_ENDPOINTS,
+            max_hosts: crate::report::DEFAULT_MAX_HOSTS,
             max_clients: crate::report::DEFAULT_MAX_CLIENTS,
             collapse: crate::report::DEFAULT_COLLAPSE,
             color: false,
@@ -368,6 +371,7 @@ impl ReportConfig {
             top: args.top,
             max_codes: args.max_codes,
             max_endpoints: args.max_endpoints,
+            max_hosts: args.max_hosts,
             max_clients: args.max_clients,
             collapse: args.collapse,
             color,

@@ -101,10 +101,12 @@ fn merge(
                 "tape-audit: warning: {}: made with --unsafe-show-secrets: its secrets are redacted before merging",
                 sanitize::terminal(name)
             );
-            let split = scope::Split {
-                main: std::mem::take(&mut p.summary),
-                pending: std::mem::take(&mut p.pending),
-            }
+            let rule = p.options.scope.clone().unwrap_or(scope::Rule::All);
+            let split = scope::Split::of(
+                std::mem::take(&mut p.summary),
+                std::mem::take(&mut p.pending),
+                &rule,
+            )
             .redacted();
             p.options.settings = split.main.settings;
             p.summary = split.main;
@@ -299,6 +301,7 @@ fn conclude(
             top: rc.top,
             max_codes: rc.max_codes,
             max_endpoints: rc.max_endpoints,
+            max_hosts: rc.max_hosts,
             max_clients: rc.max_clients,
             collapse: rc.collapse,
             max_skipped_share: 0.5,

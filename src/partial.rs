@@ -112,7 +112,7 @@ fn other_schema(name: &str, schema: &str) -> Error {
             "{name}: a {schema} report; this build reads {SCHEMA} (make the partials again with this version)"
         )
     } else {
-        format!("{name}: schema `{schema}` is not {SCHEMA}")
+        format!("{name}: not a tape-audit partial (its schema is `{schema}`; `--format partial` writes one)")
     })
 }
 
@@ -162,10 +162,11 @@ impl Partial {
     }
 
     fn split_ref(&self) -> crate::scope::Split {
-        crate::scope::Split {
-            main: Summary::new(self.options.settings),
-            pending: self.pending.clone(),
-        }
+        crate::scope::Split::of(
+            Summary::new(self.options.settings),
+            self.pending.clone(),
+            &crate::scope::Rule::All,
+        )
     }
 
     /// The run this partial stands for, ready for a report.
@@ -258,10 +259,8 @@ pub fn merge(parts: Vec<(String, Partial)>) -> Result<Partial, Error> {
     let mut summary = Split::new(options.settings);
     summary.main.timeline_ms = width;
     for (i, (name, p)) in parts.into_iter().enumerate() {
-        let mut s = Split {
-            main: p.summary,
-            pending: p.pending,
-        };
+        let rule = p.options.scope.clone().unwrap_or(crate::scope::Rule::All);
+        let mut s = Split::of(p.summary, p.pending, &rule);
         s.main.settings.max_buckets = max_buckets;
         s.main.rebase_timeline(base, width);
         // A host's pending records keep the finest width that holds their

@@ -39,10 +39,11 @@ pub struct Audit {
 impl Audit {
     /// Decides the host scope (see [`crate::scope`]).
     pub fn finish(&mut self, rule: &Rule) -> &Scope {
-        let split = Split {
-            main: std::mem::take(&mut self.summary),
-            pending: std::mem::take(&mut self.pending),
-        };
+        let split = Split::of(
+            std::mem::take(&mut self.summary),
+            std::mem::take(&mut self.pending),
+            rule,
+        );
         let (summary, scope) = split.finish(rule);
         self.summary = summary;
         self.scope.insert(scope)
@@ -284,10 +285,7 @@ pub fn run(
         }
         Ok(sums)
     })?;
-    let mut all = Split {
-        main: reader_sum,
-        pending: BTreeMap::new(),
-    };
+    let mut all = Split::of(reader_sum, BTreeMap::new(), job.rule);
     for sum in sums {
         all.merge(sum);
     }

@@ -15,7 +15,15 @@ pub struct RawObject<'a> {
     /// One bit per key: a path (`PathKey`) whose bits it does not meet
     /// cannot be in the object, and is not looked for.
     pub mask: Mask,
+    /// In debug builds, the keys and paths a filtered tree declared for
+    /// this object: looking up any other panics (it would find nothing).
+    #[cfg(debug_assertions)]
+    declared: Option<Declared>,
 }
+
+/// The exact keys and paths a filtered `Tree` level declares (debug builds).
+#[cfg(debug_assertions)]
+type Declared = std::sync::Arc<std::collections::BTreeSet<String>>;
 
 /// A 256-bit filter of key hashes.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +149,9 @@ pub struct Tree {
     /// rest are validated and skipped): the keys a reader may look up.
     filter: bool,
     keep: KeepMask,
+    /// In debug builds, the exact keys and paths `keep` stands for.
+    #[cfg(debug_assertions)]
+    declared: Option<Declared>,
 }
 
 /// A 1024-bit filter of key hashes (bits other than `Mask`'s): the keys a
@@ -166,9 +177,9 @@ impl Tree {
     /// The tree that descends along every way a dotted path can be read:
     /// each prefix before a dot is a key whose object holds the rest.
     ///
-    /// Objects parsed with it hold only the members the paths can reach
-    /// (plus any named with `keep_also`): looking up any other key finds
-    /// nothing.
+    /// Objects parsed with it hold only the members the paths can reach:
+    /// looking up any other key or path would find nothing, so in debug
+    /// builds it panics instead.
     pub fn from_paths<'p>(paths: impl IntoIterator<Item = &'p str>) -> Tree {
         let mut t = Tree::filtered();
         for p in paths {
@@ -185,7 +196,7 @@ impl Tree {
     }
 
     fn add(&mut self, path: &str) {
-        self.keep.add_hash(key_hash(path.as_bytes()));
+        self.declare(path);
         for (i, _) in path.match_indices('.') {
             let (head, rest) = (&path[..i], &path[i + 1..]);
             let pos = match self.kids.iter().position(|(_, k, _)| k == head) {
@@ -193,21 +204,21 @@ impl Tree {
                 None => {
                     let h = key_hash(head.as_bytes());
                     self.mask.add_hash(h);
-                    self.keep.add_hash(h);
                     self.kids.push((h, head.to_string(), Tree::filtered()));
                     self.kids.len() - 1
                 }
             };
+            self.declare(head);
             self.kids[pos].2.add(rest);
         }
     }
 
-    /// Also records the top-level members named `keys`.
-    pub fn keep_also(mut self, keys: &[&str]) -> Tree {
-        for k in keys {
-            self.keep.add_hash(key_hash(k.as_bytes()));
-        }
-        self
+    /// Records members named `key` (a whole path, or the head of one).
+    fn declare(&mut self, key: &str) {
+        self.keep.add_hash(key_hash(key.as_bytes()));
+        #[cfg(debug_assertions)]
+        std::sync::Arc::make_mut(self.declared.get_or_insert_with(Default::default))
+            .insert(key.to_string());
     }
 
     /// Whether a member with this key hash is recorded.
@@ -231,6 +242,8 @@ impl Tree {
             mask,
             filter: false,
             keep: KeepMask::default(),
+            #[cfg(debug_assertions)]
+            declared: None,
         }
     }
 
@@ -251,6 +264,8 @@ static EMPTY_TREE: Tree = Tree {
     mask: Mask([0; 4]),
     filter: false,
     keep: KeepMask([0; 16]),
+    #[cfg(debug_assertions)]
+    declared: None,
 };
 
 /// Key equality without a library call for the usual short keys (the
@@ -293,6 +308,12 @@ fn scan_object<'a>(
     let mut obj = RawObject {
         members: Vec::with_capacity(16),
         mask: Mask::default(),
+        #[cfg(debug_assertions)]
+        declared: if tree.filter {
+            Some(tree.declared.clone().unwrap_or_default())
+        } else {
+            None
+        },
     };
     let end = jsonscan::object(b, start, depth, |m| {
         let key = member_key(text, &m);
@@ -338,7 +359,23 @@ impl<'a> RawObject<'a> {
 
     /// The last member named `key` (the last one wins, as in most parsers).
     pub fn member(&self, key: &str) -> Option<&Member<'a>> {
+        self.check_declared(key);
         self.member_hashed(key, key_hash(key.as_bytes()))
+    }
+
+    /// In debug builds, panics when the object was parsed with a filtered
+    /// tree that did not declare `key`: the lookup would silently find
+    /// nothing, whatever the line holds.
+    #[inline(always)]
+    fn check_declared(&self, key: &str) {
+        #[cfg(debug_assertions)]
+        if let Some(declared) = &self.declared {
+            assert!(
+                declared.contains(key),
+                "`{key}` is looked up but not declared in the path tree: it would never be found"
+            );
+        }
+        let _ = key;
     }
 
     fn member_hashed(&self, key: &str, hash: u64) -> Option<&Member<'a>> {
@@ -367,6 +404,7 @@ impl<'a> RawObject<'a> {
     /// nesting (`"http.response.status_code"` as one flat key), then the path
     /// is split at each dot in turn and the rest looked up in the nested object.
     pub fn path(&self, path: &str) -> Option<Raw<'a>> {
+        self.check_declared(path);
         let heads = path
             .match_indices('.')
             .map(|(i, _)| (i, key_hash(&path.as_bytes()[..i])));
@@ -375,6 +413,7 @@ impl<'a> RawObject<'a> {
 
     /// `path` with the hashes prepared once (candidate paths of a shape).
     pub fn find(&self, k: &PathKey) -> Option<Raw<'a>> {
+        self.check_declared(&k.path);
         self.resolve(&k.path, k.hash, k.heads.iter().copied())
     }
 
@@ -570,16 +609,23 @@ mod tests {
     #[test]
     fn a_path_tree_keeps_only_what_its_paths_reach() {
         let text = r#"{"a":1,"b.c":2,"b":{"c":3,"d":4,"e":5},"x":{"y":6},"z":[7]}"#;
-        let tree = Tree::from_paths(["b.c", "b.d", "z"]).keep_also(&["x"]);
+        let tree = Tree::from_paths(["b.c", "b.d", "z", "x"]);
         let obj = RawObject::parse_tree(text, &tree).unwrap();
         // A flat key with dots wins over nesting; nested paths still resolve.
         assert_eq!(obj.path("b.c").map(Raw::get), Some("2"));
         assert_eq!(obj.path("b.d").map(Raw::get), Some("4"));
         assert_eq!(obj.get("z").map(Raw::get), Some("[7]"));
-        assert_eq!(obj.path("x.y").map(Raw::get), Some("6"));
-        // Keys no path reaches are not recorded.
-        assert_eq!(obj.get("a"), None);
-        assert_eq!(obj.path("b.e"), None);
+        // A declared key holding an object is kept whole.
+        let x = obj.object("x").unwrap();
+        assert_eq!(x.get("y").map(Raw::get), Some("6"));
+        // Keys no path reaches are not recorded (in release builds the
+        // lookup finds nothing; in debug builds it panics, see below).
+        #[cfg(not(debug_assertions))]
+        {
+            assert_eq!(obj.get("a"), None);
+            assert_eq!(obj.path("b.e"), None);
+        }
+        assert!(obj.members.iter().all(|m| m.key != "a"));
         // Invalid JSON in a dropped member still fails the whole object.
         assert!(RawObject::parse_tree(r#"{"a":01,"z":1}"#, &tree).is_none());
         // Trees built by hand, and the default, keep everything.
@@ -588,6 +634,25 @@ mod tests {
         let with = Tree::with(vec![("b", Tree::default())]);
         let obj = RawObject::parse_tree(text, &with).unwrap();
         assert_eq!(obj.path("b.e").map(Raw::get), Some("5"));
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "`a` is looked up but not declared")]
+    fn an_undeclared_key_panics_in_debug_builds() {
+        let tree = Tree::from_paths(["b.c"]);
+        let obj = RawObject::parse_tree(r#"{"a":1,"b":{"c":2}}"#, &tree).unwrap();
+        assert_eq!(obj.path("b.c").map(Raw::get), Some("2"));
+        obj.get("a");
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "`d` is looked up but not declared")]
+    fn an_undeclared_nested_key_panics_in_debug_builds() {
+        let tree = Tree::from_paths(["b.c"]);
+        let obj = RawObject::parse_tree(r#"{"b":{"c":2,"d":3}}"#, &tree).unwrap();
+        obj.object("b").unwrap().get("d");
     }
 
     #[test]

@@ -27,7 +27,7 @@
 //! capture); an API log holds one host and costs nothing more.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +35,7 @@ use crate::aggregate::Summary;
 use crate::classify::{Class, Verdict};
 use crate::exchange::{Exchange, Locator};
 use crate::redact::{self, Redact};
+use crate::spill::{self, Runs};
 
 /// Responses of one host.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,38 +59,86 @@ pub fn is_envelope(c: Class) -> bool {
     )
 }
 
-/// Responses per host (the host lowercased and redacted, as stored).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Hosts(pub BTreeMap<String, HostStat>);
+/// Responses per host (the host lowercased and redacted, as stored): in
+/// memory, and in sorted runs past the memory budget (see [`spill`]), so a
+/// capture with a million hosts holds a bounded table. Serialized as a map
+/// in key order.
+#[derive(Clone, Default)]
+pub struct Hosts {
+    mem: BTreeMap<String, HostStat>,
+    runs: Runs<String, HostStat>,
+}
+
+fn add_host(a: &mut HostStat, b: HostStat, _: usize) {
+    a.responses += b.responses;
+    a.errors += b.errors;
+    a.envelopes += b.envelopes;
+    a.excluded += b.excluded;
+}
 
 impl Hosts {
     fn count(&mut self, host: &str, v: &Verdict<'_>, excluded: bool) {
-        let s = match self.0.get_mut(host) {
-            Some(s) => s,
-            None => self.0.entry(host.to_string()).or_default(),
+        let one = HostStat {
+            responses: 1,
+            errors: u64::from(v.class.is_error()),
+            envelopes: u64::from(is_envelope(v.class)),
+            excluded: u64::from(excluded),
         };
-        s.responses += 1;
-        s.errors += u64::from(v.class.is_error());
-        s.envelopes += u64::from(is_envelope(v.class));
-        s.excluded += u64::from(excluded);
+        match self.mem.get_mut(host) {
+            Some(s) => add_host(s, one, 0),
+            None => self.insert(host.to_string(), one),
+        }
+    }
+
+    fn insert(&mut self, host: String, st: HostStat) {
+        add_host(self.mem.entry(host).or_default(), st, 0);
+        if self.mem.len() > spill::budget() {
+            let items: Vec<(String, HostStat)> =
+                std::mem::take(&mut self.mem).into_iter().collect();
+            if let Err(back) = self.runs.spill(items, add_host, 0) {
+                self.mem.extend(back);
+            }
+        }
+    }
+
+    /// Whether no host was counted.
+    pub fn is_empty(&self) -> bool {
+        self.mem.is_empty() && self.runs.is_empty()
+    }
+
+    /// Whether `host` is in the part of the table held in memory.
+    fn in_memory(&self, host: &str) -> bool {
+        self.mem.contains_key(host)
+    }
+
+    /// Every host, in key order.
+    pub fn rows(&self) -> spill::Merged<String, HostStat> {
+        let mem = self.mem.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        self.runs.merged(mem, add_host, 0)
     }
 
     /// Adds another table's counts.
     pub fn merge(&mut self, other: Hosts) {
-        for (h, o) in other.0 {
-            let s = self.0.entry(h).or_default();
-            s.responses += o.responses;
-            s.errors += o.errors;
-            s.envelopes += o.envelopes;
-            s.excluded += o.excluded;
+        let Hosts { mem, runs } = other;
+        for (h, o) in mem {
+            self.insert(h, o);
         }
+        self.runs.absorb(runs, add_host, 0);
+    }
+
+    /// Counts every response as excluded.
+    fn exclude_all(&mut self) {
+        self.mem
+            .values_mut()
+            .for_each(|st| st.excluded = st.responses);
+        self.runs.map_values(|st| st.excluded = st.responses);
     }
 
     /// Checks a table read from a partial: every count of a host at most
     /// its responses, and all responses at most `records`.
     pub fn validate(&self, records: u64) -> Result<(), String> {
         let mut total = 0u64;
-        for (h, s) in &self.0 {
+        for (h, s) in self.rows() {
             for (n, what) in [
                 (s.errors, "errors"),
                 (s.envelopes, "envelopes"),
@@ -114,13 +163,72 @@ impl Hosts {
     /// `--unsafe-show-secrets`); hosts that become one are added up.
     pub fn redacted(self) -> Hosts {
         let mut out = Hosts::default();
-        for (h, s) in self.0 {
-            let mut one = Hosts::default();
-            one.0.insert(redact::text(&h, Redact::On).into_owned(), s);
-            out.merge(one);
+        for (h, s) in self.rows() {
+            out.insert(redact::text(&h, Redact::On).into_owned(), s);
         }
         out
     }
+}
+
+impl std::fmt::Debug for Hosts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Hosts({} in memory)", self.mem.len())
+    }
+}
+
+impl PartialEq for Hosts {
+    fn eq(&self, o: &Self) -> bool {
+        self.rows().eq(o.rows())
+    }
+}
+impl Eq for Hosts {}
+
+/// A map of host to counts, in key order, written while the runs are read.
+impl Serialize for Hosts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.rows())
+    }
+}
+
+/// Read as it is serialized, each host added (and spilled past the budget)
+/// as it is read.
+impl<'de> Deserialize<'de> for Hosts {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Hosts;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map of hosts to their counts")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Hosts, A::Error> {
+                let mut t = Hosts::default();
+                while let Some((k, v)) = m.next_entry::<String, HostStat>()? {
+                    t.insert(k, v);
+                }
+                Ok(t)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Distinct hosts, other than the catalog's API hosts, whose scope the
+/// default rule may keep undecided (each with its own pending summary)
+/// before it gives up and audits every host, unless the hidden environment
+/// variable `TAPE_AUDIT_MAX_PENDING_HOSTS` says otherwise (the tests lower
+/// it).
+pub const DEFAULT_MAX_PENDING_HOSTS: usize = 256;
+
+/// See [`DEFAULT_MAX_PENDING_HOSTS`].
+pub fn max_pending_hosts() -> usize {
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *N.get_or_init(|| {
+        std::env::var("TAPE_AUDIT_MAX_PENDING_HOSTS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n >= 1)
+            .unwrap_or(DEFAULT_MAX_PENDING_HOSTS)
+    })
 }
 
 /// A host pattern of `--api` or a catalog: an exact host, or `*.suffix`
@@ -318,15 +426,23 @@ fn host_key(host: &str, mode: Redact) -> Cow<'_, str> {
 }
 
 /// A summary split by whether each host is known to be in scope.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Split {
     /// Records of hosts in scope (and of records without a host), plus the
     /// per-host table of those hosts.
     pub main: Summary,
     /// Under the default rule: per host not yet known to be in scope, its
     /// records (always classified responses).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pending: BTreeMap<String, Summary>,
+    /// Under the default rule, the hosts other than the catalog's known to
+    /// be in scope (they sent an envelope): their records go to `main`.
+    known: BTreeSet<String>,
+    /// Under the default rule, more than [`max_pending_hosts`] distinct
+    /// hosts other than the catalog's were seen: every host is audited.
+    /// The number of distinct hosts only grows, so once set it stays set
+    /// whatever comes after, and the same inputs set it however they are
+    /// split or ordered.
+    wide: bool,
 }
 
 impl Split {
@@ -335,6 +451,50 @@ impl Split {
         Split {
             main: Summary::new(settings),
             pending: BTreeMap::new(),
+            known: BTreeSet::new(),
+            wide: false,
+        }
+    }
+
+    /// The split of a summary and its pending hosts (from a partial, or an
+    /// audit), built under `rule`: which hosts are known to be in scope, and
+    /// whether there are too many hosts to keep pending, is read from them.
+    pub fn of(main: Summary, pending: BTreeMap<String, Summary>, rule: &Rule) -> Split {
+        let mut s = Split {
+            main,
+            pending,
+            known: BTreeSet::new(),
+            wide: false,
+        };
+        if let Rule::Default(p) = rule {
+            let cap = max_pending_hosts();
+            let mut known = BTreeSet::new();
+            for (h, _) in s.main.hosts.rows() {
+                if !Rule::matches(p, &h) {
+                    known.insert(h);
+                    if known.len() + s.pending.len() > cap {
+                        break;
+                    }
+                }
+            }
+            s.known = known;
+            if s.over_cap() {
+                s.widen();
+            }
+        }
+        s
+    }
+
+    fn over_cap(&self) -> bool {
+        self.known.len() + self.pending.len() > max_pending_hosts()
+    }
+
+    /// Gives up keeping hosts pending: every host's records join `main`.
+    fn widen(&mut self) {
+        self.wide = true;
+        self.known.clear();
+        for (_, s) in std::mem::take(&mut self.pending) {
+            self.main.merge(s);
         }
     }
 
@@ -355,8 +515,7 @@ impl Split {
         // A host seen before is its own key (keys are lowercase and
         // redacted, and redacting a key again changes nothing): most
         // records skip the redactor.
-        let in_main = self.main.hosts.0.contains_key(host);
-        let key = if in_main || self.pending.contains_key(host) {
+        let key = if self.main.hosts.in_memory(host) || self.pending.contains_key(host) {
             Cow::Borrowed(host)
         } else {
             host_key(host, mode)
@@ -377,8 +536,18 @@ impl Split {
                 }
             }
             Rule::Default(p) => {
-                // `in_main`: the key is the host, found in the main table.
-                if in_main || self.main.hosts.0.contains_key(key.as_ref()) || Rule::matches(p, &key)
+                let pending = self.pending.contains_key(key.as_ref());
+                if !self.wide
+                    && !pending
+                    && !self.known.contains(key.as_ref())
+                    && !Rule::matches(p, &key)
+                    && self.known.len() + self.pending.len() >= max_pending_hosts()
+                {
+                    // One more host to keep pending than the cap allows.
+                    self.widen();
+                }
+                if !pending
+                    && (self.wide || self.known.contains(key.as_ref()) || Rule::matches(p, &key))
                 {
                     self.main.hosts.count(&key, v, false);
                     self.main.add_at(loc, ex, v, at);
@@ -402,17 +571,35 @@ impl Split {
         true
     }
 
-    /// Moves a host's pending records into the main summary.
+    /// Moves a host's pending records into the main summary: it is known
+    /// to be in scope.
     fn promote(&mut self, host: &str) {
         if let Some(s) = self.pending.remove(host) {
             self.main.merge(s);
+            self.known.insert(host.to_string());
         }
     }
 
     /// Folds another split (built under the same rule) into this one.
     pub fn merge(&mut self, other: Split) {
-        self.main.merge(other.main);
-        for (h, s) in other.pending {
+        let Split {
+            main,
+            pending,
+            known,
+            wide,
+        } = other;
+        self.main.merge(main);
+        if wide && !self.wide {
+            self.widen();
+        }
+        if self.wide {
+            for (_, s) in pending {
+                self.main.merge(s);
+            }
+            return;
+        }
+        self.known.extend(known);
+        for (h, s) in pending {
             match self.pending.get_mut(&h) {
                 Some(mine) => mine.merge(s),
                 None => {
@@ -424,11 +611,15 @@ impl Split {
         let known: Vec<String> = self
             .pending
             .keys()
-            .filter(|h| self.main.hosts.0.contains_key(*h))
+            .filter(|h| self.known.contains(*h))
             .cloned()
             .collect();
         for h in known {
             self.promote(&h);
+        }
+        // Together the two sides may hold more hosts than either alone.
+        if self.over_cap() {
+            self.widen();
         }
     }
 
@@ -441,15 +632,34 @@ impl Split {
     /// Decides the scope of what is still pending and returns the summary
     /// the report is made of, with the scope and its reason.
     pub fn finish(self, rule: &Rule) -> (Summary, Scope) {
-        let Split { mut main, pending } = self;
-        let hosts_seen = main.hosts.0.len() + pending.len();
+        let Split {
+            mut main,
+            pending,
+            wide,
+            ..
+        } = self;
         let list = |p: &[Pattern]| p.iter().map(Pattern::to_string).collect::<Vec<_>>();
         let (hosts, reason) = match rule {
             Rule::All => (Vec::new(), "--all-hosts".to_string()),
             Rule::Api(p) => (list(p), "--api".to_string()),
             Rule::Decided(h) => (h.clone(), "decided by a first pass".to_string()),
+            Rule::Default(p) if wide => {
+                let what = if p.is_empty() {
+                    "hosts"
+                } else {
+                    "hosts other than the catalog's API hosts"
+                };
+                (
+                    Vec::new(),
+                    format!(
+                        "more than {} {what}, too many to scope: every host audited",
+                        max_pending_hosts()
+                    ),
+                )
+            }
             Rule::Default(p) => {
-                let in_scope: Vec<String> = main.hosts.0.keys().cloned().collect();
+                let in_scope: Vec<String> = main.hosts.rows().map(|(h, _)| h).collect();
+                let hosts_seen = in_scope.len() + pending.len();
                 if hosts_seen == 0 {
                     (Vec::new(), "no record names a host".to_string())
                 } else if hosts_seen == 1 {
@@ -490,14 +700,12 @@ impl Split {
                     mine.excluded += t.records;
                     excluded_records += t.records;
                 }
-                for st in s.hosts.0.values_mut() {
-                    st.excluded = st.responses;
-                }
+                s.hosts.exclude_all();
                 main.hosts.merge(s.hosts);
             }
         }
         if let Rule::Api(_) | Rule::Decided(_) = rule {
-            for st in main.hosts.0.values() {
+            for (_, st) in main.hosts.rows() {
                 if st.excluded > 0 {
                     excluded_hosts += 1;
                     excluded_records += st.excluded;
@@ -524,10 +732,11 @@ impl Split {
             if s.skipped_count() > 0 || s.excluded() > 0 {
                 return Err(format!("pending.{h:?}: holds skipped or excluded records"));
             }
-            if s.hosts.0.len() != 1 || !s.hosts.0.contains_key(h) {
+            let rows: Vec<(String, HostStat)> = s.hosts.rows().take(2).collect();
+            if rows.len() != 1 || rows[0].0 != *h {
                 return Err(format!("pending.{h:?}.hosts: must hold that host alone"));
             }
-            if s.hosts.0.values().any(|st| st.envelopes > 0) {
+            if rows.iter().any(|(_, st)| st.envelopes > 0) {
                 return Err(format!(
                     "pending.{h:?}: sent an envelope, so is not pending"
                 ));
@@ -550,7 +759,7 @@ impl Split {
         out.main = self.main.redacted();
         for (_, s) in self.pending {
             let s = s.redacted();
-            let host = s.hosts.0.keys().next().cloned().unwrap_or_default();
+            let host = s.hosts.rows().next().map(|(h, _)| h).unwrap_or_default();
             let mut one = Split::new(out.main.settings);
             one.pending.insert(host, s);
             out.merge(one);
@@ -616,7 +825,12 @@ mod tests {
         assert_eq!((scope.excluded_records, scope.excluded_hosts), (3, 2));
         assert_eq!(whole.responses(), 4);
         assert_eq!(whole.records(), 7);
-        assert_eq!(whole.hosts.0["cdn.example"].excluded, 2);
+        let cdn = whole
+            .hosts
+            .rows()
+            .find(|(h, _)| h == "cdn.example")
+            .unwrap();
+        assert_eq!(cdn.1.excluded, 2);
         for at in 1..items.len() {
             let (a, b) = items.split_at(at);
             let mut ab = split_of(a, 0, &rule);

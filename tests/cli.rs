@@ -39,6 +39,7 @@ struct Report {
     filters: Value,
     scope: Option<Value>,
     hosts: Vec<Value>,
+    hosts_fold: Value,
     totals: Totals,
     time_span: Option<Value>,
     classes: serde_json::Map<String, Value>,

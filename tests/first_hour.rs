@@ -419,6 +419,37 @@ fn kubernetes_audit_events() {
     }
 }
 
+/// Real GitLab request logs (lograge): the shape is named, `correlation_id`
+/// is the request id and `duration` is milliseconds in every export.
+#[test]
+fn gitlab_lograge_lines() {
+    let f = "testdata/gitlab-lograge.jsonl";
+    let o = run(&["--format", "json", f]);
+    assert!(
+        o.status.success() || o.status.code() == Some(1),
+        "{}",
+        stderr(&o)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["inputs"][0]["shape"], "lograge");
+    assert_eq!(v["totals"]["records"], 4);
+    assert_eq!(v["totals"]["responses"], 4);
+    assert_eq!(v["classes"]["ok"], 3);
+    assert_eq!(v["classes"]["body_missing"], 1);
+    let o = run(&["--csv", "-", f]);
+    let csv = stdout(&o);
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{csv}");
+    assert!(
+        rows[0].starts_with(&format!(
+            "{f},line 2,2019-06-16T19:07:06.633Z,GET,localhost,/api/v4,"
+        )),
+        "{}",
+        rows[0]
+    );
+    assert!(rows[0].ends_with(",cEk9obejpWa,74.520,"), "{}", rows[0]);
+}
+
 /// A directory of unrelated files (a source tree, a virtualenv) around one
 /// real log, for the walk tests.
 fn mixed_tree() -> tempfile::TempDir {

@@ -377,3 +377,108 @@ fn partials_decide_the_scope_when_merged() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("host scope"));
 }
+
+fn run_capped(args: &[&str]) -> Output {
+    Command::cargo_bin("tape-audit")
+        .expect("binary built")
+        .current_dir(root())
+        .env("TAPE_AUDIT_MAX_PENDING_HOSTS", "4")
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn json_capped(args: &[&str]) -> Value {
+    let mut a = args.to_vec();
+    a.extend(["--format", "json"]);
+    let o = run_capped(&a);
+    assert!(
+        o.status.code().is_some_and(|c| c < 2),
+        "{a:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).expect("a JSON report")
+}
+
+/// JSON lines of one API envelope and one 404 page per tenant host.
+fn tenant_log(dir: &Path, name: &str, tenants: std::ops::Range<u32>) -> String {
+    let mut text = String::from(
+        r#"{"status":404,"url":"https://api.tapeapp.com/v1/record/1","body":"{\"error_code\":\"not_found\",\"error_message\":\"no\"}"}"#,
+    );
+    text.push('\n');
+    for t in tenants {
+        text.push_str(&format!(
+            r#"{{"status":404,"url":"https://t{t}.example.com/page","body":"<html>"}}"#
+        ));
+        text.push('\n');
+    }
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn too_many_pending_hosts_audit_every_host_whatever_the_split() {
+    let dir = tempfile::tempdir().unwrap();
+    // Under the cap (4 hosts besides the API's): the tenants are left out.
+    let few = tenant_log(dir.path(), "few.jsonl", 0..4);
+    let r = json_capped(&[&few]);
+    assert_eq!(r["scope"]["hosts"], serde_json::json!([API]));
+    assert_eq!(r["scope"]["excluded_records"], 4);
+    // Each input under the cap, the two together over it.
+    let a = tenant_log(dir.path(), "a.jsonl", 0..3);
+    let b = tenant_log(dir.path(), "b.jsonl", 3..6);
+    for one in [&a, &b] {
+        assert_eq!(json_capped(&[one])["scope"]["excluded_records"], 3);
+    }
+    let direct = json_capped(&[&a, &b]);
+    assert_eq!(direct["scope"]["hosts"], serde_json::json!([]));
+    assert_eq!(direct["scope"]["excluded_records"], 0);
+    let reason = direct["scope"]["reason"].as_str().unwrap();
+    assert!(reason.contains("more than 4 hosts"), "{reason}");
+    assert_eq!(direct["totals"]["responses"], 8);
+    assert_eq!(direct["hosts"].as_array().unwrap().len(), 7);
+    let table = String::from_utf8(run_capped(&[&a, &b, "--color", "never"]).stdout).unwrap();
+    assert!(table.contains("every host audited"), "{table}");
+    for j in ["1", "2", "3"] {
+        assert_eq!(json_capped(&[&a, &b, "-j", j]), direct, "-j {j}");
+    }
+    // Partials, each under the cap, merged in either order; and a partial
+    // that already went over it (a and b together) merged with one under it.
+    let mut parts = Vec::new();
+    for (i, files) in [vec![&a], vec![&b], vec![&a, &b]].iter().enumerate() {
+        let mut args: Vec<&str> = files.iter().map(|s| s.as_str()).collect();
+        args.extend(["--format", "partial"]);
+        let o = run_capped(&args);
+        assert!(o.status.success());
+        let p = dir.path().join(format!("p{i}.json"));
+        std::fs::write(&p, &o.stdout).unwrap();
+        parts.push(p.display().to_string());
+    }
+    for (x, y) in [(0, 1), (1, 0)] {
+        let merged = json_capped(&["merge", &parts[x], &parts[y]]);
+        for k in ["totals", "classes", "codes", "hosts", "scope", "endpoints"] {
+            assert_eq!(merged[k], direct[k], "{k}");
+        }
+    }
+    let c = tenant_log(dir.path(), "c.jsonl", 6..7);
+    let o = run_capped(&[&c, "--format", "partial"]);
+    let pc = dir.path().join("pc.json");
+    std::fs::write(&pc, &o.stdout).unwrap();
+    let all3 = json_capped(&[&a, &b, &c]);
+    let merged = json_capped(&["merge", &pc.display().to_string(), &parts[2]]);
+    for k in ["totals", "hosts", "scope"] {
+        assert_eq!(merged[k], all3[k], "{k}");
+    }
+    // The rows path (a first pass decides the scope) agrees.
+    let csv =
+        String::from_utf8(run_capped(&[&a, &b, "--csv", "-", "--status", "4xx"]).stdout).unwrap();
+    assert_eq!(csv.lines().count() - 1, 8, "{csv}");
+    // The host list folds past --max-hosts, with exact totals.
+    let folded = json_capped(&[&a, &b, "--max-hosts", "2"]);
+    assert_eq!(folded["hosts"].as_array().unwrap().len(), 2);
+    assert_eq!(folded["hosts"][0]["host"], API);
+    assert_eq!(folded["hosts_fold"]["distinct"], 7);
+    assert_eq!(folded["hosts_fold"]["others"], 5);
+    assert_eq!(folded["hosts_fold"]["responses"], 5);
+}

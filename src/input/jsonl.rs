@@ -170,10 +170,12 @@ const REQUEST_ID: &[&str] = &[
     "err.response.headers.x-request-id",
     "downstream_X-Request-Id",
     "request_X-Request-Id",
+    "correlation_id",
 ];
 /// Duration fields and their unit in milliseconds; `duration` alone is
-/// seconds when fractional (Caddy) and milliseconds when whole (Envoy).
-const DURATION: &[(&str, f64)] = &[
+/// seconds when fractional (Caddy) and milliseconds when whole (Envoy), and
+/// always milliseconds in the `lograge` shape.
+const DURATION: [(&str, f64); 12] = [
     ("duration_ms", 1.0),
     ("elapsed_ms", 1.0),
     ("latency_ms", 1.0),
@@ -187,6 +189,18 @@ const DURATION: &[(&str, f64)] = &[
     ("httpRequest.latency", 1e3),
     ("duration", 0.0),
 ];
+const DURATION_PATHS: [&str; DURATION.len()] = firsts(DURATION);
+
+/// The paths of a list of paths with units.
+const fn firsts<const N: usize>(list: [(&'static str, f64); N]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = list[i].0;
+        i += 1;
+    }
+    out
+}
 const CREDENTIAL: &[&str] = &[
     "headers.Authorization",
     "headers.authorization",
@@ -219,9 +233,70 @@ const SECRET_HEADERS: &[&str] = &[
     "request_X-Api-Key",
 ];
 
-fn duration_of(obj: &RawObject<'_>, list: &[(Cand, f64)]) -> Option<f64> {
-    list.iter().find_map(|(cand, unit)| {
-        let unit = *unit;
+/// Top-level keys `Shape::map` reads by name: a HAR entry's `request` and
+/// `response`, and HTTP clients' error objects.
+const PROBES: &[&str] = &[
+    "request",
+    "response",
+    "startedDateTime",
+    "err",
+    "error",
+    "exception",
+];
+
+/// What a shape reads, one list of candidate paths per slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Status,
+    Body,
+    BodyBase64,
+    ContentEncoding,
+    ContentType,
+    Time,
+    Method,
+    Url,
+    Host,
+    RequestId,
+    Credential,
+    SecretHeaders,
+    Duration,
+    Probe,
+}
+
+/// Every key a shape may read, in one place: each slot's candidate paths,
+/// most specific first. The path tree each line is parsed with is built
+/// from these lists (and `--field` paths, which replace a slot's list), so
+/// the parser keeps exactly the members `map` can look up; in debug builds
+/// a lookup of any other key panics (`RawObject::check_declared`).
+const KEYS: [(Slot, &[&str]); 14] = [
+    (Slot::Status, STATUS),
+    (Slot::Body, BODY),
+    (Slot::BodyBase64, BODY_BASE64),
+    (Slot::ContentEncoding, CONTENT_ENCODING),
+    (Slot::ContentType, CONTENT_TYPE),
+    (Slot::Time, TIME),
+    (Slot::Method, METHOD),
+    (Slot::Url, URL),
+    (Slot::Host, HOST),
+    (Slot::RequestId, REQUEST_ID),
+    (Slot::Credential, CREDENTIAL),
+    (Slot::SecretHeaders, SECRET_HEADERS),
+    (Slot::Duration, &DURATION_PATHS),
+    (Slot::Probe, PROBES),
+];
+
+// Each slot sits at its own index in `KEYS`.
+const _: () = {
+    let mut i = 0;
+    while i < KEYS.len() {
+        assert!(KEYS[i].0 as usize == i);
+        i += 1;
+    }
+};
+
+fn duration_of(obj: &RawObject<'_>, list: &[Cand], bare_in_ms: bool) -> Option<f64> {
+    // The duration slot is never replaced, so its paths are `DURATION`'s.
+    list.iter().zip(DURATION).find_map(|(cand, (_, unit))| {
         let v = obj.find(cand)?;
         let n = match first_byte(v) {
             // "0.011213s", "12ms": a number with a unit suffix.
@@ -243,7 +318,7 @@ fn duration_of(obj: &RawObject<'_>, list: &[(Cand, f64)]) -> Option<f64> {
             _ => as_f64(v)?,
         };
         let unit = if unit == 0.0 {
-            if n.fract() == 0.0 {
+            if bare_in_ms || n.fract() == 0.0 {
                 1.0
             } else {
                 1e3
@@ -313,6 +388,19 @@ const KNOWN: &[Known] = &[
         status: "err.response.status",
         also: &[],
     },
+    // Rails lograge (GitLab's production_json.log): one line per request
+    // with its controller and action; `duration` is milliseconds.
+    Known {
+        name: "lograge",
+        status: "status",
+        also: &["controller", "action", "duration"],
+    },
+    // GitLab's api_json.log (Grape): the route template and queue time.
+    Known {
+        name: "lograge",
+        status: "status",
+        also: &["route", "queue_duration", "duration"],
+    },
     Known {
         name: "nested",
         status: "response.status",
@@ -350,23 +438,14 @@ const KNOWN: &[Known] = &[
 pub struct Shape {
     /// The shape's name, as reported (`caddy`, `flat`, `har_entry`, `custom` ...).
     pub name: String,
-    status: Vec<Cand>,
-    body: Vec<Cand>,
-    time: Vec<Cand>,
-    method: Vec<Cand>,
-    url: Vec<Cand>,
-    content_type: Vec<Cand>,
-    body_base64: Vec<Cand>,
-    content_encoding: Vec<Cand>,
-    host: Vec<Cand>,
-    request_id: Vec<Cand>,
-    credential: Vec<Cand>,
-    secret_headers: Vec<Cand>,
-    duration: Vec<(Cand, f64)>,
+    /// Each slot's candidate paths, at the slot's index (`KEYS`).
+    paths: [Vec<Cand>; KEYS.len()],
     /// Whether body paths came from `--field` (then base64 bodies are not looked for).
     custom_body: bool,
     /// Lines are whole HAR entries.
     har_entry: bool,
+    /// A bare `duration` is milliseconds, whole or not (lograge).
+    duration_in_ms: bool,
     /// The nested objects the paths go through, parsed with their line.
     tree: Tree,
 }
@@ -374,63 +453,27 @@ pub struct Shape {
 /// A candidate path.
 type Cand = PathKey;
 
-fn owned(list: &[&str]) -> Vec<Cand> {
-    list.iter().map(|s| Cand::new(s)).collect()
-}
-
 impl Shape {
     /// The shape with every known path, named `name`.
     fn generic(name: &str) -> Shape {
         Shape {
             name: name.to_string(),
-            status: owned(STATUS),
-            body: owned(BODY),
-            time: owned(TIME),
-            method: owned(METHOD),
-            url: owned(URL),
-            content_type: owned(CONTENT_TYPE),
-            body_base64: owned(BODY_BASE64),
-            content_encoding: owned(CONTENT_ENCODING),
-            host: owned(HOST),
-            request_id: owned(REQUEST_ID),
-            credential: owned(CREDENTIAL),
-            secret_headers: owned(SECRET_HEADERS),
-            duration: DURATION.iter().map(|&(p, u)| (Cand::new(p), u)).collect(),
+            paths: KEYS.map(|(_, list)| list.iter().map(|p| Cand::new(p)).collect()),
             custom_body: false,
             har_entry: false,
+            duration_in_ms: name == "lograge",
             tree: Tree::default(),
         }
     }
 
-    /// Computes the tree of nested objects from the paths in use.
+    /// A slot's candidate paths.
+    fn list(&self, slot: Slot) -> &[Cand] {
+        &self.paths[slot as usize]
+    }
+
+    /// Computes the tree of nested objects from every slot's paths.
     fn with_tree(mut self) -> Shape {
-        let lists = [
-            &self.status,
-            &self.body,
-            &self.time,
-            &self.method,
-            &self.url,
-            &self.content_type,
-            &self.body_base64,
-            &self.content_encoding,
-            &self.host,
-            &self.request_id,
-            &self.credential,
-            &self.secret_headers,
-        ];
-        let paths = lists
-            .into_iter()
-            .flatten()
-            .chain(self.duration.iter().map(|(c, _)| c))
-            .map(|c| c.path.as_str());
-        // `map` also looks for HAR entries and HTTP clients' error objects.
-        self.tree = Tree::from_paths(paths).keep_also(&[
-            "request",
-            "response",
-            "err",
-            "error",
-            "exception",
-        ]);
+        self.tree = Tree::from_paths(self.paths.iter().flatten().map(|c| c.path.as_str()));
         self
     }
 
@@ -481,8 +524,9 @@ impl Shape {
             },
             Some((_, &(name, _, status))) => {
                 let mut s = Shape::generic(name);
-                s.status.retain(|p| p.path != status);
-                s.status.insert(0, Cand::new(status));
+                let list = &mut s.paths[Slot::Status as usize];
+                list.retain(|p| p.path != status);
+                list.insert(0, Cand::new(status));
                 s
             }
             None => Shape::generic("generic"),
@@ -491,17 +535,17 @@ impl Shape {
             shape.har_entry = false;
             shape.name = format!("custom ({})", shape.name);
             for (f, path) in fields {
-                let list = match f {
-                    Field::Status => &mut shape.status,
+                let slot = match f {
+                    Field::Status => Slot::Status,
                     Field::Body => {
                         shape.custom_body = true;
-                        &mut shape.body
+                        Slot::Body
                     }
-                    Field::Time => &mut shape.time,
-                    Field::Method => &mut shape.method,
-                    Field::Url => &mut shape.url,
+                    Field::Time => Slot::Time,
+                    Field::Method => Slot::Method,
+                    Field::Url => Slot::Url,
                 };
-                *list = vec![Cand::new(path)];
+                shape.paths[slot as usize] = vec![Cand::new(path)];
             }
         }
         shape.with_tree()
@@ -514,7 +558,7 @@ impl Shape {
         obj: &RawObject<'a>,
         raw: &'a str,
     ) -> Result<Option<Exchange<'a>>, har::EntryError> {
-        let status = first(obj, &self.status, log_status);
+        let status = first(obj, self.list(Slot::Status), log_status);
         // A line is a whole HAR entry by its own look, whatever the vote
         // over the first lines said; a line with a status in any known
         // shape is that response. A status-less line with a `request`
@@ -526,7 +570,7 @@ impl Shape {
         if is_har_entry(obj) || entry_without_response {
             return har::parse_entry(raw).map(Some);
         }
-        let method = first(obj, &self.method, |v| {
+        let method = first(obj, self.list(Slot::Method), |v| {
             let s = as_str(v)?;
             match memchr::memchr(b' ', s.as_bytes()).map(|i| &s[..i]) {
                 Some(m) if is_method(m) => Some(Cow::Owned(m.to_string())),
@@ -540,7 +584,7 @@ impl Shape {
                 None => k8s_verb_method(&s).map(Cow::Borrowed),
             }
         });
-        let url = first(obj, &self.url, |v| {
+        let url = first(obj, self.list(Slot::Url), |v| {
             let s = as_str(v)?;
             if s.is_empty() {
                 return None;
@@ -569,32 +613,32 @@ impl Shape {
             status,
             method,
             url,
-            time_ms: first(obj, &self.time, |v| match first_byte(v) {
+            time_ms: first(obj, self.list(Slot::Time), |v| match first_byte(v) {
                 b'"' => parse_time_str(&as_str(v)?),
                 _ => as_f64(v).and_then(epoch_to_ms),
             }),
-            host: first(obj, &self.host, as_str),
+            host: first(obj, self.list(Slot::Host), as_str),
             ..Exchange::default()
         };
-        if let Some(v) = first(obj, &self.body, Some) {
+        if let Some(v) = first(obj, self.list(Slot::Body), Some) {
             ex.body = body_of(v);
         } else if !self.custom_body {
-            if let Some(b64) = first(obj, &self.body_base64, as_str) {
-                let gz = first(obj, &self.content_encoding, as_str)
+            if let Some(b64) = first(obj, self.list(Slot::BodyBase64), as_str) {
+                let gz = first(obj, self.list(Slot::ContentEncoding), as_str)
                     .is_some_and(|e| e.eq_ignore_ascii_case("gzip"));
                 ex.body = Body::Text(Cow::Owned(decode_body_base64(&b64, gz)));
             }
         }
         // The rest is only reported for records that are not `ok`.
         if ex.may_be_notable() {
-            ex.content_type = first(obj, &self.content_type, as_str);
-            ex.request_id = first(obj, &self.request_id, |v| match first_byte(v) {
+            ex.content_type = first(obj, self.list(Slot::ContentType), as_str);
+            ex.request_id = first(obj, self.list(Slot::RequestId), |v| match first_byte(v) {
                 b'"' => as_str(v).filter(|s| !s.is_empty() && s != "-"),
                 b'0'..=b'9' => Some(Cow::Borrowed(v.get())),
                 _ => None,
             });
-            ex.duration_ms = duration_of(obj, &self.duration);
-            ex.credential = first(obj, &self.credential, |v| match first_byte(v) {
+            ex.duration_ms = duration_of(obj, self.list(Slot::Duration), self.duration_in_ms);
+            ex.credential = first(obj, self.list(Slot::Credential), |v| match first_byte(v) {
                 b'[' => serde_json::from_str::<Vec<&str>>(v.get())
                     .ok()?
                     .first()
@@ -602,7 +646,11 @@ impl Shape {
                 _ => as_str(v),
             });
             let mut secrets = Vec::new();
-            for v in self.secret_headers.iter().filter_map(|p| obj.find(p)) {
+            for v in self
+                .list(Slot::SecretHeaders)
+                .iter()
+                .filter_map(|p| obj.find(p))
+            {
                 match first_byte(v) {
                     // Caddy's header values are arrays.
                     b'[' => secrets.extend(as_array(v).into_iter().flatten().filter_map(as_str)),
@@ -793,8 +841,65 @@ mod tests {
 
     fn map_line(line: &str) -> Exchange<'_> {
         let shape = Shape::detect(line.as_bytes(), &[]);
-        let obj = parse_line(line).unwrap();
+        let obj = shape.parse_line(line).unwrap();
         shape.map(&obj, line).unwrap().unwrap()
+    }
+
+    /// Real GitLab lines (api_json.log and production_json.log, from
+    /// `testdata/gitlab-lograge.jsonl`): `duration` is milliseconds even when
+    /// fractional, and `correlation_id` is the request id.
+    #[test]
+    fn lograge_lines_of_gitlab() {
+        let text = include_str!("../../testdata/gitlab-lograge.jsonl");
+        let shape = Shape::detect(text.as_bytes(), &[]);
+        assert_eq!(shape.name, "lograge");
+        let lines: Vec<&str> = text.lines().collect();
+        let obj = shape.parse_line(lines[1]).unwrap();
+        let e = shape.map(&obj, lines[1]).unwrap().unwrap();
+        assert_eq!(
+            (e.status, e.method.as_deref(), e.url.as_deref()),
+            (Some(404), Some("GET"), Some("/api/v4"))
+        );
+        assert_eq!(e.host.as_deref(), Some("localhost"));
+        assert_eq!(e.request_id.as_deref(), Some("cEk9obejpWa"));
+        assert_eq!(e.duration_ms, Some(74.52));
+        let obj = shape.parse_line(lines[2]).unwrap();
+        let e = shape.map(&obj, lines[2]).unwrap().unwrap();
+        assert_eq!(
+            (e.status, e.url.as_deref()),
+            (Some(200), Some("/gitlab/gitlab-ce/issues/1234"))
+        );
+        // Without controller/action or route, a fractional bare `duration`
+        // stays seconds (Caddy's unit).
+        let l = r#"{"status":500,"path":"/x","duration":0.5}"#;
+        assert_eq!(Shape::detect(l.as_bytes(), &[]).name, "flat");
+        assert_eq!(map_line(l).duration_ms, Some(500.0));
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "`undeclared` is looked up but not declared")]
+    fn a_lookup_outside_the_declared_keys_panics_in_debug_builds() {
+        let l = r#"{"status":404,"undeclared":1}"#;
+        let shape = Shape::detect(l.as_bytes(), &[]);
+        let obj = shape.parse_line(l).unwrap();
+        // Every lookup `map` makes is declared.
+        assert_eq!(shape.map(&obj, l).unwrap().unwrap().status, Some(404));
+        obj.get("undeclared");
+    }
+
+    #[test]
+    fn every_declared_key_is_kept() {
+        // A line holding each slot's every path (as a flat key) keeps them all.
+        let shape = Shape::generic("generic").with_tree();
+        for (slot, list) in KEYS {
+            for p in list {
+                let l = format!(r#"{{"{p}":"x","other":1}}"#);
+                let obj = shape.parse_line(&l).unwrap();
+                assert_eq!(obj.path(p).map(Raw::get), Some(r#""x""#), "{slot:?} {p}");
+                assert_eq!(obj.members.len(), 1, "{p}");
+            }
+        }
     }
 
     #[test]
@@ -873,7 +978,10 @@ mod tests {
     fn non_http_line() {
         let l = r#"{"time":"2024-01-01T00:00:00Z","level":"INFO","msg":"server started"}"#;
         let shape = Shape::detect(l.as_bytes(), &[]);
-        assert!(shape.map(&parse_line(l).unwrap(), l).unwrap().is_none());
+        assert!(shape
+            .map(&shape.parse_line(l).unwrap(), l)
+            .unwrap()
+            .is_none());
     }
 
     #[test]
@@ -884,7 +992,10 @@ mod tests {
             &[(Field::Status, "a.s".into()), (Field::Body, "b".into())],
         );
         assert!(shape.name.starts_with("custom"));
-        let e = shape.map(&parse_line(l).unwrap(), l).unwrap().unwrap();
+        let e = shape
+            .map(&shape.parse_line(l).unwrap(), l)
+            .unwrap()
+            .unwrap();
         assert_eq!(e.status, Some(429));
     }
 }

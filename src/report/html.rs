@@ -1051,6 +1051,9 @@ fn hosts(h: &mut String, r: &Report) {
     }
     h.push_str("</tbody></table></div>\n");
     more(h, r.hosts.len(), MAX_ROWS, "hosts");
+    if let Some(f) = &r.hosts_fold {
+        let _ = write!(h, "<p class=\"more\">{}.</p>", esc(&f.statement));
+    }
     h.push_str("</section>\n");
 }
 

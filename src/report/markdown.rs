@@ -315,7 +315,9 @@ pub fn write(r: &Report, top: usize, out: &mut dyn Write) -> io::Result<()> {
                 if h.in_scope { "yes" } else { "no (excluded)" }
             )?;
         }
-        if r.hosts.len() > top {
+        if let Some(f) = &r.hosts_fold {
+            writeln!(out, "\n{}.", cell(&f.statement))?;
+        } else if r.hosts.len() > top {
             writeln!(
                 out,
                 "\n{} more (all listed in the JSON report).",

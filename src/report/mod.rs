@@ -105,8 +105,10 @@ pub struct Report {
     /// host and no scope was asked for).
     pub scope: Option<crate::scope::Scope>,
     /// Per host: responses, errors, error envelopes, whether in scope;
-    /// the most responses first.
+    /// the `--max-hosts` with the most responses, the most first.
     pub hosts: Vec<HostRow>,
+    /// The hosts left out, when there were more.
+    pub hosts_fold: Option<Fold>,
     /// Totals over all inputs.
     pub totals: Totals,
     /// First and last timestamp seen.
@@ -306,6 +308,8 @@ impl Fold {
 pub const DEFAULT_MAX_CODES: usize = 200;
 /// Default `--max-endpoints`.
 pub const DEFAULT_MAX_ENDPOINTS: usize = 1000;
+/// Default `--max-hosts`.
+pub const DEFAULT_MAX_HOSTS: usize = 1000;
 /// Default `--max-clients`.
 pub const DEFAULT_MAX_CLIENTS: usize = 10;
 /// Default `--collapse`.
@@ -681,6 +685,8 @@ pub struct ReportOptions {
     pub max_codes: usize,
     /// `--max-endpoints`: endpoints listed in the model (JSON, HTML).
     pub max_endpoints: usize,
+    /// `--max-hosts`: hosts listed in the model (JSON, HTML).
+    pub max_hosts: usize,
     /// `--max-clients`: clients listed per code.
     pub max_clients: usize,
     /// `--collapse`: distinct values at a path position (under the same
@@ -700,6 +706,7 @@ impl Default for ReportOptions {
         ReportOptions {
             max_codes: DEFAULT_MAX_CODES,
             max_endpoints: DEFAULT_MAX_ENDPOINTS,
+            max_hosts: DEFAULT_MAX_HOSTS,
             max_clients: DEFAULT_MAX_CLIENTS,
             collapse: DEFAULT_COLLAPSE,
             filters: Vec::new(),
@@ -752,6 +759,7 @@ impl Report {
             .collect();
         let picked = pick_codes(s, cat, opts);
         let (endpoints, endpoints_fold) = endpoints(s, opts.max_endpoints, opts.collapse);
+        let (hosts, hosts_fold) = hosts(s, opts.max_hosts);
         let codes = picked
             .rows
             .into_iter()
@@ -879,8 +887,9 @@ impl Report {
             scope: audit
                 .scope
                 .clone()
-                .filter(|sc| !s.hosts.0.is_empty() || !sc.hosts.is_empty()),
-            hosts: hosts(s),
+                .filter(|sc| !s.hosts.is_empty() || !sc.hosts.is_empty()),
+            hosts,
+            hosts_fold,
             time_span: s.first_ms.zip(s.last_ms).map(|(a, b)| TimeSpan {
                 first: format_time(a),
                 last: format_time(b),
@@ -995,26 +1004,41 @@ fn input_warning(t: &crate::aggregate::FileTotals, info: &InputInfo, share: f64)
     }
 }
 
-/// Every host, the most responses first.
-fn hosts(s: &Summary) -> Vec<HostRow> {
-    let mut rows: Vec<HostRow> = s
-        .hosts
-        .0
-        .iter()
-        .map(|(h, st)| HostRow {
-            host: h.clone(),
+/// The `max` hosts with the most responses (ties by name), the most
+/// first, and what was left out, read in one pass over the (possibly
+/// spilled) table.
+fn hosts(s: &Summary, max: usize) -> (Vec<HostRow>, Option<Fold>) {
+    let mut top = TopK::new(max.max(1));
+    let (mut distinct, mut responses) = (0u64, 0u64);
+    for (h, st) in s.hosts.rows() {
+        distinct += 1;
+        responses += st.responses;
+        top.offer((std::cmp::Reverse(st.responses), h), st);
+    }
+    let rows: Vec<HostRow> = top
+        .into_sorted()
+        .into_iter()
+        .map(|((_, h), st)| HostRow {
+            host: h,
             responses: st.responses,
             errors: st.errors,
             envelopes: st.envelopes,
             in_scope: st.excluded < st.responses || st.responses == 0,
         })
         .collect();
-    rows.sort_by(|a, b| {
-        b.responses
-            .cmp(&a.responses)
-            .then_with(|| a.host.cmp(&b.host))
+    let listed = rows.len() as u64;
+    let shown: u64 = rows.iter().map(|r| r.responses).sum();
+    let fold = (distinct > listed).then(|| {
+        Fold::new(
+            distinct,
+            listed,
+            responses - shown,
+            "hosts",
+            "with the most responses",
+            ("response", "responses"),
+        )
     });
-    rows
+    (rows, fold)
 }
 
 impl Report {

@@ -620,17 +620,26 @@ fn write_lines(r: &Report, top: usize, st: Style, out: &mut dyn Write) -> io::Re
                 writeln!(out, "{}", st.dim(&format!("{line}  excluded")))?;
             }
         }
-        if r.hosts.len() > top {
-            let rest = &r.hosts[top..];
+        let rest = r.hosts.get(top..).unwrap_or_default();
+        let folded = r
+            .hosts_fold
+            .as_ref()
+            .map_or((0, 0), |f| (f.others, f.responses));
+        if !rest.is_empty() || folded.0 > 0 {
             writeln!(
                 out,
-                "  ... and {} with {} (all listed in --format json)",
-                count(rest.len() as u64, "more host", "more hosts"),
+                "  ... and {} with {} ({} in --format json)",
+                count(rest.len() as u64 + folded.0, "more host", "more hosts"),
                 count(
-                    rest.iter().map(|h| h.responses).sum(),
+                    rest.iter().map(|h| h.responses).sum::<u64>() + folded.1,
                     "response",
                     "responses"
-                )
+                ),
+                if folded.0 > 0 {
+                    "the --max-hosts with the most responses listed"
+                } else {
+                    "all listed"
+                }
             )?;
         }
     }
