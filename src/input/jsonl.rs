@@ -171,6 +171,9 @@ const REQUEST_ID: &[&str] = &[
     "downstream_X-Request-Id",
     "request_X-Request-Id",
     "correlation_id",
+    "reqId",
+    "req.id",
+    "auditID",
 ];
 /// Duration fields and their unit in milliseconds; `duration` alone is
 /// seconds when fractional (Caddy) and milliseconds when whole (Envoy), and
@@ -635,6 +638,11 @@ impl Shape {
             ex.request_id = first(obj, self.list(Slot::RequestId), |v| match first_byte(v) {
                 b'"' => as_str(v).filter(|s| !s.is_empty() && s != "-"),
                 b'0'..=b'9' => Some(Cow::Borrowed(v.get())),
+                // A header as Caddy logs it: an array of its values.
+                b'[' => as_array(v)?
+                    .into_iter()
+                    .find_map(as_str)
+                    .filter(|s| !s.is_empty()),
                 _ => None,
             });
             ex.duration_ms = duration_of(obj, self.list(Slot::Duration), self.duration_in_ms);
@@ -843,6 +851,22 @@ mod tests {
         let shape = Shape::detect(line.as_bytes(), &[]);
         let obj = shape.parse_line(line).unwrap();
         shape.map(&obj, line).unwrap().unwrap()
+    }
+
+    /// Request ids where Caddy (a header array), Kubernetes (`auditID`) and
+    /// pino (`reqId`, `req.id`) put them.
+    #[test]
+    fn request_ids_of_caddy_k8s_and_pino() {
+        let caddy = r#"{"ts":1.7e9,"status":500,"request":{"uri":"/v1/x","method":"GET","headers":{"X-Request-Id":["r-caddy"]}}}"#;
+        assert_eq!(Shape::detect(caddy.as_bytes(), &[]).name, "caddy");
+        assert_eq!(map_line(caddy).request_id.as_deref(), Some("r-caddy"));
+        let k8s = r#"{"kind":"Event","auditID":"r-k8s","requestURI":"/api/v1/pods","verb":"get","responseStatus":{"code":403}}"#;
+        assert_eq!(map_line(k8s).request_id.as_deref(), Some("r-k8s"));
+        let pino =
+            r#"{"reqId":"r-pino","res":{"statusCode":500},"req":{"method":"GET","url":"/x"}}"#;
+        assert_eq!(map_line(pino).request_id.as_deref(), Some("r-pino"));
+        let pino = r#"{"res":{"statusCode":500},"req":{"id":7,"method":"GET","url":"/x"}}"#;
+        assert_eq!(map_line(pino).request_id.as_deref(), Some("7"));
     }
 
     /// Real GitLab lines (api_json.log and production_json.log, from
