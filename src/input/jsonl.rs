@@ -338,6 +338,8 @@ struct Known {
     name: &'static str,
     status: &'static str,
     also: &'static [&'static str],
+    /// A bare `duration` is milliseconds, whole or not.
+    duration_in_ms: bool,
 }
 
 const KNOWN: &[Known] = &[
@@ -345,51 +347,61 @@ const KNOWN: &[Known] = &[
         name: "caddy",
         status: "status",
         also: &["request.uri", "ts"],
+        duration_in_ms: false,
     },
     Known {
         name: "k8s_audit",
         status: "responseStatus.code",
         also: &["requestURI", "verb"],
+        duration_in_ms: false,
     },
     Known {
         name: "traefik",
         status: "DownstreamStatus",
         also: &[],
+        duration_in_ms: false,
     },
     Known {
         name: "envoy",
         status: "response_code",
         also: &[],
+        duration_in_ms: false,
     },
     Known {
         name: "gcp",
         status: "httpRequest.status",
         also: &[],
+        duration_in_ms: false,
     },
     Known {
         name: "cloudflare",
         status: "EdgeResponseStatus",
         also: &[],
+        duration_in_ms: false,
     },
     Known {
         name: "fastly",
         status: "response_status",
         also: &[],
+        duration_in_ms: false,
     },
     Known {
         name: "ecs",
         status: "http.response.status_code",
         also: &[],
+        duration_in_ms: false,
     },
     Known {
         name: "pino",
         status: "res.statusCode",
         also: &[],
+        duration_in_ms: false,
     },
     Known {
         name: "pino",
         status: "err.response.status",
         also: &[],
+        duration_in_ms: false,
     },
     // Rails lograge (GitLab's production_json.log): one line per request
     // with its controller and action; `duration` is milliseconds.
@@ -397,42 +409,50 @@ const KNOWN: &[Known] = &[
         name: "lograge",
         status: "status",
         also: &["controller", "action", "duration"],
+        duration_in_ms: true,
     },
     // GitLab's api_json.log (Grape): the route template and queue time.
     Known {
         name: "lograge",
         status: "status",
         also: &["route", "queue_duration", "duration"],
+        duration_in_ms: true,
     },
     Known {
         name: "nested",
         status: "response.status",
         also: &[],
+        duration_in_ms: false,
     },
     Known {
         name: "nested",
         status: "response.status_code",
         also: &[],
+        duration_in_ms: false,
     },
     Known {
         name: "flat",
         status: "status",
         also: &[],
+        duration_in_ms: false,
     },
     Known {
         name: "flat",
         status: "status_code",
         also: &[],
+        duration_in_ms: false,
     },
     Known {
         name: "flat",
         status: "statusCode",
         also: &[],
+        duration_in_ms: false,
     },
     Known {
         name: "flat",
         status: "http_status",
         also: &[],
+        duration_in_ms: false,
     },
 ];
 
@@ -464,7 +484,7 @@ impl Shape {
             paths: KEYS.map(|(_, list)| list.iter().map(|p| Cand::new(p)).collect()),
             custom_body: false,
             har_entry: false,
-            duration_in_ms: name == "lograge",
+            duration_in_ms: false,
             tree: Tree::default(),
         }
     }
@@ -527,6 +547,9 @@ impl Shape {
             },
             Some((_, &(name, _, status))) => {
                 let mut s = Shape::generic(name);
+                s.duration_in_ms = KNOWN
+                    .iter()
+                    .any(|k| k.name == name && k.status == status && k.duration_in_ms);
                 let list = &mut s.paths[Slot::Status as usize];
                 list.retain(|p| p.path != status);
                 list.insert(0, Cand::new(status));
