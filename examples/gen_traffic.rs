@@ -24,7 +24,11 @@
 //! every path unique but not id-like (`/search/<words>`), every
 //! `error_code` unique, every request a distinct `Authorization`,
 //! timestamps spread over 10 years, or all of these at once (the stress
-//! cases of `bench/stress-cardinality`).
+//! cardinality cases of `bench/stress`).
+//!
+//! `--format jsonl --records N` (instead of `--size-mib`) writes exactly N
+//! records of the profile, their timestamps spread over one day as with
+//! `--size-mib` (the `baseline` case of `bench/stress`).
 //!
 //! Nothing but the traffic goes to stdout. A summary line goes to stderr:
 //! `gen_traffic: records=N bytes=B` (`records` counts JSON lines or HAR
@@ -106,6 +110,8 @@ struct Args {
     out: Option<String>,
     /// `--cardinality CASE --records N`.
     cardinality: Option<(Case, u64)>,
+    /// `--format jsonl --records N`: that many records instead of `size` bytes.
+    records: Option<u64>,
 }
 
 /// The unbounded dimension of a `--cardinality` case.
@@ -118,7 +124,7 @@ enum Case {
     All,
 }
 
-const USAGE: &str = "usage: gen_traffic --format jsonl|har --size-mib N --seed S [--profile default|access|bodies] [--out PATH]\n       gen_traffic --cardinality paths|codes|clients|span|all --records N [--seed S] [--out PATH]";
+const USAGE: &str = "usage: gen_traffic --format jsonl|har --size-mib N --seed S [--profile default|access|bodies] [--out PATH]\n       gen_traffic --format jsonl --records N --seed S [--profile default|access|bodies] [--out PATH]\n       gen_traffic --cardinality paths|codes|clients|span|all --records N [--seed S] [--out PATH]";
 
 fn parse_args() -> Result<Args, String> {
     let mut format = None;
@@ -211,19 +217,38 @@ fn parse_args() -> Result<Args, String> {
             seed,
             out,
             cardinality: Some((case, records.ok_or("--cardinality needs --records")?)),
+            records: None,
         });
     }
     let format = format.ok_or("--format is required")?;
     if format == Format::Har && profile != Profile::Default {
         return Err("--profile access|bodies applies to --format jsonl only".into());
     }
+    if let Some(n) = records {
+        if format != Format::Jsonl {
+            return Err("--records applies to --format jsonl (or --cardinality) only".into());
+        }
+        if size.is_some() {
+            return Err("give --size-mib or --records, not both".into());
+        }
+        return Ok(Args {
+            format,
+            profile,
+            size: 0,
+            seed,
+            out,
+            cardinality: None,
+            records: Some(n),
+        });
+    }
     Ok(Args {
         format,
         profile,
-        size: size.ok_or("--size-mib is required")?.max(1),
+        size: size.ok_or("--size-mib (or --records) is required")?.max(1),
         seed,
         out,
         cardinality: None,
+        records: None,
     })
 }
 
@@ -1602,10 +1627,15 @@ fn generate(args: &Args, out: Box<dyn Write>) -> io::Result<(u64, u64)> {
     let mut records = 0u64;
     match args.format {
         Format::Jsonl => {
-            let mut clock = Clock::new(args.size);
-            while w.n < args.size {
+            // The clock spreads the records over a day by bytes written, or
+            // by records written under --records.
+            let mut clock = Clock::new(args.records.unwrap_or(args.size).max(1));
+            while match args.records {
+                Some(n) => records < n,
+                None => w.n < args.size,
+            } {
                 buf.clear();
-                clock.written = w.n;
+                clock.written = if args.records.is_some() { records } else { w.n };
                 match args.profile {
                     Profile::Default => jsonl_record(&mut g, &mut clock, &mut buf),
                     Profile::Access => access_record(&mut g, &mut clock, &mut buf),
