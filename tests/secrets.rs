@@ -289,6 +289,66 @@ fn the_records_own_cookie_and_api_key_are_redacted_where_echoed() {
     assert!(json.contains("\"expired_[redacted:"), "{json}");
 }
 
+/// A HAR lists cookies in `request.cookies` and `response.cookies` too, and
+/// an exporter may leave the `Cookie` header out (HttpOnly cookies, or a
+/// sanitizer that removed only the header): their values are the record's
+/// own secrets all the same.
+#[test]
+fn a_har_entrys_cookie_lists_are_its_own_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let sid = "k3v9x2m7q4w8r1t6y5u0";
+    let fresh = "n8b3v6c1x4z7l2k5j9h0";
+    let entry = |url: &str, message: String, with_lists: bool| {
+        let (req_cookies, resp_cookies) = if with_lists {
+            (
+                serde_json::json!([{"name": "theme", "value": "dark"}, {"name": "sid", "value": sid, "httpOnly": true}]),
+                serde_json::json!([{"name": "refresh", "value": fresh, "path": "/"}]),
+            )
+        } else {
+            (serde_json::json!([]), serde_json::json!([]))
+        };
+        let body =
+            serde_json::json!({"error_code": "unauthorized", "error_message": message}).to_string();
+        serde_json::json!({
+            "startedDateTime": "2024-06-11T10:00:00.000Z", "time": 5,
+            "request": {"method": "GET", "url": url, "headers": [], "cookies": req_cookies},
+            "response": {"status": 401, "headers": [{"name": "Content-Type", "value": "application/json"}],
+                "cookies": resp_cookies, "content": {"mimeType": "application/json", "text": body}}
+        })
+    };
+    let har = serde_json::json!({"log": {"version": "1.2", "entries": [
+        entry("https://api.tape.example/v1/a", format!("session {sid} expired; use {fresh}; theme dark"), true),
+        // The same text in an entry that lists no cookies: no layer knows them.
+        entry("https://api.tape.example/v1/b", format!("session {sid} expired; use {fresh}; theme dark"), false),
+    ]}});
+    let p = dir.path().join("cookies.har");
+    fs::write(&p, har.to_string()).unwrap();
+    let p = p.to_str().unwrap();
+    let csv = String::from_utf8(run(&[p, "--csv", "-"]).stdout).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    assert!(
+        !rows[0].contains(sid) && !rows[0].contains(fresh),
+        "{}",
+        rows[0]
+    );
+    assert!(rows[0].contains("session [redacted:"), "{}", rows[0]);
+    // `theme=dark` is not a secret: the word stays readable.
+    assert!(rows[0].contains("theme dark"), "{}", rows[0]);
+    assert!(
+        rows[1].contains(sid) && rows[1].contains(fresh),
+        "only the entry's own lists make these secrets: {}",
+        rows[1]
+    );
+    let show = run(&[p, "--show", "all"]);
+    let shown = String::from_utf8_lossy(&show.stdout);
+    let first = shown.lines().find(|l| l.contains("/v1/a"));
+    assert!(
+        first.is_some_and(|l| !l.contains(sid) && !l.contains(fresh)),
+        "{shown}"
+    );
+}
+
 #[test]
 fn unsafe_show_secrets_shows_them() {
     let o = run(&[

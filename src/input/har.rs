@@ -908,7 +908,11 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
         let req_pairs = header_pairs(req_headers);
         ex.request_id = find_header(&req_pairs, REQUEST_ID_HEADERS);
         ex.credential = find_header(&req_pairs, CREDENTIAL_HEADERS);
-        ex.secrets = secret_headers(&req_pairs, ex.credential.as_deref()).into();
+        let mut secrets = secret_headers(&req_pairs, ex.credential.as_deref());
+        secrets.extend(cookie_items(
+            request.as_ref().and_then(|r| r.get("cookies")),
+        ));
+        ex.secrets = secrets.into();
         return Ok(ex);
     };
     let resp_headers = resp.get("headers");
@@ -979,6 +983,10 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
         ex.credential = find_header(&req_pairs, CREDENTIAL_HEADERS);
         let mut secrets = secret_headers(&req_pairs, ex.credential.as_deref());
         secrets.extend(secret_headers(&header_pairs(resp_headers), None));
+        secrets.extend(cookie_items(
+            request.as_ref().and_then(|r| r.get("cookies")),
+        ));
+        secrets.extend(cookie_items(resp.get("cookies")));
         ex.secrets = secrets.into();
     }
     Ok(ex)
@@ -1002,6 +1010,17 @@ fn secret_headers<'a>(
         .filter_map(|(_, v)| as_str(*v))
         .filter(|v| !v.is_empty() && Some(v.as_ref()) != credential)
         .collect()
+}
+
+/// HAR's parsed cookie lists (`request.cookies`, `response.cookies`) as
+/// `name=value` items, which layer 1 reads like a `Cookie` header (see
+/// [`crate::redact::header_secrets`]): an exporter may list a cookie there
+/// that no header of the entry carries (browsers leave `Cookie` out of the
+/// headers for HttpOnly cookies, or a sanitizer removed the header only).
+fn cookie_items<'a>(raw: Option<Raw<'a>>) -> impl Iterator<Item = Cow<'a, str>> {
+    header_pairs(raw)
+        .into_iter()
+        .filter_map(|(name, v)| Some(Cow::Owned(format!("{name}={}", as_str(v)?))))
 }
 
 /// Headers that carry a request id, most common first.
