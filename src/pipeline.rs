@@ -187,8 +187,13 @@ pub fn run(
     let mut reader_sum = Summary::new(job.settings);
     let counter = Counter::new();
     let want_rows = rows.is_some();
-    // Work units dispatched but not yet written: bounds the reorder buffer.
-    let in_flight = jobs * 4;
+    // Work units dispatched but not yet written: bounds the reorder buffer
+    // and the rows held for a slow reader. Each unit's rows take a few MB
+    // (a 1 MiB block of error records), so two per worker: one being
+    // worked on and one waiting to be written. Four per worker took
+    // `--csv -` into a slow reader over 128 MiB on 5 M high-cardinality
+    // records (`bench/stress`, `slow-csv-j2`).
+    let in_flight = jobs * 2;
     let (work_tx, work_rx) = crossbeam_channel::bounded::<(u64, Work)>(jobs * 2);
     let (row_tx, row_rx) = crossbeam_channel::bounded::<(u64, Vec<Row>)>(in_flight);
     let (ticket_tx, ticket_rx) = crossbeam_channel::bounded::<()>(in_flight);
