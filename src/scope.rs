@@ -267,7 +267,11 @@ impl Pattern {
 
     /// Whether a (lowercased) host matches.
     pub fn matches(&self, host: &str) -> bool {
-        let h = without_port(host);
+        self.matches_bare(without_port(host))
+    }
+
+    /// [`Pattern::matches`] for a host whose port is removed.
+    fn matches_bare(&self, h: &str) -> bool {
         match self {
             Pattern::Exact(e) => h == without_port(e),
             Pattern::Suffix(s) => h.len() > s.len() && h.ends_with(s.as_str()),
@@ -298,16 +302,19 @@ impl std::fmt::Display for Pattern {
 }
 
 /// `host` without a trailing `:port` (an IPv6 literal keeps its brackets).
+/// Runs once per record: a host that does not end in a digit returns at
+/// once.
 fn without_port(host: &str) -> &str {
-    match host.rsplit_once(':') {
-        Some((h, p))
-            if !p.is_empty()
-                && p.bytes().all(|c| c.is_ascii_digit())
-                && (!h.contains(':') || h.ends_with(']')) =>
-        {
-            h
-        }
-        _ => host,
+    let b = host.as_bytes();
+    let digits = b.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 || digits == b.len() || b[b.len() - digits - 1] != b':' {
+        return host;
+    }
+    let h = &host[..b.len() - digits - 1];
+    if !h.contains(':') || h.ends_with(']') {
+        h
+    } else {
+        host
     }
 }
 
@@ -375,7 +382,8 @@ impl Rule {
     }
 
     fn matches(p: &[Pattern], host: &str) -> bool {
-        p.iter().any(|p| p.matches(host))
+        let h = without_port(host);
+        p.iter().any(|p| p.matches_bare(h))
     }
 }
 
@@ -443,6 +451,34 @@ pub struct Split {
     /// whatever comes after, and the same inputs set it however they are
     /// split or ordered.
     wide: bool,
+    /// The last host [`Split::add`] decided on, for the records of the same
+    /// host that follow (a memo, not part of the value).
+    last: LastHost,
+}
+
+/// A host as read, its key, and whether its records go to `main`. Only
+/// decisions that never change are remembered: a host once in `main` stays
+/// there (what put it there, a match, a known envelope or a wide scope,
+/// only grows), and a fixed rule decides by the host alone.
+#[derive(Debug, Clone, Default)]
+struct LastHost(Option<(String, String, bool)>);
+
+impl PartialEq for LastHost {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for LastHost {}
+
+impl LastHost {
+    fn remember(&mut self, host: &str, key: &str, main: bool) {
+        let (h, k, m) = self.0.get_or_insert_with(Default::default);
+        h.clear();
+        h.push_str(host);
+        k.clear();
+        k.push_str(key);
+        *m = main;
+    }
 }
 
 impl Split {
@@ -453,6 +489,7 @@ impl Split {
             pending: BTreeMap::new(),
             known: BTreeSet::new(),
             wide: false,
+            last: LastHost::default(),
         }
     }
 
@@ -465,6 +502,7 @@ impl Split {
             pending,
             known: BTreeSet::new(),
             wide: false,
+            last: LastHost::default(),
         };
         if let Rule::Default(p) = rule {
             let cap = max_pending_hosts();
@@ -507,6 +545,17 @@ impl Split {
             self.main.add_at(loc, ex, v, at);
             return true;
         };
+        if let Some((h, key, main)) = &self.last.0 {
+            if h == host {
+                self.main.hosts.count(key, v, !main);
+                if *main {
+                    self.main.add_at(loc, ex, v, at);
+                } else {
+                    self.main.add_excluded(loc);
+                }
+                return *main;
+            }
+        }
         let mode = if self.main.settings.redact {
             Redact::On
         } else {
@@ -522,18 +571,19 @@ impl Split {
         };
         match rule {
             Rule::All => {
+                self.last.remember(host, &key, true);
                 self.main.hosts.count(&key, v, false);
                 self.main.add_at(loc, ex, v, at);
             }
             Rule::Api(_) | Rule::Decided(_) => {
-                if rule.fixed_keeps(&key) {
-                    self.main.hosts.count(&key, v, false);
-                    self.main.add_at(loc, ex, v, at);
-                } else {
-                    self.main.hosts.count(&key, v, true);
+                let keep = rule.fixed_keeps(&key);
+                self.last.remember(host, &key, keep);
+                self.main.hosts.count(&key, v, !keep);
+                if !keep {
                     self.main.add_excluded(loc);
                     return false;
                 }
+                self.main.add_at(loc, ex, v, at);
             }
             Rule::Default(p) => {
                 let pending = self.pending.contains_key(key.as_ref());
@@ -549,6 +599,7 @@ impl Split {
                 if !pending
                     && (self.wide || self.known.contains(key.as_ref()) || Rule::matches(p, &key))
                 {
+                    self.last.remember(host, &key, true);
                     self.main.hosts.count(&key, v, false);
                     self.main.add_at(loc, ex, v, at);
                     return true;
@@ -587,6 +638,7 @@ impl Split {
             pending,
             known,
             wide,
+            last: _,
         } = other;
         self.main.merge(main);
         if wide && !self.wide {

@@ -899,20 +899,12 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
         ..Exchange::default()
     };
     ex.duration_ms = e.get("time").and_then(as_f64).filter(|t| *t >= 0.0);
-    let req_headers = request.as_ref().and_then(|r| r.get("headers"));
     if let Some(req) = &request {
         ex.method = req.get("method").and_then(as_str);
         ex.url = req.get("url").and_then(as_str);
     }
     let Some(resp) = response else {
-        let req_pairs = header_pairs(req_headers);
-        ex.request_id = find_header(&req_pairs, REQUEST_ID_HEADERS);
-        ex.credential = find_header(&req_pairs, CREDENTIAL_HEADERS);
-        let mut secrets = secret_headers(&req_pairs, ex.credential.as_deref());
-        secrets.extend(cookie_items(
-            request.as_ref().and_then(|r| r.get("cookies")),
-        ));
-        ex.secrets = secrets.into();
+        read_identity(&mut ex, request.as_deref(), None);
         return Ok(ex);
     };
     let resp_headers = resp.get("headers");
@@ -977,19 +969,29 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
     // Request ids and credentials are reported only for records that are
     // not `ok`: skip the header lists of plain successes.
     if ex.may_be_notable() {
-        let req_pairs = header_pairs(req_headers);
-        ex.request_id = find_header(&req_pairs, REQUEST_ID_HEADERS)
-            .or_else(|| header(resp_headers, REQUEST_ID_HEADERS));
-        ex.credential = find_header(&req_pairs, CREDENTIAL_HEADERS);
-        let mut secrets = secret_headers(&req_pairs, ex.credential.as_deref());
-        secrets.extend(secret_headers(&header_pairs(resp_headers), None));
-        secrets.extend(cookie_items(
-            request.as_ref().and_then(|r| r.get("cookies")),
-        ));
-        secrets.extend(cookie_items(resp.get("cookies")));
-        ex.secrets = secrets.into();
+        read_identity(&mut ex, request.as_deref(), Some(&resp));
     }
     Ok(ex)
+}
+
+/// Reads an entry's request id, credential and own secrets (layer 1: the
+/// values of its credential-bearing headers and its cookie lists) from its
+/// request and, when it has one, its response.
+fn read_identity<'a>(
+    ex: &mut Exchange<'a>,
+    request: Option<&RawObject<'a>>,
+    response: Option<&RawObject<'a>>,
+) {
+    let req_pairs = header_pairs(request.and_then(|r| r.get("headers")));
+    let resp_headers = response.and_then(|r| r.get("headers"));
+    ex.request_id = find_header(&req_pairs, REQUEST_ID_HEADERS)
+        .or_else(|| header(resp_headers, REQUEST_ID_HEADERS));
+    ex.credential = find_header(&req_pairs, CREDENTIAL_HEADERS);
+    let mut secrets = secret_headers(&req_pairs, ex.credential.as_deref());
+    secrets.extend(secret_headers(&header_pairs(resp_headers), None));
+    secrets.extend(cookie_items(request.and_then(|r| r.get("cookies"))));
+    secrets.extend(cookie_items(response.and_then(|r| r.get("cookies"))));
+    ex.secrets = secrets.into();
 }
 
 /// The values of credential-bearing headers (`Cookie`, `Set-Cookie`, API

@@ -979,14 +979,10 @@ impl Work {
                 data,
                 shape,
             } => {
-                // One UTF-8 check for the whole block; lines of a block
-                // that fails are checked one by one, to name the bad line.
-                let text = simdutf8::basic::from_utf8(data).ok();
                 let mut start = 0;
                 let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
                 for (line, end) in (*first_line..).zip(ends) {
                     let raw = &data[start..end];
-                    let line_text = text.map(|t| &t[start..end]);
                     start = end + 1;
                     let loc = Locator {
                         file: *file,
@@ -995,29 +991,19 @@ impl Work {
                     if raw.iter().all(u8::is_ascii_whitespace) {
                         continue;
                     }
-                    let rec = match line_text {
-                        Some(t) => text_record(t, shape),
-                        None => line_record(raw, shape),
-                    };
-                    f(loc, rec);
+                    f(loc, line_record(raw, shape));
                 }
             }
             Work::Entries { file, batch } => {
-                // One UTF-8 check per batch, as for lines.
-                let text = simdutf8::basic::from_utf8(&batch.data).ok();
                 for (i, &(a, b)) in batch.ranges.iter().enumerate() {
                     let loc = Locator {
                         file: *file,
                         index: batch.first_index + i as u64,
                     };
-                    let entry = match text.and_then(|t| t.get(a..b)) {
-                        Some(t) => Ok(t),
-                        None => std::str::from_utf8(&batch.data[a..b]),
-                    };
-                    let rec = match entry {
-                        Err(e) => Record::Skipped(
+                    let rec = match utf8(&batch.data[a..b]) {
+                        Err(at) => Record::Skipped(
                             SkipReason::InvalidUtf8,
-                            format!("invalid UTF-8 at byte {} of the entry", e.valid_up_to()),
+                            format!("invalid UTF-8 at byte {at} of the entry"),
                         ),
                         Ok(text) => match har::parse_entry(text) {
                             Ok(ex) => Record::Exchange(ex),
@@ -1040,17 +1026,22 @@ impl Work {
     }
 }
 
+/// A record's bytes as text, or the offset of its first invalid UTF-8
+/// byte. Each record is checked on its own, just before it is parsed, so
+/// that its bytes are read from the cache the check brought them into.
+fn utf8(raw: &[u8]) -> Result<&str, usize> {
+    simdutf8::basic::from_utf8(raw)
+        .map_err(|_| std::str::from_utf8(raw).map_or_else(|e| e.valid_up_to(), |_| raw.len()))
+}
+
 fn line_record<'a>(raw: &'a [u8], shape: &Shape) -> Record<'a> {
-    let text = match std::str::from_utf8(raw) {
-        Ok(t) => t,
-        Err(e) => {
-            return Record::Skipped(
-                SkipReason::InvalidUtf8,
-                format!("invalid UTF-8 at byte {}", e.valid_up_to()),
-            )
-        }
-    };
-    text_record(text, shape)
+    match utf8(raw) {
+        Ok(text) => text_record(text, shape),
+        Err(at) => Record::Skipped(
+            SkipReason::InvalidUtf8,
+            format!("invalid UTF-8 at byte {at}"),
+        ),
+    }
 }
 
 fn text_record<'a>(text: &'a str, shape: &Shape) -> Record<'a> {
