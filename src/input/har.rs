@@ -925,42 +925,53 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
     };
     if let Some(c) = part(&resp, "content")? {
         ex.content_type = c.get("mimeType").and_then(as_str).filter(|s| !s.is_empty());
-        if let Some(text) = c.get("text").filter(|v| first_byte(*v) != b'n') {
-            let Some(text) = as_str(text) else {
-                return Err((
-                    SkipReason::MalformedEntry,
-                    "response.content.text is not a string".into(),
-                ));
-            };
+        if let Some(raw) = c.get("text").filter(|v| first_byte(*v) != b'n') {
             let base64 = c
                 .get("encoding")
                 .and_then(as_str)
                 .is_some_and(|enc| enc.eq_ignore_ascii_case("base64"));
-            ex.body = Body::Text(if base64 {
-                let bytes = decode_base64_bytes(&text).ok_or_else(|| {
-                    (
-                        SkipReason::MalformedEntry,
-                        "response.content.text is not valid base64".to_string(),
-                    )
-                })?;
-                // Some exporters keep the body as sent, compressed: a gzip
-                // stream is inflated (bounded) so that the body can be read.
-                let bytes = match bytes.starts_with(&[0x1f, 0x8b]) {
-                    true => inflate_gzip(&bytes).unwrap_or(bytes),
-                    false => bytes,
-                };
-                // A success body is only ever looked at for an `error_code`
-                // (error_on_success): images and other binaries without
-                // one are not turned into text.
-                let success = ex.status.is_some_and(|s| (1..400).contains(&s));
-                if success && !crate::exchange::mentions_error_code(&bytes) {
-                    Cow::Borrowed("")
-                } else {
-                    Cow::Owned(bytes_to_text(bytes))
-                }
+            // A success body is only ever looked at for an `error_code`
+            // (error_on_success).
+            let success = ex.status.is_some_and(|s| (1..400).contains(&s));
+            ex.body = if success
+                && !base64
+                && first_byte(raw) == b'"'
+                && memchr::memchr(b'\\', raw.get().as_bytes()).is_some()
+            {
+                // Unescaped only if the classifier asks for its text.
+                Body::Escaped(raw)
             } else {
-                text
-            });
+                let Some(text) = as_str(raw) else {
+                    return Err((
+                        SkipReason::MalformedEntry,
+                        "response.content.text is not a string".into(),
+                    ));
+                };
+                Body::Text(if base64 {
+                    let bytes = decode_base64_bytes(&text).ok_or_else(|| {
+                        (
+                            SkipReason::MalformedEntry,
+                            "response.content.text is not valid base64".to_string(),
+                        )
+                    })?;
+                    // Some exporters keep the body as sent, compressed: a
+                    // gzip stream is inflated (bounded) so that the body can
+                    // be read.
+                    let bytes = match bytes.starts_with(&[0x1f, 0x8b]) {
+                        true => inflate_gzip(&bytes).unwrap_or(bytes),
+                        false => bytes,
+                    };
+                    // Images and other binaries without an `error_code` are
+                    // not turned into text.
+                    if success && !crate::exchange::mentions_error_code(&bytes) {
+                        Cow::Borrowed("")
+                    } else {
+                        Cow::Owned(bytes_to_text(bytes))
+                    }
+                } else {
+                    text
+                })
+            };
         }
     }
     if ex.content_type.is_none() {
