@@ -148,6 +148,16 @@ impl LineChunker {
                     }
                 }
                 State::Lines => {
+                    if self.buf.len() - self.line_start <= self.limit {
+                        // No line here can be longer than the limit: the
+                        // line ends are counted in one pass.
+                        let region = &self.buf[self.scanned..];
+                        if let Some(last) = memchr::memrchr(b'\n', region) {
+                            self.whole += memchr::memchr_iter(b'\n', region).count() as u64;
+                            self.line_start = self.scanned + last + 1;
+                        }
+                        self.scanned = self.buf.len();
+                    }
                     while let Some(k) = memchr::memchr(b'\n', &self.buf[self.scanned..]) {
                         let nl = self.scanned + k;
                         let len = nl - self.line_start;
