@@ -827,6 +827,25 @@ mod tests {
     use crate::classify::classify;
     use crate::exchange::Body;
 
+    #[test]
+    fn a_port_is_removed_only_after_a_host() {
+        for (host, want) in [
+            ("api.tapeapp.com", "api.tapeapp.com"),
+            ("api.tapeapp.com:8443", "api.tapeapp.com"),
+            ("api.tapeapp.com:", "api.tapeapp.com:"),
+            ("api.tapeapp.com:84a3", "api.tapeapp.com:84a3"),
+            ("[::1]:8080", "[::1]"),
+            ("[::1]", "[::1]"),
+            ("::1", "::1"),
+            ("fe80::1:443", "fe80::1:443"),
+            ("8080", "8080"),
+            (":80", ""),
+            ("", ""),
+        ] {
+            assert_eq!(without_port(host), want, "{host}");
+        }
+    }
+
     fn ex(url: &str, status: u16, body: &'static str) -> Exchange<'static> {
         Exchange {
             status: Some(status),
