@@ -414,8 +414,46 @@ pub fn own_secrets(ex: &crate::exchange::Exchange<'_>) -> Vec<String> {
 /// Whether a parameter or field name is one that holds secrets.
 pub fn sensitive_name(name: &str) -> bool {
     static N: OnceLock<Regex> = OnceLock::new();
+    // Most names (`Content-Type`, `Date`) end in none of the words: an
+    // ASCII name is only handed to the regex when it ends in one. Other
+    // names always are (`(?i)` folds `K`, U+212A, to `k`).
+    if name.is_ascii() && !ends_in_a_name_word(name) {
+        return false;
+    }
     N.get_or_init(|| Regex::new(&format!("{NAMES}$")).expect("valid regex"))
         .is_match(name)
+}
+
+/// The words one of which ends every name [`NAMES`] matches at the end of
+/// a text (`sessid` ends in `sid`, `x-amz-credential` in `credential`).
+const NAME_LAST_WORDS: &[&str] = &[
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "credential",
+    "credentials",
+    "key",
+    "session",
+    "sessionid",
+    "session_id",
+    "session-id",
+    "sid",
+    "auth",
+    "authorization",
+    "signature",
+    "sig",
+    "cookie",
+];
+
+/// Whether an ASCII name ends in one of [`NAME_LAST_WORDS`], ignoring case.
+fn ends_in_a_name_word(name: &str) -> bool {
+    let b = name.as_bytes();
+    NAME_LAST_WORDS
+        .iter()
+        .any(|w| b.len() >= w.len() && b[b.len() - w.len()..].eq_ignore_ascii_case(w.as_bytes()))
 }
 
 /// Redacts secrets in free text (messages, URLs, codes, paths, ids, excerpts).
@@ -731,6 +769,7 @@ fn redact_cookies(s: &str, p: &Patterns) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
 
@@ -833,6 +872,50 @@ mod tests {
         let jwt = format!("{header}.eyJzdWIiOiIxIn0.c2lnbmF0dXJlX2hlcmU");
         let r = text(&format!("token {jwt} bad"), Redact::On).into_owned();
         assert!(!r.contains(&header), "{r}");
+    }
+
+    proptest::proptest! {
+        /// The suffix check in front of the name regex never turns away a
+        /// name the regex matches.
+        #[test]
+        fn the_name_prefilter_keeps_every_name_the_regex_matches(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    // The words of `NAMES`, written out on their own.
+                    proptest::sample::select(vec![
+                        "token", "secret", "password", "passwd", "pwd", "passphrase",
+                        "credential", "credentials", "api_key", "api-key", "apikey",
+                        "access_key", "accesskey", "private-key", "session", "session_id",
+                        "sessionkey", "session-token", "sessid", "sid", "auth",
+                        "authorization", "signature", "sig", "x-amz-credential", "cookie", "key",
+                    ])
+                    .prop_map(str::to_string),
+                    proptest::sample::select(vec![
+                        "api", "API", "_", "-", ".", " ", "x", "Id", "KEY", "Token", "s", "ss",
+                        "apikey", "private", "access", "%3D", "=", "\\", "\"", "9",
+                    ])
+                    .prop_map(str::to_string),
+                    "[ -~]{0,3}",
+                ],
+                0..5,
+            )
+        ) {
+            let name: String = parts.concat();
+            let re = Regex::new(&format!("{NAMES}$")).unwrap();
+            if re.is_match(&name) {
+                proptest::prop_assert!(ends_in_a_name_word(&name), "{name:?}");
+            }
+            proptest::prop_assert_eq!(sensitive_name(&name), re.is_match(&name), "{:?}", name);
+        }
+    }
+
+    #[test]
+    fn a_non_ascii_name_is_judged_by_the_regex() {
+        // `(?i)` folds the Kelvin sign to `k`: the prefilter must not see it.
+        assert!(sensitive_name("api_\u{212a}ey"));
+        assert!(!sensitive_name("content-type"));
+        assert!(sensitive_name("X-Session-Id"));
+        assert!(sensitive_name("PHPSESSID"));
     }
 
     #[test]

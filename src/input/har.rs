@@ -20,9 +20,7 @@ use super::window::Window;
 use super::SkipReason;
 use crate::exchange::{parse_time_str, Body, Exchange};
 use crate::jsonscan;
-use crate::rawjson::{
-    as_array, as_f64, as_status, as_str, first_byte, member_key, Raw, RawObject, Tree,
-};
+use crate::rawjson::{as_f64, as_status, as_str, first_byte, member_key, Raw, RawObject, Tree};
 
 /// Bytes read from the input at a time.
 const READ_SIZE: usize = 1 << 20;
@@ -974,13 +972,18 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
             };
         }
     }
+    // The response's header list is read once, and only when needed.
+    let mut resp_pairs = None;
     if ex.content_type.is_none() {
-        ex.content_type = header(resp_headers, &["content-type"]);
+        let pairs = header_pairs(resp_headers);
+        ex.content_type = find_header(&pairs, &["content-type"]);
+        resp_pairs = Some(pairs);
     }
     // Request ids and credentials are reported only for records that are
     // not `ok`: skip the header lists of plain successes.
     if ex.may_be_notable() {
-        read_identity(&mut ex, request.as_deref(), Some(&resp));
+        let pairs = resp_pairs.unwrap_or_else(|| header_pairs(resp_headers));
+        read_identity(&mut ex, request.as_deref(), Some((&resp, pairs)));
     }
     Ok(ex)
 }
@@ -991,17 +994,18 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
 fn read_identity<'a>(
     ex: &mut Exchange<'a>,
     request: Option<&RawObject<'a>>,
-    response: Option<&RawObject<'a>>,
+    response: Option<(&RawObject<'a>, Headers<'a>)>,
 ) {
     let req_pairs = header_pairs(request.and_then(|r| r.get("headers")));
-    let resp_headers = response.and_then(|r| r.get("headers"));
+    let (resp, resp_pairs) = response.unzip();
+    let resp_pairs = resp_pairs.unwrap_or_default();
     ex.request_id = find_header(&req_pairs, REQUEST_ID_HEADERS)
-        .or_else(|| header(resp_headers, REQUEST_ID_HEADERS));
+        .or_else(|| find_header(&resp_pairs, REQUEST_ID_HEADERS));
     ex.credential = find_header(&req_pairs, CREDENTIAL_HEADERS);
     let mut secrets = secret_headers(&req_pairs, ex.credential.as_deref());
-    secrets.extend(secret_headers(&header_pairs(resp_headers), None));
+    secrets.extend(secret_headers(&resp_pairs, None));
     secrets.extend(cookie_items(request.and_then(|r| r.get("cookies"))));
-    secrets.extend(cookie_items(response.and_then(|r| r.get("cookies"))));
+    secrets.extend(cookie_items(resp.and_then(|r| r.get("cookies"))));
     ex.secrets = secrets.into();
 }
 
@@ -1049,42 +1053,61 @@ pub const REQUEST_ID_HEADERS: &[&str] = &[
 /// Headers that carry a credential.
 pub const CREDENTIAL_HEADERS: &[&str] = &["authorization", "x-api-key", "api-key", "x-auth-token"];
 
-/// The value of the first header (case-insensitive) among `names`, from a
-/// raw HAR header list; a list that is not an array of objects has none.
-fn header<'a>(raw: Option<Raw<'a>>, names: &[&str]) -> Option<Cow<'a, str>> {
-    find_header(&header_pairs(raw), names)
-}
+/// A header list's (name, value) pairs, in order.
+type Headers<'a> = Vec<(Cow<'a, str>, Raw<'a>)>;
 
 /// The (name, value) pairs of a raw HAR header list; items that are not
-/// objects with a string name are left out.
-fn header_pairs(raw: Option<Raw<'_>>) -> Vec<(Cow<'_, str>, Raw<'_>)> {
-    let Some(items) = raw.and_then(as_array) else {
-        return Vec::new();
+/// objects with a string name are left out, and a list that is not an array
+/// has none. One pass over the list: each item's members are read as the
+/// array is walked.
+fn header_pairs(raw: Option<Raw<'_>>) -> Headers<'_> {
+    let mut pairs = Vec::new();
+    let Some(raw) = raw else {
+        return pairs;
     };
-    items
-        .into_iter()
-        .filter_map(|h| {
-            let text = h.get();
-            let b = text.as_bytes();
+    let text = raw.get();
+    let b = text.as_bytes();
+    if b.first() != Some(&b'[') {
+        return pairs;
+    }
+    let mut i = jsonscan::skip_ws(b, 1);
+    if b.get(i) == Some(&b']') {
+        return pairs;
+    }
+    loop {
+        let end = if b.get(i) == Some(&b'{') {
             let (mut name, mut value) = (None, None);
-            if b.first() != Some(&b'{') {
-                return None;
-            }
-            jsonscan::object(b, 0, 1, |m| {
-                let end = jsonscan::value(b, m.value)?;
-                let v = Raw::new(&text[m.value..end]);
+            let end = jsonscan::object(b, i, 1, |m| {
                 // Keys may be escaped (`"na\u006de"`).
-                match member_key(text, &m).as_ref() {
-                    "name" => name = Some(v),
-                    "value" => value = Some(v),
-                    _ => {}
-                }
+                let slot = match member_key(text, &m).as_ref() {
+                    "name" => &mut name,
+                    "value" => &mut value,
+                    _ => return Ok(None),
+                };
+                let end = jsonscan::value(b, m.value)?;
+                *slot = Some(Raw::new(&text[m.value..end]));
                 Ok(Some(end))
-            })
-            .ok()?;
-            Some((as_str(name?)?, value?))
-        })
-        .collect()
+            });
+            let Ok(end) = end else {
+                return Vec::new();
+            };
+            if let (Some(name), Some(value)) = (name.and_then(as_str), value) {
+                pairs.push((name, value));
+            }
+            end
+        } else {
+            match jsonscan::value(b, i) {
+                Ok(end) => end,
+                Err(_) => return Vec::new(),
+            }
+        };
+        i = jsonscan::skip_ws(b, end);
+        match b.get(i) {
+            Some(b',') => i = jsonscan::skip_ws(b, i + 1),
+            Some(b']') => return pairs,
+            _ => return Vec::new(),
+        }
+    }
 }
 
 /// The value of the first header among `names` (case-insensitive).
