@@ -229,6 +229,37 @@ pub fn object(
     }
 }
 
+/// Scans the array at `i` (`Invalid(i)` unless `b[i] == b'['`). For each
+/// item `on_item` gets the index of its first byte and returns `Some(end)`
+/// when it scanned the item itself, or `None` to have it validated and
+/// skipped.
+pub fn array(
+    b: &[u8],
+    i: usize,
+    depth: u32,
+    mut on_item: impl FnMut(usize) -> Scan<Option<usize>>,
+) -> Scan<usize> {
+    if depth > MAX_DEPTH || b.get(i) != Some(&b'[') {
+        return Err(Invalid(i));
+    }
+    let mut i = skip_ws(b, i + 1);
+    if b.get(i) == Some(&b']') {
+        return Ok(i + 1);
+    }
+    loop {
+        let end = match on_item(i)? {
+            Some(end) => end,
+            None => value(b, i)?,
+        };
+        i = skip_ws(b, end);
+        match b.get(i) {
+            Some(b',') => i = skip_ws(b, i + 1),
+            Some(b']') => return Ok(i + 1),
+            _ => return Err(Invalid(i)),
+        }
+    }
+}
+
 fn literal(b: &[u8], i: usize, word: &[u8]) -> Scan<usize> {
     match b.get(i..i + word.len()) {
         Some(w) if w == word => Ok(i + word.len()),
@@ -730,6 +761,28 @@ mod tests {
             }
         }
         (out, esc)
+    }
+
+    #[test]
+    fn array_hands_out_each_item_and_validates_the_rest() {
+        let b = br#"[ 1, {"a": [2]} ,"x" ,[] ]"#;
+        let mut starts = Vec::new();
+        let end = array(b, 0, 1, |i| {
+            starts.push(i);
+            // Scan strings here; leave the rest to `array`.
+            Ok(if b[i] == b'"' {
+                Some(string(b, i)?.0)
+            } else {
+                None
+            })
+        });
+        assert_eq!(end, Ok(b.len()));
+        assert_eq!(starts, [2, 5, 17, 22]);
+        assert_eq!(array(b"[]", 0, 1, |_| Ok(None)), Ok(2));
+        for bad in [&b"[1,]"[..], b"[1 2]", b"[1", b"{}", b"[tru]"] {
+            assert!(array(bad, 0, 1, |_| Ok(None)).is_err(), "{bad:?}");
+        }
+        assert!(array(b"[]", 0, MAX_DEPTH + 1, |_| Ok(None)).is_err());
     }
 
     #[test]

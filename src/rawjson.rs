@@ -469,24 +469,14 @@ pub fn as_object(v: Raw<'_>) -> Option<RawObject<'_>> {
 pub fn as_array(v: Raw<'_>) -> Option<Vec<Raw<'_>>> {
     let text = v.get();
     let b = text.as_bytes();
-    if b.first() != Some(&b'[') {
-        return None;
-    }
     let mut items = Vec::new();
-    let mut i = jsonscan::skip_ws(b, 1);
-    if b.get(i) == Some(&b']') {
-        return Some(items);
-    }
-    loop {
-        let end = jsonscan::value(b, i).ok()?;
+    jsonscan::array(b, 0, 1, |i| {
+        let end = jsonscan::value(b, i)?;
         items.push(Raw(&text[i..end]));
-        i = jsonscan::skip_ws(b, end);
-        match b.get(i) {
-            Some(b',') => i = jsonscan::skip_ws(b, i + 1),
-            Some(b']') => return Some(items),
-            _ => return None,
-        }
-    }
+        Ok(Some(end))
+    })
+    .ok()?;
+    Some(items)
 }
 
 /// A raw value as a string, when it is one (unescaped lazily).

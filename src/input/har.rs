@@ -902,7 +902,7 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
         ex.url = req.get("url").and_then(as_str);
     }
     let Some(resp) = response else {
-        read_identity(&mut ex, request.as_deref(), None);
+        read_identity(&mut ex, request.as_deref(), None, Vec::new());
         return Ok(ex);
     };
     let resp_headers = resp.get("headers");
@@ -983,7 +983,7 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
     // not `ok`: skip the header lists of plain successes.
     if ex.may_be_notable() {
         let pairs = resp_pairs.unwrap_or_else(|| header_pairs(resp_headers));
-        read_identity(&mut ex, request.as_deref(), Some((&resp, pairs)));
+        read_identity(&mut ex, request.as_deref(), Some(&resp), pairs);
     }
     Ok(ex)
 }
@@ -994,18 +994,17 @@ pub fn parse_entry(text: &str) -> Result<Exchange<'_>, EntryError> {
 fn read_identity<'a>(
     ex: &mut Exchange<'a>,
     request: Option<&RawObject<'a>>,
-    response: Option<(&RawObject<'a>, Headers<'a>)>,
+    response: Option<&RawObject<'a>>,
+    resp_pairs: Headers<'a>,
 ) {
     let req_pairs = header_pairs(request.and_then(|r| r.get("headers")));
-    let (resp, resp_pairs) = response.unzip();
-    let resp_pairs = resp_pairs.unwrap_or_default();
     ex.request_id = find_header(&req_pairs, REQUEST_ID_HEADERS)
         .or_else(|| find_header(&resp_pairs, REQUEST_ID_HEADERS));
     ex.credential = find_header(&req_pairs, CREDENTIAL_HEADERS);
     let mut secrets = secret_headers(&req_pairs, ex.credential.as_deref());
     secrets.extend(secret_headers(&resp_pairs, None));
     secrets.extend(cookie_items(request.and_then(|r| r.get("cookies"))));
-    secrets.extend(cookie_items(resp.and_then(|r| r.get("cookies"))));
+    secrets.extend(cookie_items(response.and_then(|r| r.get("cookies"))));
     ex.secrets = secrets.into();
 }
 
@@ -1067,47 +1066,31 @@ fn header_pairs(raw: Option<Raw<'_>>) -> Headers<'_> {
     };
     let text = raw.get();
     let b = text.as_bytes();
-    if b.first() != Some(&b'[') {
-        return pairs;
-    }
-    let mut i = jsonscan::skip_ws(b, 1);
-    if b.get(i) == Some(&b']') {
-        return pairs;
-    }
-    loop {
-        let end = if b.get(i) == Some(&b'{') {
-            let (mut name, mut value) = (None, None);
-            let end = jsonscan::object(b, i, 1, |m| {
-                // Keys may be escaped (`"na\u006de"`).
-                let slot = match member_key(text, &m).as_ref() {
-                    "name" => &mut name,
-                    "value" => &mut value,
-                    _ => return Ok(None),
-                };
-                let end = jsonscan::value(b, m.value)?;
-                *slot = Some(Raw::new(&text[m.value..end]));
-                Ok(Some(end))
-            });
-            let Ok(end) = end else {
-                return Vec::new();
-            };
-            if let (Some(name), Some(value)) = (name.and_then(as_str), value) {
-                pairs.push((name, value));
-            }
-            end
-        } else {
-            match jsonscan::value(b, i) {
-                Ok(end) => end,
-                Err(_) => return Vec::new(),
-            }
-        };
-        i = jsonscan::skip_ws(b, end);
-        match b.get(i) {
-            Some(b',') => i = jsonscan::skip_ws(b, i + 1),
-            Some(b']') => return pairs,
-            _ => return Vec::new(),
+    let walked = jsonscan::array(b, 0, 1, |i| {
+        if b.get(i) != Some(&b'{') {
+            return Ok(None);
         }
+        let (mut name, mut value) = (None, None);
+        let end = jsonscan::object(b, i, 2, |m| {
+            // Keys may be escaped (`"na\u006de"`).
+            let slot = match member_key(text, &m).as_ref() {
+                "name" => &mut name,
+                "value" => &mut value,
+                _ => return Ok(None),
+            };
+            let end = jsonscan::value(b, m.value)?;
+            *slot = Some(Raw::new(&text[m.value..end]));
+            Ok(Some(end))
+        })?;
+        if let (Some(name), Some(value)) = (name.and_then(as_str), value) {
+            pairs.push((name, value));
+        }
+        Ok(Some(end))
+    });
+    if walked.is_err() {
+        pairs.clear();
     }
+    pairs
 }
 
 /// The value of the first header among `names` (case-insensitive).
