@@ -284,39 +284,69 @@ pub fn endpoint_into(path: &str, out: &mut String) {
     endpoint_push(path, out);
 }
 
-/// `endpoint`, appended to `out`.
+/// `endpoint`, appended to `out`. One pass: each segment is judged while
+/// it is read, and written whole or as `{id}` at its end.
 pub fn endpoint_push(path: &str, out: &mut String) {
     let mut start = 0;
-    for end in memchr::memchr_iter(b'/', path.as_bytes()).chain(std::iter::once(path.len())) {
-        let seg = &path[start..end];
-        out.push_str(if is_id(seg) { "{id}" } else { seg });
-        if end < path.len() {
+    let mut seg = IdScan::default();
+    for (i, &c) in path.as_bytes().iter().enumerate() {
+        if c == b'/' {
+            out.push_str(if seg.is_id() { "{id}" } else { &path[start..i] });
             out.push('/');
+            start = i + 1;
+            seg = IdScan::default();
+        } else {
+            seg.add(c);
         }
-        start = end + 1;
+    }
+    out.push_str(if seg.is_id() { "{id}" } else { &path[start..] });
+}
+
+/// What a path segment read so far looks like, byte by byte.
+#[derive(Debug, Clone, Copy)]
+struct IdScan {
+    len: usize,
+    digits: usize,
+    /// Hex digits and dashes only, so far.
+    hexish: bool,
+    /// Letters, digits and `_-.~=` only, so far.
+    token: bool,
+}
+
+impl Default for IdScan {
+    fn default() -> IdScan {
+        IdScan {
+            len: 0,
+            digits: 0,
+            hexish: true,
+            token: true,
+        }
     }
 }
 
-/// Whether a path segment is an id: all digits; hex (dashes allowed) of 8
-/// or more with a digit (UUIDs, hashes, object ids); or an opaque token of
-/// 16 or more letters, digits and `_-.~=` with at least two digits.
-fn is_id(seg: &str) -> bool {
-    let b = seg.as_bytes();
-    if b.is_empty() {
-        return false;
-    }
-    let (mut digits, mut hexish, mut token) = (0usize, true, true);
-    for &c in b {
+impl IdScan {
+    #[inline(always)]
+    fn add(&mut self, c: u8) {
+        self.len += 1;
         if c.is_ascii_digit() {
-            digits += 1;
+            self.digits += 1;
         } else {
-            hexish &= c.is_ascii_hexdigit() || c == b'-';
-            token &= c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'~' | b'=');
+            self.hexish &= c.is_ascii_hexdigit() || c == b'-';
+            self.token &=
+                c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'~' | b'=');
         }
     }
-    digits == b.len()
-        || (hexish && b.len() >= 8 && digits > 0)
-        || (token && b.len() >= 16 && digits >= 2)
+
+    /// Whether the segment is an id: all digits; hex (dashes allowed) of 8
+    /// or more with a digit (UUIDs, hashes, object ids); or an opaque token
+    /// of 16 or more letters, digits and `_-.~=` with at least two digits.
+    #[inline(always)]
+    fn is_id(&self) -> bool {
+        self.len > 0
+            && (self.digits == self.len
+                || (self.hexish && self.len >= 8 && self.digits > 0)
+                || (self.token && self.len >= 16 && self.digits >= 2))
+    }
 }
 
 /// The common case, `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, without a general
@@ -594,6 +624,39 @@ mod tests {
         ];
         for (url, host, path) in cases {
             assert_eq!(split_url(url), (host, Some(path)), "{url}");
+        }
+    }
+
+    /// The rule of `is_id`, written plainly over a whole segment.
+    fn plain_is_id(seg: &str) -> bool {
+        let b = seg.as_bytes();
+        let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+        let rest = || b.iter().filter(|c| !c.is_ascii_digit());
+        let hexish = rest().all(|&c| c.is_ascii_hexdigit() || c == b'-');
+        let token = rest().all(|&c| c.is_ascii_alphanumeric() || b"_-.~=".contains(&c));
+        !b.is_empty()
+            && (digits == b.len()
+                || (hexish && b.len() >= 8 && digits > 0)
+                || (token && b.len() >= 16 && digits >= 2))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+        /// The one-pass template equals splitting at `/` and judging each
+        /// segment whole, on paths of ids, words, UTF-8 and empty segments.
+        #[test]
+        fn the_template_judges_each_segment_whole(
+            segs in proptest::collection::vec(
+                "[0-9]{0,20}|[0-9a-f-]{0,40}|[A-Za-z0-9_.~=-]{0,30}|[a-z]{1,8}|\\PC{0,6}",
+                0..8,
+            )
+        ) {
+            let path = segs.join("/");
+            let want: Vec<&str> = path
+                .split('/')
+                .map(|s| if plain_is_id(s) { "{id}" } else { s })
+                .collect();
+            proptest::prop_assert_eq!(endpoint(&path), want.join("/"));
         }
     }
 

@@ -42,6 +42,16 @@ impl Mask {
         let bit = h >> 56;
         self.0[(bit >> 6) as usize] |= 1 << (bit & 63);
     }
+
+    /// Whether the two filters share a bit.
+    #[inline(always)]
+    fn meets(&self, other: &Mask) -> bool {
+        (self.0[0] & other.0[0])
+            | (self.0[1] & other.0[1])
+            | (self.0[2] & other.0[2])
+            | (self.0[3] & other.0[3])
+            != 0
+    }
 }
 
 /// A hash of a key, eight bytes at a time: members are compared by hash
@@ -84,6 +94,9 @@ pub struct PathKey {
     hash: u64,
     /// Each dot's index with the hash of the prefix before it.
     heads: Vec<(usize, u64)>,
+    /// The bits of `hash` and of every head's hash: an object whose filter
+    /// has none of them holds neither the path nor any prefix of it.
+    bits: Mask,
 }
 
 impl PathKey {
@@ -93,11 +106,17 @@ impl PathKey {
         let heads = path
             .match_indices('.')
             .map(|(i, _)| (i, key_hash(&path.as_bytes()[..i])))
-            .collect();
+            .collect::<Vec<_>>();
+        let mut bits = Mask::default();
+        bits.add_hash(hash);
+        for &(_, h) in &heads {
+            bits.add_hash(h);
+        }
         PathKey {
             path: path.to_string(),
             hash,
             heads,
+            bits,
         }
     }
 }
@@ -286,6 +305,7 @@ pub(crate) fn same_key(a: &str, b: &str) -> bool {
 }
 
 /// The key of a member the scanner found in `text`, unescaped when needed.
+#[inline(always)]
 pub(crate) fn member_key<'a>(text: &'a str, m: &jsonscan::MemberAt) -> Cow<'a, str> {
     let inner = &text[m.key.0..m.key.1];
     if m.escaped {
@@ -412,14 +432,21 @@ impl<'a> RawObject<'a> {
     }
 
     /// `path` with the hashes prepared once (candidate paths of a shape).
+    /// Most candidates are absent from a line: the filter rules them out
+    /// here, inlined into the caller's loop, without a call.
+    #[inline(always)]
     pub fn find(&self, k: &PathKey) -> Option<Raw<'a>> {
         self.check_declared(&k.path);
+        if !self.mask.meets(&k.bits) {
+            return None;
+        }
         self.resolve(&k.path, k.hash, k.heads.iter().copied())
     }
 
     /// Looks `path` up, given its hash and each dot's index with the hash
     /// of the part before it; the key filter rules out most absent keys
     /// without a search.
+    #[inline(never)]
     fn resolve(
         &self,
         path: &str,

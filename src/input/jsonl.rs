@@ -751,6 +751,7 @@ fn is_har_entry(obj: &RawObject<'_>) -> bool {
 }
 
 /// The first candidate path that resolves to a usable value.
+#[inline(always)]
 fn first<'a, T>(
     obj: &RawObject<'a>,
     paths: &[Cand],

@@ -979,10 +979,12 @@ impl Work {
                 data,
                 shape,
             } => {
+                let text = block_text(data);
                 let mut start = 0;
                 let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
                 for (line, end) in (*first_line..).zip(ends) {
                     let raw = &data[start..end];
+                    let line_text = text.map(|t| &t[start..end]);
                     start = end + 1;
                     let loc = Locator {
                         file: *file,
@@ -991,16 +993,27 @@ impl Work {
                     if raw.iter().all(u8::is_ascii_whitespace) {
                         continue;
                     }
-                    f(loc, line_record(raw, shape));
+                    f(
+                        loc,
+                        match line_text {
+                            Some(t) => text_record(t, shape),
+                            None => line_record(raw, shape),
+                        },
+                    );
                 }
             }
             Work::Entries { file, batch } => {
+                let text = block_text(&batch.data);
                 for (i, &(a, b)) in batch.ranges.iter().enumerate() {
                     let loc = Locator {
                         file: *file,
                         index: batch.first_index + i as u64,
                     };
-                    let rec = match utf8(&batch.data[a..b]) {
+                    let entry = match text.and_then(|t| t.get(a..b)) {
+                        Some(t) => Ok(t),
+                        None => utf8(&batch.data[a..b]),
+                    };
+                    let rec = match entry {
                         Err(at) => Record::Skipped(
                             SkipReason::InvalidUtf8,
                             format!("invalid UTF-8 at byte {at} of the entry"),
@@ -1014,21 +1027,33 @@ impl Work {
                 }
             }
             Work::Values { file, batch, shape } => {
+                let text = block_text(&batch.data);
                 for (i, &(a, b)) in batch.ranges.iter().enumerate() {
                     let loc = Locator {
                         file: *file,
                         index: batch.first_index + i as u64,
                     };
-                    f(loc, line_record(&batch.data[a..b], shape));
+                    let rec = match text.and_then(|t| t.get(a..b)) {
+                        Some(t) => text_record(t, shape),
+                        None => line_record(&batch.data[a..b], shape),
+                    };
+                    f(loc, rec);
                 }
             }
         }
     }
 }
 
+/// A whole work unit as text, when it is valid UTF-8 (almost always): one
+/// pass over the block costs less than one per record, which for short
+/// lines is mostly the checker's set-up. When it is not, each record is
+/// checked on its own ([`utf8`]), so that only the bad ones are skipped.
+fn block_text(data: &[u8]) -> Option<&str> {
+    simdutf8::basic::from_utf8(data).ok()
+}
+
 /// A record's bytes as text, or the offset of its first invalid UTF-8
-/// byte. Each record is checked on its own, just before it is parsed, so
-/// that its bytes are read from the cache the check brought them into.
+/// byte.
 fn utf8(raw: &[u8]) -> Result<&str, usize> {
     simdutf8::basic::from_utf8(raw)
         .map_err(|_| std::str::from_utf8(raw).map_or_else(|e| e.valid_up_to(), |_| raw.len()))
