@@ -1010,6 +1010,7 @@ impl Summary {
         }
         let code = v.code.as_deref().unwrap_or("");
         let table = &mut self.codes;
+        let held = table.entries + table.clients;
         let group = table.mem.entry((v.status, v.class)).or_default();
         // Most groups hold a handful of codes (`ok` holds only the empty
         // one): a scan beats hashing the code for every response.
@@ -1049,7 +1050,10 @@ impl Summary {
                 *n += 1;
             }
         }
-        self.codes.fit(limit);
+        // Only a new code or client can take the table past its budget.
+        if self.codes.entries + self.codes.clients != held {
+            self.codes.fit(limit);
+        }
         if v.undocumented_status {
             self.undocumented_statuses
                 .entry(v.status)
