@@ -1096,12 +1096,17 @@ impl Summary {
                     self.first_ms.is_none_or(|f| t < f) || self.last_ms.is_none_or(|l| t > l);
                 self.first_ms = Some(self.first_ms.map_or(t, |f| f.min(t)));
                 self.last_ms = Some(self.last_ms.map_or(t, |l| l.max(t)));
-                if wider {
+                let mut start = t.div_euclid(self.timeline_ms) * self.timeline_ms;
+                // Records mostly come in time order: the last bucket is the
+                // one. Every bucket came from a record inside the span, so a
+                // record in one adds no bucket to the span: only a record in
+                // a new bucket outside it can take the timeline past its
+                // limit.
+                let last = self.timeline.last_key_value().map(|(&k, _)| k);
+                if wider && last != Some(start) {
                     self.fit_timeline();
+                    start = t.div_euclid(self.timeline_ms) * self.timeline_ms;
                 }
-                let b = self.timeline_ms;
-                let start = t.div_euclid(b) * b;
-                // Records mostly come in time order: the last bucket is the one.
                 let bucket = match self.timeline.last_entry() {
                     Some(e) if *e.key() == start => e.into_mut(),
                     _ => self.timeline.entry(start).or_default(),

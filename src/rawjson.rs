@@ -11,10 +11,14 @@ use crate::jsonscan;
 #[derive(Debug, Default, Clone)]
 pub struct RawObject<'a> {
     /// Keys (unescaped) and raw values, in document order.
-    pub members: Vec<Member<'a>>,
+    members: Vec<Member<'a>>,
     /// One bit per key: a path (`PathKey`) whose bits it does not meet
     /// cannot be in the object, and is not looked for.
-    pub mask: Mask,
+    mask: Mask,
+    /// Where the last member of each of 32 hash slots is (its index plus
+    /// one; 0: none, `FULL`: look through the members): a lookup goes
+    /// straight to its member instead of comparing hashes one by one.
+    slots: [u8; 32],
     /// In debug builds, the keys and paths a filtered tree declared for
     /// this object: looking up any other panics (it would find nothing).
     #[cfg(debug_assertions)]
@@ -52,6 +56,15 @@ impl Mask {
             | (self.0[3] & other.0[3])
             != 0
     }
+}
+
+/// A slot index that stands for "look through the members".
+const FULL: u8 = u8::MAX;
+
+/// The slot of a key hash in `RawObject::slots` (bits other than `Mask`'s).
+#[inline(always)]
+fn slot_of(hash: u64) -> usize {
+    (hash >> 50) as usize & 31
 }
 
 /// A hash of a key, eight bytes at a time: members are compared by hash
@@ -328,6 +341,7 @@ fn scan_object<'a>(
     let mut obj = RawObject {
         members: Vec::with_capacity(16),
         mask: Mask::default(),
+        slots: [0; 32],
         #[cfg(debug_assertions)]
         declared: if tree.filter {
             Some(tree.declared.clone().unwrap_or_default())
@@ -348,8 +362,7 @@ fn scan_object<'a>(
             }
             _ => (jsonscan::value(b, m.value)?, None),
         };
-        obj.mask.add_hash(hash);
-        obj.members.push(Member {
+        obj.push(Member {
             key,
             hash,
             value: Raw(&text[m.value..end]),
@@ -398,7 +411,50 @@ impl<'a> RawObject<'a> {
         let _ = key;
     }
 
+    /// Keys and raw values, in document order.
+    pub fn members(&self) -> &[Member<'a>] {
+        &self.members
+    }
+
+    /// Adds a member after the others.
+    fn push(&mut self, m: Member<'a>) {
+        self.mask.add_hash(m.hash);
+        let slot = &mut self.slots[slot_of(m.hash)];
+        // Past `FULL - 1` members an index does not fit: such slots are
+        // looked through.
+        *slot = if *slot == FULL {
+            FULL
+        } else {
+            u8::try_from(self.members.len() + 1)
+                .ok()
+                .filter(|&i| i < FULL)
+                .unwrap_or(FULL)
+        };
+        self.members.push(m);
+    }
+
+    /// The last member named `key`, whose hash is `hash`. The slot names
+    /// the last member whose hash falls in it: that one is the answer when
+    /// it has the key (a later member with the key would have taken the
+    /// slot); when it has another key, the members are looked through.
+    #[inline]
     fn member_hashed(&self, key: &str, hash: u64) -> Option<&Member<'a>> {
+        match self.slots[slot_of(hash)] {
+            0 => None,
+            FULL => self.member_scan(key, hash),
+            i => {
+                let m = &self.members[usize::from(i) - 1];
+                if m.hash == hash && same_key(&m.key, key) {
+                    Some(m)
+                } else {
+                    self.member_scan(key, hash)
+                }
+            }
+        }
+    }
+
+    #[cold]
+    fn member_scan(&self, key: &str, hash: u64) -> Option<&Member<'a>> {
         self.members
             .iter()
             .rev()
@@ -642,7 +698,7 @@ mod tests {
             assert_eq!(obj.get("a"), None);
             assert_eq!(obj.path("b.e"), None);
         }
-        assert!(obj.members.iter().all(|m| m.key != "a"));
+        assert!(obj.members().iter().all(|m| m.key != "a"));
         // Invalid JSON in a dropped member still fails the whole object.
         assert!(RawObject::parse_tree(r#"{"a":01,"z":1}"#, &tree).is_none());
         // Trees built by hand, and the default, keep everything.
@@ -682,5 +738,34 @@ mod tests {
         assert_eq!(as_status(o.get("e").unwrap()), None);
         assert!(RawObject::parse("[1]").is_none());
         assert!(RawObject::parse("{").is_none());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// A lookup finds the last member with the key, as a scan from the
+        /// end would, whatever the keys share (slots, duplicates) and
+        /// however many members there are (past the slot index's 254).
+        #[test]
+        fn a_lookup_finds_the_last_member_with_the_key(
+            keys in proptest::collection::vec(0u16..400, 0..600),
+            probes in proptest::collection::vec(0u16..420, 1..40),
+        ) {
+            let name = |k: u16| format!("k{k}");
+            let text = format!(
+                "{{{}}}",
+                keys.iter()
+                    .enumerate()
+                    .map(|(i, &k)| format!("\"{}\":{i}", name(k)))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            let obj = RawObject::parse(&text).unwrap();
+            for p in probes.iter().copied().chain(keys.iter().copied().take(20)) {
+                let want = keys.iter().rposition(|&k| k == p).map(|i| i.to_string());
+                let got = obj.get(&name(p)).map(|v| v.get().to_string());
+                proptest::prop_assert_eq!(got, want, "key {}", name(p));
+            }
+        }
     }
 }

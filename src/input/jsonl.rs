@@ -945,7 +945,7 @@ mod tests {
                 let l = format!(r#"{{"{p}":"x","other":1}}"#);
                 let obj = shape.parse_line(&l).unwrap();
                 assert_eq!(obj.path(p).map(Raw::get), Some(r#""x""#), "{slot:?} {p}");
-                assert_eq!(obj.members.len(), 1, "{p}");
+                assert_eq!(obj.members().len(), 1, "{p}");
             }
         }
     }

@@ -51,8 +51,11 @@ pub struct LineChunker {
     /// The longest line read, in bytes without its `\n`.
     limit: usize,
     state: State,
-    /// The bytes not handed out yet.
+    /// The bytes not handed out yet are `buf[..filled]`. The rest of
+    /// `buf` is room for the next read: bytes written before (the length
+    /// of a `Vec` is what was ever written), so that reads need no zeroing.
     buf: Vec<u8>,
+    filled: usize,
     /// The number of the line at `buf[0]` (or being passed over).
     line: u64,
     /// In `buf`: where the line being cut starts, how many whole lines come
@@ -73,6 +76,7 @@ impl LineChunker {
             limit,
             state: State::Start,
             buf: Vec::with_capacity(block * 2),
+            filled: 0,
             line: 1,
             line_start: 0,
             whole: 0,
@@ -90,26 +94,35 @@ impl LineChunker {
     /// the reading: the lines before it have been handed out.
     pub fn run(&mut self, r: &mut dyn Read, out: &mut dyn FnMut(Piece)) -> io::Result<()> {
         while self.state != State::Done {
-            let old = self.buf.len();
-            // read_to_end appends without zeroing the buffer first.
-            let n = match r.take(self.block as u64).read_to_end(&mut self.buf) {
-                Ok(n) => n,
-                Err(e) => {
-                    self.buf.truncate(old);
-                    return Err(e);
-                }
-            };
-            self.buf.truncate(old + n);
-            self.peak = self.peak.max(self.buf.len());
-            if self.state == State::Start && !self.buf.is_empty() {
-                if self.buf.starts_with(b"\xEF\xBB\xBF") {
-                    self.buf.drain(..3);
+            let (old, want) = (self.filled, self.filled + self.block);
+            if self.buf.len() < want {
+                // Zeroes only room never written before.
+                self.buf.resize(want, 0);
+            }
+            let n = read_full(r, &mut self.buf[old..want])?;
+            self.filled = old + n;
+            self.peak = self.peak.max(self.filled);
+            if self.state == State::Start && self.filled > 0 {
+                if self.data().starts_with(b"\xEF\xBB\xBF") {
+                    self.consume(3);
                 }
                 self.state = State::Lines;
             }
-            self.cut(n == 0, out);
+            // A read short of the block met the end of the input.
+            self.cut(n < self.block, out);
         }
         Ok(())
+    }
+
+    /// The bytes not handed out yet.
+    fn data(&self) -> &[u8] {
+        &self.buf[..self.filled]
+    }
+
+    /// Drops the first `n` bytes not handed out.
+    fn consume(&mut self, n: usize) {
+        self.buf.copy_within(n..self.filled, 0);
+        self.filled -= n;
     }
 
     /// Cuts what `buf` holds after a read (`eof`: the last one).
@@ -124,41 +137,42 @@ impl LineChunker {
                 }
                 State::Done => return,
                 State::Skipping { len, blank } => {
-                    let end = memchr::memchr(b'\n', &self.buf);
-                    let part = &self.buf[..end.unwrap_or(self.buf.len())];
+                    let end = memchr::memchr(b'\n', self.data());
+                    let part = &self.data()[..end.unwrap_or(self.filled)];
                     let len = len + part.len() as u64;
                     let blank = blank && is_blank(part);
                     match end {
                         Some(i) => {
                             self.too_long(len, blank, out);
-                            self.buf.drain(..=i);
+                            self.consume(i + 1);
                             self.state = State::Lines;
                         }
                         None if eof => {
                             self.too_long(len, blank, out);
-                            self.buf.clear();
+                            self.filled = 0;
                             self.state = State::Done;
                             return;
                         }
                         None => {
-                            self.buf.clear();
+                            self.filled = 0;
                             self.state = State::Skipping { len, blank };
                             return;
                         }
                     }
                 }
                 State::Lines => {
-                    if self.buf.len() - self.line_start <= self.limit {
+                    if self.filled - self.line_start <= self.limit {
                         // No line here can be longer than the limit: the
                         // line ends are counted in one pass.
-                        let region = &self.buf[self.scanned..];
+                        let region = &self.buf[self.scanned..self.filled];
                         if let Some(last) = memchr::memrchr(b'\n', region) {
                             self.whole += memchr::memchr_iter(b'\n', region).count() as u64;
                             self.line_start = self.scanned + last + 1;
                         }
-                        self.scanned = self.buf.len();
+                        self.scanned = self.filled;
                     }
-                    while let Some(k) = memchr::memchr(b'\n', &self.buf[self.scanned..]) {
+                    while let Some(k) = memchr::memchr(b'\n', &self.buf[self.scanned..self.filled])
+                    {
                         let nl = self.scanned + k;
                         let len = nl - self.line_start;
                         if len > self.limit {
@@ -173,16 +187,17 @@ impl LineChunker {
                         self.line_start = nl + 1;
                         self.scanned = nl + 1;
                     }
-                    self.scanned = self.buf.len();
-                    let part = self.buf.len() - self.line_start;
+                    self.scanned = self.filled;
+                    let part = self.filled - self.line_start;
                     if part > self.limit {
                         // However the line ends, it is too long: pass over it
                         // from here, without keeping it.
-                        let blank = is_blank(&self.buf[self.line_start..]);
-                        self.hand_out(self.line_start, self.buf.len(), out);
+                        let blank = is_blank(&self.buf[self.line_start..self.filled]);
+                        self.hand_out(self.line_start, self.filled, out);
                         if self.buf.capacity() > 4 * self.block {
                             // It grew to the limit: no need to keep that.
-                            self.buf = super::block_buffer(2 * self.block);
+                            self.buf = super::spare_buffer(2 * self.block);
+                            self.filled = 0;
                         }
                         self.state = State::Skipping {
                             len: part as u64,
@@ -198,7 +213,7 @@ impl LineChunker {
                         if part > 0 {
                             self.whole += 1;
                         }
-                        let n = self.buf.len();
+                        let n = self.filled;
                         self.hand_out(n, n, out);
                         self.state = State::Done;
                         return;
@@ -216,12 +231,15 @@ impl LineChunker {
     /// `buf[..resume]`; the rest starts a fresh buffer.
     fn hand_out(&mut self, end: usize, resume: usize, out: &mut dyn FnMut(Piece)) {
         let whole = std::mem::take(&mut self.whole);
-        let rest = self.buf.len() - resume;
+        let rest = self.filled - resume;
         if whole > 0 {
             // The next block gets its full size at once, so that reading
             // into it does not grow it step by step.
-            let mut next = super::block_buffer(self.block + rest.max(self.block));
-            next.extend_from_slice(&self.buf[resume..]);
+            let mut next = super::spare_buffer(self.block + rest.max(self.block));
+            if next.len() < rest {
+                next.resize(rest, 0);
+            }
+            next[..rest].copy_from_slice(&self.buf[resume..self.filled]);
             let mut data = std::mem::replace(&mut self.buf, next);
             data.truncate(end);
             out(Piece::Lines {
@@ -229,8 +247,9 @@ impl LineChunker {
                 data,
             });
             self.line += whole;
+            self.filled = rest;
         } else {
-            self.buf.drain(..resume);
+            self.consume(resume);
         }
         self.line_start = 0;
         self.scanned = 0;
@@ -247,6 +266,20 @@ impl LineChunker {
         }
         self.line += 1;
     }
+}
+
+/// Reads into all of `buf`, short of it only at the end of the input.
+fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 fn is_blank(b: &[u8]) -> bool {
@@ -344,6 +377,37 @@ mod tests {
             assert_eq!(next, 51);
             let joined: String = got.into_iter().map(|p| p.1).collect();
             assert_eq!(joined, input);
+        }
+    }
+
+    /// Reads into spare buffers full of other bytes, in short reads (as
+    /// from a pipe): only bytes of the input are handed out.
+    #[test]
+    fn stale_bytes_in_reused_buffers_never_come_out() {
+        /// At most 7 bytes per read.
+        struct Trickle<'a>(&'a [u8]);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = buf.len().min(self.0.len()).min(7);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let input: String = (1..=300).map(|i| format!("{{\"n\":{i}}}\n")).collect();
+        for block in [16, 50, 333] {
+            for _ in 0..8 {
+                super::super::give_spare(vec![b'Z'; 4 * block]);
+            }
+            let mut c = LineChunker::new(block, 40);
+            let mut joined = Vec::new();
+            let mut r = Trickle(input.as_bytes());
+            c.run(&mut r, &mut |p| match p {
+                Piece::Lines { data, .. } => joined.extend_from_slice(&data),
+                Piece::TooLong { line, .. } => panic!("line {line} is not too long"),
+            })
+            .unwrap();
+            assert_eq!(String::from_utf8(joined).unwrap(), input, "block {block}");
         }
     }
 

@@ -1221,14 +1221,33 @@ const SPARE_CAPACITY_MAX: usize = 4 * CHUNK;
 
 /// An empty buffer of at least `capacity` bytes, reused when one is spare.
 pub(crate) fn block_buffer(capacity: usize) -> Vec<u8> {
+    let mut b = spare_buffer(capacity);
+    b.clear();
+    b
+}
+
+/// A buffer of at least `capacity` bytes that still holds what it held
+/// before (its length is how much of it was ever written): room to read
+/// into without zeroing it first.
+pub(crate) fn spare_buffer(capacity: usize) -> Vec<u8> {
     let spare = SPARE_BLOCKS.lock().ok().and_then(|mut s| s.pop());
     match spare {
         Some(mut b) => {
-            b.clear();
-            b.reserve(capacity);
+            if b.capacity() < capacity {
+                b.clear();
+                b.reserve(capacity);
+            }
             b
         }
         None => Vec::with_capacity(capacity),
+    }
+}
+
+/// Gives the spare buffers `data` (tests of reads into room not zeroed).
+#[cfg(test)]
+pub(crate) fn give_spare(data: Vec<u8>) {
+    if let Ok(mut spare) = SPARE_BLOCKS.lock() {
+        spare.push(data);
     }
 }
 
