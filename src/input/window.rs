@@ -11,7 +11,10 @@ use std::io::{self, Read};
 /// A window over the stream `R`.
 pub struct Window<R> {
     r: R,
+    /// The bytes held are `buf[..filled]`; the rest is room for the next
+    /// read, bytes written before, so that reads need no zeroing.
     buf: Vec<u8>,
+    filled: usize,
     /// Stream offset of `buf[0]`.
     base: u64,
     /// Bytes before this stream offset may be dropped.
@@ -32,6 +35,7 @@ impl<R: Read> Window<R> {
         Window {
             r,
             buf: Vec::with_capacity(read_size * 2),
+            filled: 0,
             base: 0,
             keep: 0,
             eof: false,
@@ -43,7 +47,7 @@ impl<R: Read> Window<R> {
 
     /// Stream offset just past the last byte read.
     pub fn end(&self) -> u64 {
-        self.base + self.buf.len() as u64
+        self.base + self.filled as u64
     }
 
     /// Whether the stream has ended (nothing more will be read).
@@ -54,21 +58,33 @@ impl<R: Read> Window<R> {
     /// The byte at stream offset `at`, if it has been read (and is kept).
     pub fn byte(&self, at: u64) -> Option<u8> {
         let i = at.checked_sub(self.base)?;
-        self.buf.get(usize::try_from(i).ok()?).copied()
+        self.held().get(usize::try_from(i).ok()?).copied()
     }
 
     /// The bytes read from stream offset `at` on (empty past the end).
     pub fn from(&self, at: u64) -> &[u8] {
-        let i = at.saturating_sub(self.base).min(self.buf.len() as u64) as usize;
-        &self.buf[i..]
+        let i = at.saturating_sub(self.base).min(self.filled as u64) as usize;
+        &self.held()[i..]
     }
 
     /// The bytes of the stream range `a..b` (clamped to what is held).
     pub fn slice(&self, a: u64, b: u64) -> &[u8] {
-        let len = self.buf.len() as u64;
+        let len = self.filled as u64;
         let i = a.saturating_sub(self.base).min(len) as usize;
         let j = b.saturating_sub(self.base).clamp(i as u64, len) as usize;
         &self.buf[i..j]
+    }
+
+    /// The bytes held, from stream offset `base` on.
+    fn held(&self) -> &[u8] {
+        &self.buf[..self.filled]
+    }
+
+    /// Drops the first `n` bytes held.
+    fn drop_front(&mut self, n: usize) {
+        self.buf.copy_within(n..self.filled, 0);
+        self.filled -= n;
+        self.base += n as u64;
     }
 
     /// Lets the window drop the bytes before stream offset `at` (never
@@ -97,26 +113,24 @@ impl<R: Read> Window<R> {
             return Ok(false);
         }
         let drop = (self.keep - self.base) as usize;
-        if drop > 0 && drop >= self.buf.len() / 2 {
-            self.buf.drain(..drop);
-            self.base += drop as u64;
+        if drop > 0 && drop >= self.filled / 2 {
+            self.drop_front(drop);
         }
-        let old = self.buf.len();
-        // read_to_end appends without zeroing the buffer first.
-        let n = match (&mut self.r)
-            .take(self.read_size as u64)
-            .read_to_end(&mut self.buf)
-        {
+        let (old, want) = (self.filled, self.filled + self.read_size);
+        if self.buf.len() < want {
+            // Zeroes only room never written before.
+            self.buf.resize(want, 0);
+        }
+        let n = match super::lines::read_full(&mut self.r, &mut self.buf[old..want]) {
             Ok(n) => n,
             Err(e) => {
-                self.buf.truncate(old);
                 self.eof = true;
                 self.io_error = Some((e.kind(), crate::error::io_message(&e)));
                 return Err(e);
             }
         };
-        self.buf.truncate(old + n);
-        self.peak = self.peak.max(self.buf.len());
+        self.filled = old + n;
+        self.peak = self.peak.max(self.filled);
         if n == 0 {
             self.eof = true;
         }
@@ -134,17 +148,21 @@ impl<R: Read> Window<R> {
         let start = self.keep.min(upto).max(self.base);
         let from = (start - self.base) as usize;
         let cut = (upto.clamp(start, self.end()) - self.base) as usize;
-        let rest = self.buf.len() - cut;
+        let rest = self.filled - cut;
         if cut - from < rest {
             let mut data = super::block_buffer(cut - from);
             data.extend_from_slice(&self.buf[from..cut]);
             self.keep = self.keep.max(self.base + cut as u64);
             return (start, data);
         }
-        let mut next = super::block_buffer((self.read_size * 2).max(rest + self.read_size));
-        next.extend_from_slice(&self.buf[cut..]);
+        let mut next = super::spare_buffer((self.read_size * 2).max(rest + self.read_size));
+        if next.len() < rest {
+            next.resize(rest, 0);
+        }
+        next[..rest].copy_from_slice(&self.buf[cut..self.filled]);
         let mut data = std::mem::replace(&mut self.buf, next);
         data.truncate(cut);
+        self.filled = rest;
         let base = self.base;
         self.base += cut as u64;
         self.keep = self.keep.max(self.base);
@@ -157,9 +175,9 @@ impl<R: Read> Window<R> {
         let want = self.read_size * 2;
         if self.buf.capacity() > want * 2 {
             let drop = (self.keep - self.base) as usize;
-            self.buf.drain(..drop);
-            self.base += drop as u64;
-            self.buf.shrink_to(want.max(self.buf.len()));
+            self.drop_front(drop);
+            self.buf.truncate(self.filled);
+            self.buf.shrink_to(want.max(self.filled));
         }
     }
 }
@@ -167,6 +185,34 @@ impl<R: Read> Window<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Buffers reused from finished work units hold their old bytes: what
+    /// the window hands out and shows is only the stream's.
+    #[test]
+    fn stale_bytes_in_reused_buffers_never_come_out() {
+        let data: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+        for size in [7, 64, 1000] {
+            for _ in 0..8 {
+                super::super::give_spare(vec![0xFF; 3 * size]);
+            }
+            let mut w = Window::new(&data[..], size);
+            let mut got = Vec::new();
+            let mut at = 0;
+            while w.fill().unwrap() {
+                assert_eq!(w.from(at), &data[at as usize..w.end() as usize]);
+                // Take a part, leave the rest for the next buffer.
+                let upto = at + (w.end() - at) * 2 / 3;
+                let (base, part) = w.take(upto);
+                got.extend_from_slice(&part[(at - base) as usize..]);
+                at = upto;
+                w.keep_from(at);
+            }
+            let end = w.end();
+            let (base, part) = w.take(end);
+            got.extend_from_slice(&part[(at - base) as usize..]);
+            assert_eq!(got, data, "read size {size}");
+        }
+    }
 
     #[test]
     fn offsets_survive_fills_and_takes() {
