@@ -77,6 +77,11 @@ pub fn ladder(base: i64) -> impl Iterator<Item = i64> {
         ))
 }
 
+/// The start of the bucket of `width` ms that holds `t`.
+fn bucket_start(t: i64, width: i64) -> i64 {
+    t.div_euclid(width) * width
+}
+
 /// How many buckets of `width` ms the span from `first` to `last` touches.
 pub fn bucket_count(first: i64, last: i64, width: i64) -> i128 {
     i128::from(last.div_euclid(width)) - i128::from(first.div_euclid(width)) + 1
@@ -1096,7 +1101,7 @@ impl Summary {
                     self.first_ms.is_none_or(|f| t < f) || self.last_ms.is_none_or(|l| t > l);
                 self.first_ms = Some(self.first_ms.map_or(t, |f| f.min(t)));
                 self.last_ms = Some(self.last_ms.map_or(t, |l| l.max(t)));
-                let mut start = t.div_euclid(self.timeline_ms) * self.timeline_ms;
+                let mut start = bucket_start(t, self.timeline_ms);
                 // Records mostly come in time order: the last bucket is the
                 // one. Every bucket came from a record inside the span, so a
                 // record in one adds no bucket to the span: only a record in
@@ -1105,7 +1110,8 @@ impl Summary {
                 let last = self.timeline.last_key_value().map(|(&k, _)| k);
                 if wider && last != Some(start) {
                     self.fit_timeline();
-                    start = t.div_euclid(self.timeline_ms) * self.timeline_ms;
+                    // Fitting may have made the buckets wider.
+                    start = bucket_start(t, self.timeline_ms);
                 }
                 let bucket = match self.timeline.last_entry() {
                     Some(e) if *e.key() == start => e.into_mut(),
@@ -1742,7 +1748,7 @@ impl Summary {
 fn coarsened(t: BTreeMap<i64, Bucket>, width: i64) -> BTreeMap<i64, Bucket> {
     let mut out: BTreeMap<i64, Bucket> = BTreeMap::new();
     for (start, b) in t {
-        add_bucket(out.entry(start.div_euclid(width) * width).or_default(), b);
+        add_bucket(out.entry(bucket_start(start, width)).or_default(), b);
     }
     out
 }

@@ -10,6 +10,8 @@
 
 use std::io::{self, Read};
 
+use super::fillbuf::FillBuf;
+
 /// What the chunker hands out, in input order.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Piece {
@@ -51,11 +53,8 @@ pub struct LineChunker {
     /// The longest line read, in bytes without its `\n`.
     limit: usize,
     state: State,
-    /// The bytes not handed out yet are `buf[..filled]`. The rest of
-    /// `buf` is room for the next read: bytes written before (the length
-    /// of a `Vec` is what was ever written), so that reads need no zeroing.
-    buf: Vec<u8>,
-    filled: usize,
+    /// The bytes not handed out yet.
+    buf: FillBuf,
     /// The number of the line at `buf[0]` (or being passed over).
     line: u64,
     /// In `buf`: where the line being cut starts, how many whole lines come
@@ -75,8 +74,7 @@ impl LineChunker {
             block,
             limit,
             state: State::Start,
-            buf: Vec::with_capacity(block * 2),
-            filled: 0,
+            buf: FillBuf::new(block * 2),
             line: 1,
             line_start: 0,
             whole: 0,
@@ -94,17 +92,11 @@ impl LineChunker {
     /// the reading: the lines before it have been handed out.
     pub fn run(&mut self, r: &mut dyn Read, out: &mut dyn FnMut(Piece)) -> io::Result<()> {
         while self.state != State::Done {
-            let (old, want) = (self.filled, self.filled + self.block);
-            if self.buf.len() < want {
-                // Zeroes only room never written before.
-                self.buf.resize(want, 0);
-            }
-            let n = read_full(r, &mut self.buf[old..want])?;
-            self.filled = old + n;
-            self.peak = self.peak.max(self.filled);
-            if self.state == State::Start && self.filled > 0 {
-                if self.data().starts_with(b"\xEF\xBB\xBF") {
-                    self.consume(3);
+            let n = self.buf.read_more(r, self.block)?;
+            self.peak = self.peak.max(self.buf.len());
+            if self.state == State::Start && self.buf.len() > 0 {
+                if self.buf.data().starts_with(b"\xEF\xBB\xBF") {
+                    self.buf.consume(3);
                 }
                 self.state = State::Lines;
             }
@@ -112,17 +104,6 @@ impl LineChunker {
             self.cut(n < self.block, out);
         }
         Ok(())
-    }
-
-    /// The bytes not handed out yet.
-    fn data(&self) -> &[u8] {
-        &self.buf[..self.filled]
-    }
-
-    /// Drops the first `n` bytes not handed out.
-    fn consume(&mut self, n: usize) {
-        self.buf.copy_within(n..self.filled, 0);
-        self.filled -= n;
     }
 
     /// Cuts what `buf` holds after a read (`eof`: the last one).
@@ -137,48 +118,47 @@ impl LineChunker {
                 }
                 State::Done => return,
                 State::Skipping { len, blank } => {
-                    let end = memchr::memchr(b'\n', self.data());
-                    let part = &self.data()[..end.unwrap_or(self.filled)];
+                    let end = memchr::memchr(b'\n', self.buf.data());
+                    let part = &self.buf.data()[..end.unwrap_or(self.buf.len())];
                     let len = len + part.len() as u64;
                     let blank = blank && is_blank(part);
                     match end {
                         Some(i) => {
                             self.too_long(len, blank, out);
-                            self.consume(i + 1);
+                            self.buf.consume(i + 1);
                             self.state = State::Lines;
                         }
                         None if eof => {
                             self.too_long(len, blank, out);
-                            self.filled = 0;
+                            self.buf.clear();
                             self.state = State::Done;
                             return;
                         }
                         None => {
-                            self.filled = 0;
+                            self.buf.clear();
                             self.state = State::Skipping { len, blank };
                             return;
                         }
                     }
                 }
                 State::Lines => {
-                    if self.filled - self.line_start <= self.limit {
+                    if self.buf.len() - self.line_start <= self.limit {
                         // No line here can be longer than the limit: the
                         // line ends are counted in one pass.
-                        let region = &self.buf[self.scanned..self.filled];
+                        let region = &self.buf.data()[self.scanned..];
                         if let Some(last) = memchr::memrchr(b'\n', region) {
                             self.whole += memchr::memchr_iter(b'\n', region).count() as u64;
                             self.line_start = self.scanned + last + 1;
                         }
-                        self.scanned = self.filled;
+                        self.scanned = self.buf.len();
                     }
-                    while let Some(k) = memchr::memchr(b'\n', &self.buf[self.scanned..self.filled])
-                    {
+                    while let Some(k) = memchr::memchr(b'\n', &self.buf.data()[self.scanned..]) {
                         let nl = self.scanned + k;
                         let len = nl - self.line_start;
                         if len > self.limit {
                             // A whole line too long (a limit below the block
                             // size): the lines before it go out, it does not.
-                            let blank = is_blank(&self.buf[self.line_start..nl]);
+                            let blank = is_blank(&self.buf.data()[self.line_start..nl]);
                             self.hand_out(self.line_start, nl + 1, out);
                             self.too_long(len as u64, blank, out);
                             continue;
@@ -187,17 +167,16 @@ impl LineChunker {
                         self.line_start = nl + 1;
                         self.scanned = nl + 1;
                     }
-                    self.scanned = self.filled;
-                    let part = self.filled - self.line_start;
+                    self.scanned = self.buf.len();
+                    let part = self.buf.len() - self.line_start;
                     if part > self.limit {
                         // However the line ends, it is too long: pass over it
                         // from here, without keeping it.
-                        let blank = is_blank(&self.buf[self.line_start..self.filled]);
-                        self.hand_out(self.line_start, self.filled, out);
+                        let blank = is_blank(&self.buf.data()[self.line_start..]);
+                        self.hand_out(self.line_start, self.buf.len(), out);
                         if self.buf.capacity() > 4 * self.block {
                             // It grew to the limit: no need to keep that.
-                            self.buf = super::spare_buffer(2 * self.block);
-                            self.filled = 0;
+                            self.buf.reset(2 * self.block);
                         }
                         self.state = State::Skipping {
                             len: part as u64,
@@ -213,7 +192,7 @@ impl LineChunker {
                         if part > 0 {
                             self.whole += 1;
                         }
-                        let n = self.filled;
+                        let n = self.buf.len();
                         self.hand_out(n, n, out);
                         self.state = State::Done;
                         return;
@@ -231,25 +210,20 @@ impl LineChunker {
     /// `buf[..resume]`; the rest starts a fresh buffer.
     fn hand_out(&mut self, end: usize, resume: usize, out: &mut dyn FnMut(Piece)) {
         let whole = std::mem::take(&mut self.whole);
-        let rest = self.filled - resume;
         if whole > 0 {
             // The next block gets its full size at once, so that reading
             // into it does not grow it step by step.
-            let mut next = super::spare_buffer(self.block + rest.max(self.block));
-            if next.len() < rest {
-                next.resize(rest, 0);
-            }
-            next[..rest].copy_from_slice(&self.buf[resume..self.filled]);
-            let mut data = std::mem::replace(&mut self.buf, next);
-            data.truncate(end);
+            let rest = self.buf.len() - resume;
+            let data = self
+                .buf
+                .split_front(end, resume, self.block + rest.max(self.block));
             out(Piece::Lines {
                 first_line: self.line,
                 data,
             });
             self.line += whole;
-            self.filled = rest;
         } else {
-            self.consume(resume);
+            self.buf.consume(resume);
         }
         self.line_start = 0;
         self.scanned = 0;
@@ -266,20 +240,6 @@ impl LineChunker {
         }
         self.line += 1;
     }
-}
-
-/// Reads into all of `buf`, short of it only at the end of the input.
-pub(crate) fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 fn is_blank(b: &[u8]) -> bool {

@@ -4,6 +4,7 @@
 //! here classifies.
 
 mod doc;
+mod fillbuf;
 pub mod har;
 pub mod jsonl;
 pub mod lines;

@@ -8,13 +8,13 @@
 
 use std::io::{self, Read};
 
+use super::fillbuf::FillBuf;
+
 /// A window over the stream `R`.
 pub struct Window<R> {
     r: R,
-    /// The bytes held are `buf[..filled]`; the rest is room for the next
-    /// read, bytes written before, so that reads need no zeroing.
-    buf: Vec<u8>,
-    filled: usize,
+    /// The bytes held.
+    buf: FillBuf,
     /// Stream offset of `buf[0]`.
     base: u64,
     /// Bytes before this stream offset may be dropped.
@@ -34,8 +34,7 @@ impl<R: Read> Window<R> {
     pub fn new(r: R, read_size: usize) -> Window<R> {
         Window {
             r,
-            buf: Vec::with_capacity(read_size * 2),
-            filled: 0,
+            buf: FillBuf::new(read_size * 2),
             base: 0,
             keep: 0,
             eof: false,
@@ -47,7 +46,7 @@ impl<R: Read> Window<R> {
 
     /// Stream offset just past the last byte read.
     pub fn end(&self) -> u64 {
-        self.base + self.filled as u64
+        self.base + self.buf.len() as u64
     }
 
     /// Whether the stream has ended (nothing more will be read).
@@ -58,32 +57,28 @@ impl<R: Read> Window<R> {
     /// The byte at stream offset `at`, if it has been read (and is kept).
     pub fn byte(&self, at: u64) -> Option<u8> {
         let i = at.checked_sub(self.base)?;
-        self.held().get(usize::try_from(i).ok()?).copied()
+        self.buf.data().get(usize::try_from(i).ok()?).copied()
     }
 
     /// The bytes read from stream offset `at` on (empty past the end).
     pub fn from(&self, at: u64) -> &[u8] {
-        let i = at.saturating_sub(self.base).min(self.filled as u64) as usize;
-        &self.held()[i..]
+        let held = self.buf.data();
+        let i = at.saturating_sub(self.base).min(held.len() as u64) as usize;
+        &held[i..]
     }
 
     /// The bytes of the stream range `a..b` (clamped to what is held).
     pub fn slice(&self, a: u64, b: u64) -> &[u8] {
-        let len = self.filled as u64;
+        let held = self.buf.data();
+        let len = held.len() as u64;
         let i = a.saturating_sub(self.base).min(len) as usize;
         let j = b.saturating_sub(self.base).clamp(i as u64, len) as usize;
-        &self.buf[i..j]
-    }
-
-    /// The bytes held, from stream offset `base` on.
-    fn held(&self) -> &[u8] {
-        &self.buf[..self.filled]
+        &held[i..j]
     }
 
     /// Drops the first `n` bytes held.
     fn drop_front(&mut self, n: usize) {
-        self.buf.copy_within(n..self.filled, 0);
-        self.filled -= n;
+        self.buf.consume(n);
         self.base += n as u64;
     }
 
@@ -113,15 +108,10 @@ impl<R: Read> Window<R> {
             return Ok(false);
         }
         let drop = (self.keep - self.base) as usize;
-        if drop > 0 && drop >= self.filled / 2 {
+        if drop > 0 && drop >= self.buf.len() / 2 {
             self.drop_front(drop);
         }
-        let (old, want) = (self.filled, self.filled + self.read_size);
-        if self.buf.len() < want {
-            // Zeroes only room never written before.
-            self.buf.resize(want, 0);
-        }
-        let n = match super::lines::read_full(&mut self.r, &mut self.buf[old..want]) {
+        let n = match self.buf.read_more(&mut self.r, self.read_size) {
             Ok(n) => n,
             Err(e) => {
                 self.eof = true;
@@ -129,8 +119,7 @@ impl<R: Read> Window<R> {
                 return Err(e);
             }
         };
-        self.filled = old + n;
-        self.peak = self.peak.max(self.filled);
+        self.peak = self.peak.max(self.buf.len());
         if n == 0 {
             self.eof = true;
         }
@@ -148,21 +137,16 @@ impl<R: Read> Window<R> {
         let start = self.keep.min(upto).max(self.base);
         let from = (start - self.base) as usize;
         let cut = (upto.clamp(start, self.end()) - self.base) as usize;
-        let rest = self.filled - cut;
+        let rest = self.buf.len() - cut;
         if cut - from < rest {
             let mut data = super::block_buffer(cut - from);
-            data.extend_from_slice(&self.buf[from..cut]);
+            data.extend_from_slice(&self.buf.data()[from..cut]);
             self.keep = self.keep.max(self.base + cut as u64);
             return (start, data);
         }
-        let mut next = super::spare_buffer((self.read_size * 2).max(rest + self.read_size));
-        if next.len() < rest {
-            next.resize(rest, 0);
-        }
-        next[..rest].copy_from_slice(&self.buf[cut..self.filled]);
-        let mut data = std::mem::replace(&mut self.buf, next);
-        data.truncate(cut);
-        self.filled = rest;
+        let data = self
+            .buf
+            .split_front(cut, cut, (self.read_size * 2).max(rest + self.read_size));
         let base = self.base;
         self.base += cut as u64;
         self.keep = self.keep.max(self.base);
@@ -176,8 +160,7 @@ impl<R: Read> Window<R> {
         if self.buf.capacity() > want * 2 {
             let drop = (self.keep - self.base) as usize;
             self.drop_front(drop);
-            self.buf.truncate(self.filled);
-            self.buf.shrink_to(want.max(self.filled));
+            self.buf.shrink_to(want);
         }
     }
 }
